@@ -1,0 +1,35 @@
+// Builds what `npm start` runs: the server as one ES module bundle (dependencies stay in
+// node_modules, the native SQLite driver included) plus its migrations, and the web UI.
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+const only = process.argv[2];
+
+if (only !== "web") {
+  rmSync("dist/server", { recursive: true, force: true });
+  await build({
+    entryPoints: { feedkeeper: "server/src/bin/feedkeeper.ts" },
+    outdir: "dist/server",
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    packages: "external",
+    sourcemap: true,
+    define: { __FEEDKEEPER_VERSION__: JSON.stringify(pkg.version) },
+    logLevel: "warning",
+  });
+  cpSync("server/src/store/migrations", "dist/server/migrations", { recursive: true });
+  console.log("built dist/server");
+}
+if (only !== "server") {
+  execFileSync(
+    "npx",
+    ["vite", "build", "--config", "web/vite.config.ts", "--outDir", "../dist/web", "--emptyOutDir"],
+    {
+      stdio: "inherit",
+    },
+  );
+}

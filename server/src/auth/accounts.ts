@@ -1,0 +1,171 @@
+/**
+ * Accounts, browser sessions and API tokens. There is no default account:
+ * the first user is created by the first-run setup, and only while no user
+ * exists.
+ */
+import { and, count, desc, eq, gt, isNull, or } from "drizzle-orm";
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/db.js";
+import { apiTokens, sessions, users } from "../store/schema.js";
+import { dummyPasswordHash, hashPassword, verifyPassword } from "./passwords.js";
+import { lookupDigest, newSecret, randomId } from "./secrets.js";
+
+export type User = Omit<typeof users.$inferSelect, "passwordHash">;
+export type ApiTokenRecord = Omit<typeof apiTokens.$inferSelect, "tokenHash">;
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const TOKEN_PREFIX = "fkt_";
+
+function publicUser(row: typeof users.$inferSelect): User {
+  const { passwordHash: _, ...user } = row;
+  return user;
+}
+
+export class AccountService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  setupRequired(): boolean {
+    const row = this.store.db.select({ n: count() }).from(users).get();
+    return (row?.n ?? 0) === 0;
+  }
+
+  async setup(username: string, password: string): Promise<User> {
+    const passwordHash = await hashPassword(password);
+    // Checked and written in one transaction: two racing setup requests cannot both create an owner.
+    const user = this.store.transaction(() => {
+      if (!this.setupRequired()) throw new AppError("setup_already_done");
+      return this.store.db
+        .insert(users)
+        .values({
+          id: randomId(),
+          username,
+          passwordHash,
+          role: "owner",
+          createdAt: new Date(this.clock.now()),
+        })
+        .returning()
+        .get();
+    });
+    this.logger.info({ userId: user.id, username }, "first-run setup created the owner account");
+    return publicUser(user);
+  }
+
+  async login(username: string, password: string): Promise<{ user: User; session: string; expiresAt: Date }> {
+    const row = this.store.db.select().from(users).where(eq(users.username, username)).get();
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyPasswordHash()));
+    if (!row || !ok) {
+      this.logger.warn({ username }, "failed login");
+      throw new AppError("invalid_credentials");
+    }
+    const session = newSecret(32);
+    const expiresAt = new Date(this.clock.now() + SESSION_TTL_MS);
+    this.store.db
+      .insert(sessions)
+      .values({
+        tokenHash: lookupDigest(session),
+        userId: row.id,
+        createdAt: new Date(this.clock.now()),
+        expiresAt,
+      })
+      .run();
+    this.logger.info({ userId: row.id }, "signed in");
+    return { user: publicUser(row), session, expiresAt };
+  }
+
+  logout(session: string): void {
+    this.store.db
+      .delete(sessions)
+      .where(eq(sessions.tokenHash, lookupDigest(session)))
+      .run();
+  }
+
+  userForSession(session: string): User | undefined {
+    const row = this.store.db
+      .select({ user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(
+        and(
+          eq(sessions.tokenHash, lookupDigest(session)),
+          gt(sessions.expiresAt, new Date(this.clock.now())),
+        ),
+      )
+      .get();
+    return row ? publicUser(row.user) : undefined;
+  }
+
+  userForToken(token: string): User | undefined {
+    if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+    const now = new Date(this.clock.now());
+    const row = this.store.db
+      .select({ user: users, tokenId: apiTokens.id })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(
+        and(
+          eq(apiTokens.tokenHash, lookupDigest(token)),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+        ),
+      )
+      .get();
+    if (!row) return undefined;
+    this.store.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
+    return publicUser(row.user);
+  }
+
+  createToken(
+    userId: string,
+    name: string,
+    expiresInDays?: number,
+  ): { record: ApiTokenRecord; token: string } {
+    const token = `${TOKEN_PREFIX}${newSecret(32)}`;
+    const now = this.clock.now();
+    const row = this.store.db
+      .insert(apiTokens)
+      .values({
+        id: randomId(),
+        userId,
+        name,
+        tokenHash: lookupDigest(token),
+        createdAt: new Date(now),
+        expiresAt: expiresInDays === undefined ? null : new Date(now + expiresInDays * 24 * 60 * 60 * 1000),
+      })
+      .returning()
+      .get();
+    const { tokenHash: _, ...record } = row;
+    this.logger.info({ userId, tokenId: record.id }, "API token created");
+    return { record, token };
+  }
+
+  listTokens(userId: string): ApiTokenRecord[] {
+    return this.store.db
+      .select({
+        id: apiTokens.id,
+        userId: apiTokens.userId,
+        name: apiTokens.name,
+        createdAt: apiTokens.createdAt,
+        expiresAt: apiTokens.expiresAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+      })
+      .from(apiTokens)
+      .where(eq(apiTokens.userId, userId))
+      .orderBy(desc(apiTokens.createdAt))
+      .all();
+  }
+
+  deleteToken(userId: string, tokenId: string): void {
+    const deleted = this.store.db
+      .delete(apiTokens)
+      .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
+      .returning({ id: apiTokens.id })
+      .get();
+    if (!deleted) throw new AppError("token_not_found");
+    this.logger.info({ userId, tokenId }, "API token revoked");
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Process entry: read the environment, start, and stop cleanly on SIGTERM/SIGINT.
+ * A bad configuration exits with code 2 and names the variable at fault.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { start } from "../main.js";
+
+// Everything the server writes (database, WAL, certificates) is private to its user.
+process.umask(0o077);
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`feedkeeper: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+// The built UI sits next to the built server (dist/web beside dist/server).
+if (!config.webDir) {
+  const candidate = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../web");
+  if (fs.existsSync(path.join(candidate, "index.html"))) config.webDir = candidate;
+}
+
+const logger = createLogger(config.logLevel);
+process.on("uncaughtException", (err) => {
+  logger.fatal({ err }, "uncaught exception");
+  process.exit(1);
+});
+
+const running = await start(config, logger).catch((err: unknown) => {
+  logger.fatal({ err }, "could not start");
+  process.exit(1);
+});
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Who may do what on the embedded broker. Pure functions, so the rules are
+ * tested apart from sockets. A feeder lives in its own topic subtree and can
+ * neither read another feeder's commands nor speak for it.
+ */
+import { SERVER_STATUS_TOPIC, TOPIC_ROOT } from "../protocol/native-v1.js";
+
+/** Feeder ids are what randomId() makes; anything else (wildcards, slashes, `$`) is never a feeder. */
+const FEEDER_ID = /^[a-z0-9]{1,32}$/;
+
+export function isFeederIdentity(value: string | undefined): value is string {
+  return value !== undefined && FEEDER_ID.test(value);
+}
+
+export type PublishDecision =
+  | { allow: true; channel: string; stripRetain: boolean }
+  | { allow: false; reason: string };
+
+/** Channels whose retained copy is a state worth keeping; events and commands are never retained. */
+const RETAINABLE_CHANNELS = new Set(["status", "hello", "telemetry"]);
+
+export function authorizeFeederPublish(feederId: string, topic: string, retain: boolean): PublishDecision {
+  const prefix = `${TOPIC_ROOT}/${feederId}/`;
+  if (!topic.startsWith(prefix)) return { allow: false, reason: "outside the feeder's own topics" };
+  const rest = topic.slice(prefix.length);
+  const channel = rest.split("/", 1)[0] ?? "";
+  if (channel === "" || channel === "cmd") return { allow: false, reason: "command topics are server-only" };
+  return { allow: true, channel: rest, stripRetain: retain && !RETAINABLE_CHANNELS.has(rest) };
+}
+
+export function authorizeFeederSubscribe(feederId: string, filter: string): boolean {
+  if (filter === SERVER_STATUS_TOPIC) return true;
+  const cmdRoot = `${TOPIC_ROOT}/${feederId}/cmd`;
+  if (filter === `${cmdRoot}/#`) return true;
+  if (!filter.startsWith(`${cmdRoot}/`)) return false;
+  // One concrete command or `+`; a `#` anywhere but the end is invalid MQTT anyway.
+  const rest = filter.slice(cmdRoot.length + 1);
+  return rest.length > 0 && !rest.includes("#") && !rest.includes("/");
+}
+
+/** Last check before a message reaches a feeder's socket, whatever its subscriptions say. */
+export function mayDeliverToFeeder(feederId: string, topic: string, retain: boolean): boolean {
+  if (topic === SERVER_STATUS_TOPIC) return true;
+  // A retained command would replay on every reconnect: never deliver one.
+  return topic.startsWith(`${TOPIC_ROOT}/${feederId}/cmd/`) && !retain;
+}

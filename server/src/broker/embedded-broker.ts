@@ -1,0 +1,188 @@
+/**
+ * The embedded MQTT 3.1.1 broker (aedes) on TCP and on WebSocket `/mqtt`.
+ * Transport only: it authenticates feeders, enforces the ACL and the packet
+ * size limit, and hands device messages to the bridge. It knows nothing about
+ * feeding.
+ */
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { Aedes, type AuthenticateError, type Client } from "aedes";
+import type { WebSocket } from "ws";
+import { createWebSocketStream } from "ws";
+import type { Logger } from "../logger.js";
+import {
+  authorizeFeederPublish,
+  authorizeFeederSubscribe,
+  isFeederIdentity,
+  mayDeliverToFeeder,
+} from "./acl.js";
+import { GuardedConnection } from "./frame-guard.js";
+
+export interface BrokerHooks {
+  /** Synchronous on purpose: the CONNACK waits for it, and it must not yield to other clients. */
+  checkCredentials(feederId: string, password: Buffer): boolean;
+  onConnected(feederId: string): void;
+  onDisconnected(feederId: string): void;
+  /**
+   * Called before the broker acknowledges the message (PUBACK), so a QoS 1
+   * acknowledgement means the server has already recorded what the device said.
+   */
+  onMessage(feederId: string, channel: string, payload: Buffer, retain: boolean): void;
+}
+
+export interface BrokerOptions {
+  bind: string;
+  port: number;
+  maxPacketBytes: number;
+  logger: Logger;
+  hooks: BrokerHooks;
+}
+
+export interface PublishOptions {
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
+  /** Serves one WebSocket connection (the HTTP server routes `/mqtt` upgrades here). */
+  handleWebSocket(ws: WebSocket, remoteAddress: string | undefined): void;
+  /** Cuts a feeder's session at once, e.g. when it is deleted. */
+  disconnect(feederId: string): void;
+  connectedCount(): number;
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startEmbeddedBroker(options: BrokerOptions): Promise<EmbeddedBroker> {
+  const { hooks, logger } = options;
+  const log = logger.child({ component: "broker" });
+  // Only the newest connection of a feeder speaks for it: a stale socket closing late must not mark it offline.
+  const current = new Map<string, Client>();
+
+  const aedes = await Aedes.createBroker({
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxTopicLevels: 8,
+    maxInflightInbound: 100,
+    maxClientsIdLength: 32,
+    authenticate(client, username, password, done) {
+      if (username === undefined || password === undefined) {
+        log.warn({ clientId: client.id }, "refused anonymous MQTT connection");
+        return done(authError(5, "credentials required"), false);
+      }
+      if (!isFeederIdentity(username) || client.id !== username) {
+        log.warn(
+          { clientId: client.id, username },
+          "refused MQTT connection: client id must equal the feeder id",
+        );
+        return done(authError(2, "client id must equal username"), false);
+      }
+      let ok = false;
+      try {
+        ok = hooks.checkCredentials(username, password);
+      } catch (err) {
+        log.error({ err, feederId: username }, "credential check failed");
+      }
+      if (!ok) {
+        log.warn({ feederId: username }, "refused MQTT connection: wrong credentials");
+        return done(authError(4, "bad username or password"), false);
+      }
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      // Publishes by the server itself (client null) never pass through here.
+      if (!client) return done(null);
+      const decision = authorizeFeederPublish(client.id, packet.topic, packet.retain);
+      if (!decision.allow) {
+        log.warn({ feederId: client.id, topic: packet.topic, reason: decision.reason }, "refused publish");
+        return done(new Error(`publish refused: ${decision.reason}`));
+      }
+      if (decision.stripRetain) packet.retain = false;
+      try {
+        hooks.onMessage(client.id, decision.channel, packet.payload as Buffer, packet.retain);
+      } catch (err) {
+        log.error({ err, feederId: client.id, topic: packet.topic }, "device message handler failed");
+      }
+      done(null);
+    },
+    authorizeSubscribe(client, subscription, done) {
+      if (authorizeFeederSubscribe(client.id, subscription.topic)) return done(null, subscription);
+      log.warn({ feederId: client.id, filter: subscription.topic }, "refused subscription");
+      // A null subscription answers 0x80 (failure) in the SUBACK and keeps the session.
+      done(null, null);
+    },
+    authorizeForward(client, packet) {
+      return mayDeliverToFeeder(client.id, packet.topic, packet.retain) ? packet : null;
+    },
+  });
+
+  aedes.on("clientReady", (client) => {
+    current.set(client.id, client);
+    hooks.onConnected(client.id);
+  });
+  aedes.on("clientDisconnect", (client) => {
+    if (current.get(client.id) !== client) return;
+    current.delete(client.id);
+    hooks.onDisconnected(client.id);
+  });
+  aedes.on("clientError", (client, err) => {
+    log.debug({ feederId: client.id, err: err.message }, "MQTT client error");
+  });
+  aedes.on("connectionError", (client, err) => {
+    log.debug({ clientId: client?.id, err: err.message }, "MQTT connection error");
+  });
+
+  const guard = (stream: Duplex & { remoteAddress?: string }) =>
+    new GuardedConnection(stream, options.maxPacketBytes, {
+      onViolation: (verdict) =>
+        log.warn(
+          { remote: stream.remoteAddress, verdict, limit: options.maxPacketBytes },
+          "cut MQTT connection",
+        ),
+    });
+
+  const tcp = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    aedes.handle(guard(socket));
+  });
+  tcp.on("error", (err) => log.error({ err }, "MQTT listener error"));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(options.port, options.bind, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  const address = tcp.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+
+  return {
+    port,
+    publish(topic, payload, { qos, retain }) {
+      return new Promise((resolve, reject) =>
+        aedes.publish(
+          { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain, dup: false },
+          (err?: Error) => (err ? reject(err) : resolve()),
+        ),
+      );
+    },
+    handleWebSocket(ws, remoteAddress) {
+      const stream = Object.assign(createWebSocketStream(ws), { remoteAddress });
+      aedes.handle(guard(stream));
+    },
+    disconnect(feederId) {
+      current.get(feederId)?.close();
+    },
+    connectedCount: () => current.size,
+    async close() {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}

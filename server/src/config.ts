@@ -1,0 +1,109 @@
+/**
+ * Configuration comes only from environment variables, parsed once at start.
+ * An invalid value stops the server with a message naming the variable and
+ * what it accepts: a half-configured feeder server is worse than none.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be a whole number")
+  .min(0, "must be 0-65535 (0 picks a free port)")
+  .max(65535, "must be 0-65535 (0 picks a free port)");
+
+const seconds = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number of seconds" })
+    .int("must be a whole number of seconds")
+    .min(min, `must be at least ${min} seconds`)
+    .max(max, `must be at most ${max} seconds`);
+
+const bytes = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(min, `must be at least ${min} bytes`)
+    .max(max, `must be at most ${max} bytes`);
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Each key is the environment variable's name; README's configuration table mirrors this. */
+const envSchema = z.object({
+  FEEDKEEPER_HTTP_PORT: port.default(8080),
+  FEEDKEEPER_MQTT_PORT: port.default(1883),
+  FEEDKEEPER_BIND: z
+    .union([z.ipv4(), z.ipv6(), z.literal("localhost")], {
+      error: "must be an IP address such as 0.0.0.0, 127.0.0.1 or ::",
+    })
+    .default("0.0.0.0"),
+  FEEDKEEPER_DATA_DIR: z.string().min(1, "must be a directory path").default("./data"),
+  FEEDKEEPER_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  FEEDKEEPER_MQTT_MAX_PACKET_BYTES: bytes(1024, 16 * 1024 * 1024).default(64 * 1024),
+  FEEDKEEPER_FEED_EXPIRY_SECONDS: seconds(5, 3600).default(60),
+  FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS: seconds(5, 86400).default(900),
+  FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS: seconds(5, 3600).default(120),
+  FEEDKEEPER_WEB_DIR: z.string().min(1).optional(),
+});
+
+export interface Config {
+  httpPort: number;
+  mqttPort: number;
+  bind: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  mqttMaxPacketBytes: number;
+  feeds: {
+    defaultExpirySeconds: number;
+    maxExpirySeconds: number;
+    resultTimeoutSeconds: number;
+  };
+  /** Built web UI; absent means the API runs without a UI (tests, headless installs). */
+  webDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings come from compose files with `VAR=`; treat them as unset rather than as 0.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? "environment");
+        return `${name}=${JSON.stringify(env[name] ?? "")}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.FEEDKEEPER_FEED_EXPIRY_SECONDS > e.FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS) {
+    problems.push(
+      `FEEDKEEPER_FEED_EXPIRY_SECONDS=${e.FEEDKEEPER_FEED_EXPIRY_SECONDS}: must not exceed FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS (${e.FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS})`,
+    );
+  }
+  if (e.FEEDKEEPER_HTTP_PORT !== 0 && e.FEEDKEEPER_HTTP_PORT === e.FEEDKEEPER_MQTT_PORT) {
+    problems.push(`FEEDKEEPER_MQTT_PORT=${e.FEEDKEEPER_MQTT_PORT}: must differ from FEEDKEEPER_HTTP_PORT`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    httpPort: e.FEEDKEEPER_HTTP_PORT,
+    mqttPort: e.FEEDKEEPER_MQTT_PORT,
+    bind: e.FEEDKEEPER_BIND,
+    dataDir: path.resolve(e.FEEDKEEPER_DATA_DIR),
+    logLevel: e.FEEDKEEPER_LOG_LEVEL,
+    mqttMaxPacketBytes: e.FEEDKEEPER_MQTT_MAX_PACKET_BYTES,
+    feeds: {
+      defaultExpirySeconds: e.FEEDKEEPER_FEED_EXPIRY_SECONDS,
+      maxExpirySeconds: e.FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS,
+      resultTimeoutSeconds: e.FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS,
+    },
+    webDir: e.FEEDKEEPER_WEB_DIR ? path.resolve(e.FEEDKEEPER_WEB_DIR) : undefined,
+  };
+}

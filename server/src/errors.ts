@@ -1,0 +1,41 @@
+/**
+ * The one catalogue of errors the API can answer with. Every error response
+ * is `{"error":{"code","message"}}` (+ `details` for validation), and the
+ * code → HTTP status mapping lives only here.
+ */
+export const ERRORS = {
+  validation_failed: { status: 400, message: "The request is not valid." },
+  unauthorized: { status: 401, message: "Sign in or send an API token." },
+  invalid_credentials: { status: 401, message: "Wrong username or password." },
+  forbidden: { status: 403, message: "You may not do this." },
+  origin_mismatch: { status: 403, message: "Cross-site request refused." },
+  not_found: { status: 404, message: "Not found." },
+  feeder_not_found: { status: 404, message: "No feeder with this id." },
+  feed_not_found: { status: 404, message: "No feed with this id." },
+  token_not_found: { status: 404, message: "No API token with this id." },
+  setup_already_done: { status: 409, message: "Setup is already done; sign in instead." },
+  idempotency_conflict: {
+    status: 409,
+    message: "This Idempotency-Key was already used for a different request.",
+  },
+  portions_out_of_range: { status: 422, message: "Portions are outside this feeder's allowed range." },
+  unknown_profile: { status: 422, message: "Unknown device profile." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
+  internal: { status: 500, message: "Something went wrong on the server." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = "AppError";
+    this.status = ERRORS[code].status;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Feeders: their records, their MQTT credentials, and what we know live about
+ * each one (connected, ready for commands, last telemetry). Transport-neutral:
+ * the bridge tells it what devices said, the API asks it what to show.
+ */
+import { asc, eq } from "drizzle-orm";
+import { hashSecret, newSecret, randomId, verifySecret } from "../auth/secrets.js";
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { HelloPayload, TelemetryPayload } from "../protocol/native-v1.js";
+import type { Store } from "../store/db.js";
+import { feeders } from "../store/schema.js";
+import { TelemetryWriter } from "./telemetry-writer.js";
+
+export const KNOWN_PROFILES = ["feedkeeper"] as const;
+export const DEFAULT_MAX_PORTIONS = 10;
+
+export type FeederRecord = typeof feeders.$inferSelect;
+
+export interface LatestTelemetry extends TelemetryPayload {
+  at: number;
+}
+
+export interface FeederView extends Omit<FeederRecord, "secretHash"> {
+  online: boolean;
+  telemetry: LatestTelemetry | null;
+}
+
+interface Live {
+  connected: boolean;
+  /** Subscribed and announced (hello or status online) on the current connection: commands will reach it. */
+  ready: boolean;
+  telemetry?: LatestTelemetry | null;
+  lastSeenAt?: number;
+}
+
+export class FeederService {
+  private readonly live = new Map<string, Live>();
+  private readonly readyListeners: Array<(feederId: string) => void> = [];
+  private readonly removedListeners: Array<(feederId: string) => void> = [];
+  readonly telemetryWriter: TelemetryWriter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.telemetryWriter = new TelemetryWriter(store, clock, logger);
+  }
+
+  onReady(listener: (feederId: string) => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  onRemoved(listener: (feederId: string) => void): void {
+    this.removedListeners.push(listener);
+  }
+
+  create(input: { name: string; profile: string; maxPortions?: number | undefined }): {
+    feeder: FeederView;
+    password: string;
+  } {
+    if (!(KNOWN_PROFILES as readonly string[]).includes(input.profile)) {
+      throw new AppError(
+        "unknown_profile",
+        `Unknown device profile "${input.profile}". Known: ${KNOWN_PROFILES.join(", ")}.`,
+      );
+    }
+    const password = newSecret();
+    const record = this.store.db
+      .insert(feeders)
+      .values({
+        id: randomId(),
+        name: input.name,
+        profile: input.profile,
+        secretHash: hashSecret(password),
+        maxPortions: input.maxPortions ?? DEFAULT_MAX_PORTIONS,
+        createdAt: new Date(this.clock.now()),
+      })
+      .returning()
+      .get();
+    this.logger.info({ feederId: record.id, profile: record.profile }, "feeder created");
+    return { feeder: this.toView(record), password };
+  }
+
+  /** Issues a new password; the old one stops working and its session is cut by the caller. */
+  rotateCredentials(id: string): string {
+    this.require(id);
+    const password = newSecret();
+    this.store.db
+      .update(feeders)
+      .set({ secretHash: hashSecret(password) })
+      .where(eq(feeders.id, id))
+      .run();
+    this.logger.info({ feederId: id }, "feeder credentials rotated");
+    return password;
+  }
+
+  remove(id: string): void {
+    this.require(id);
+    this.telemetryWriter.flush();
+    this.store.db.delete(feeders).where(eq(feeders.id, id)).run();
+    this.live.delete(id);
+    this.logger.info({ feederId: id }, "feeder deleted");
+    for (const listener of this.removedListeners) listener(id);
+  }
+
+  find(id: string): FeederRecord | undefined {
+    return this.store.db.select().from(feeders).where(eq(feeders.id, id)).get();
+  }
+
+  require(id: string): FeederRecord {
+    const record = this.find(id);
+    if (!record) throw new AppError("feeder_not_found");
+    return record;
+  }
+
+  view(id: string): FeederView {
+    return this.toView(this.require(id));
+  }
+
+  list(): FeederView[] {
+    return this.store.db
+      .select()
+      .from(feeders)
+      .orderBy(asc(feeders.createdAt))
+      .all()
+      .map((r) => this.toView(r));
+  }
+
+  checkCredentials(id: string, password: string): boolean {
+    const record = this.find(id);
+    return record !== undefined && verifySecret(password, record.secretHash);
+  }
+
+  isReady(id: string): boolean {
+    return this.live.get(id)?.ready ?? false;
+  }
+
+  connected(id: string): void {
+    const s = this.heard(id);
+    s.connected = true;
+    s.ready = false;
+  }
+
+  disconnected(id: string): void {
+    const s = this.heard(id);
+    s.connected = false;
+    s.ready = false;
+  }
+
+  statusReported(id: string, status: "online" | "offline"): void {
+    if (status === "online") this.markReady(id);
+    else this.state(id).ready = false;
+  }
+
+  helloReceived(id: string, hello: HelloPayload): void {
+    this.store.db
+      .update(feeders)
+      .set({
+        model: hello.model,
+        firmware: hello.firmware,
+        protocolVersion: hello.protocol,
+        capabilities: hello.capabilities,
+        portionGrams: hello.portionGrams ?? null,
+        lastSeenAt: new Date(this.clock.now()),
+      })
+      .where(eq(feeders.id, id))
+      .run();
+    this.markReady(id);
+  }
+
+  telemetryReceived(id: string, payload: TelemetryPayload): void {
+    const at = this.clock.now();
+    this.heard(id).telemetry = { ...payload, at };
+    this.telemetryWriter.add({
+      feederId: id,
+      at: new Date(at),
+      foodLevel: payload.foodLevel ?? null,
+      weightGrams: payload.weightGrams ?? null,
+      battery: payload.battery ?? null,
+      rssi: payload.rssi ?? null,
+      error: payload.error ?? null,
+    });
+  }
+
+  private markReady(id: string): void {
+    // A status message can only arrive over a live connection.
+    const s = this.heard(id);
+    s.connected = true;
+    const wasReady = s.ready;
+    s.ready = true;
+    if (!wasReady) for (const listener of this.readyListeners) listener(id);
+  }
+
+  /** Notes that the feeder was just heard from; the writer persists it with the next batch. */
+  private heard(id: string): Live {
+    const s = this.state(id);
+    s.lastSeenAt = this.clock.now();
+    this.telemetryWriter.touch(id, s.lastSeenAt);
+    return s;
+  }
+
+  private state(id: string): Live {
+    let s = this.live.get(id);
+    if (!s) {
+      s = { connected: false, ready: false };
+      this.live.set(id, s);
+    }
+    return s;
+  }
+
+  private latestTelemetry(id: string): LatestTelemetry | null {
+    const s = this.state(id);
+    if (s.telemetry === undefined) {
+      const row = TelemetryWriter.latest(this.store, id);
+      s.telemetry = row
+        ? {
+            at: row.at.getTime(),
+            ...(row.foodLevel !== null && { foodLevel: row.foodLevel }),
+            ...(row.weightGrams !== null && { weightGrams: row.weightGrams }),
+            ...(row.battery !== null && { battery: row.battery }),
+            ...(row.rssi !== null && { rssi: row.rssi }),
+            ...(row.error !== null && { error: row.error }),
+          }
+        : null;
+    }
+    return s.telemetry;
+  }
+
+  private toView(record: FeederRecord): FeederView {
+    const { secretHash: _, ...rest } = record;
+    const s = this.live.get(record.id);
+    return {
+      ...rest,
+      lastSeenAt: s?.lastSeenAt !== undefined ? new Date(s.lastSeenAt) : record.lastSeenAt,
+      online: s?.connected === true && s.ready,
+      telemetry: this.latestTelemetry(record.id),
+    };
+  }
+}

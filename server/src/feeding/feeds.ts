@@ -1,0 +1,323 @@
+/**
+ * Feed commands and their outcomes: the ledger. Every feed is a row before
+ * anything is sent, every row ends in a recorded outcome, and no command id
+ * can produce a second row. Transport-neutral: commands leave through a
+ * FeedCommandSender and device reports come back through deviceReported().
+ */
+
+import { randomUUID } from "node:crypto";
+import { and, desc, eq, gt, inArray, lt } from "drizzle-orm";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/db.js";
+import { type FeedStatus, feeds } from "../store/schema.js";
+import { TERMINAL_STATUSES, transitionForReport } from "./feed-lifecycle.js";
+import type { FeederService } from "./feeders.js";
+
+export type FeedRecord = typeof feeds.$inferSelect;
+export type FeedSource = FeedRecord["source"];
+
+/** What a feeder is told to do; encoded for the wire by the bridge. */
+export interface FeedCommand {
+  id: string;
+  portions: number;
+  expiresAt: Date;
+}
+
+export interface FeedCommandSender {
+  sendFeed(feederId: string, command: FeedCommand): Promise<void>;
+}
+
+/** What a feeder says about a feed, already validated and decoded by the bridge. */
+export interface FeedReport {
+  id: string;
+  status: "accepted" | "dispensed" | "failed" | "rejected";
+  portions: number;
+  source: FeedSource;
+  at: Date;
+  error?: string | undefined;
+  grams?: number | undefined;
+}
+
+export interface FeedRequest {
+  feederId: string;
+  portions: number;
+  expiresInSeconds?: number | undefined;
+  idempotencyKey?: string | undefined;
+  requestedBy?: string | undefined;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
+
+export class FeedService {
+  private readonly timers = new Map<string, { cancel(): void }>();
+  private sender: FeedCommandSender | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly feeders: FeederService,
+    private readonly clock: Clock,
+    private readonly settings: Config["feeds"],
+    private readonly logger: Logger,
+  ) {
+    feeders.onReady((feederId) => this.dispatchPending(feederId));
+  }
+
+  /**
+   * Resolves what was open when the server last stopped, then starts sending.
+   * A feed whose expiry passed while we were down is expired, never sent late.
+   */
+  start(sender: FeedCommandSender): void {
+    this.sender = sender;
+    const open = this.store.db.select().from(feeds).where(inArray(feeds.status, OPEN_STATUSES)).all();
+    for (const feed of open) this.arm(feed);
+    if (open.length > 0) this.logger.info({ open: open.length }, "resumed open feeds from the ledger");
+  }
+
+  stop(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    this.sender = undefined;
+  }
+
+  request(input: FeedRequest): { feed: FeedRecord; replayed: boolean } {
+    const feeder = this.feeders.require(input.feederId);
+    if (!Number.isInteger(input.portions) || input.portions < 1 || input.portions > feeder.maxPortions) {
+      throw new AppError(
+        "portions_out_of_range",
+        `Portions must be a whole number from 1 to ${feeder.maxPortions} for this feeder.`,
+      );
+    }
+    const expiresIn = input.expiresInSeconds ?? this.settings.defaultExpirySeconds;
+    if (expiresIn > this.settings.maxExpirySeconds) {
+      throw new AppError(
+        "validation_failed",
+        `expiresInSeconds must be at most ${this.settings.maxExpirySeconds}.`,
+      );
+    }
+    const now = this.clock.now();
+    const result = this.store.transaction(() => {
+      if (input.idempotencyKey !== undefined) {
+        const previous = this.store.db
+          .select()
+          .from(feeds)
+          .where(and(eq(feeds.feederId, feeder.id), eq(feeds.idempotencyKey, input.idempotencyKey)))
+          .get();
+        if (previous && previous.requestedAt.getTime() > now - IDEMPOTENCY_WINDOW_MS) {
+          if (previous.portions !== input.portions) throw new AppError("idempotency_conflict");
+          return { feed: previous, replayed: true };
+        }
+        // The key is free again after the window; the old feed keeps its history without it.
+        if (previous) {
+          this.store.db.update(feeds).set({ idempotencyKey: null }).where(eq(feeds.id, previous.id)).run();
+        }
+      }
+      const id = randomUUID();
+      const feed = this.store.db
+        .insert(feeds)
+        .values({
+          id,
+          feederId: feeder.id,
+          commandId: id,
+          source: "remote",
+          portions: input.portions,
+          status: "pending",
+          requestedBy: input.requestedBy ?? null,
+          idempotencyKey: input.idempotencyKey ?? null,
+          requestedAt: new Date(now),
+          expiresAt: new Date(now + expiresIn * 1000),
+        })
+        .returning()
+        .get();
+      return { feed, replayed: false };
+    });
+    if (!result.replayed) {
+      this.logger.info(
+        { feedId: result.feed.id, feederId: feeder.id, portions: input.portions },
+        "feed requested",
+      );
+      this.arm(result.feed);
+    }
+    return result;
+  }
+
+  find(id: string): FeedRecord | undefined {
+    return this.store.db.select().from(feeds).where(eq(feeds.id, id)).get();
+  }
+
+  require(id: string): FeedRecord {
+    const feed = this.find(id);
+    if (!feed) throw new AppError("feed_not_found");
+    return feed;
+  }
+
+  listForFeeder(feederId: string, options: { limit: number; before?: Date | undefined }): FeedRecord[] {
+    return this.store.db
+      .select()
+      .from(feeds)
+      .where(
+        options.before
+          ? and(eq(feeds.feederId, feederId), lt(feeds.requestedAt, options.before))
+          : eq(feeds.feederId, feederId),
+      )
+      .orderBy(desc(feeds.requestedAt))
+      .limit(options.limit)
+      .all();
+  }
+
+  latestForFeeder(feederId: string): FeedRecord | undefined {
+    return this.listForFeeder(feederId, { limit: 1 })[0];
+  }
+
+  /** Applies what a device said about a feed. Idempotent: repeated reports change nothing. */
+  deviceReported(feederId: string, report: FeedReport): void {
+    const now = this.clock.now();
+    const existing = this.store.db
+      .select()
+      .from(feeds)
+      .where(and(eq(feeds.feederId, feederId), eq(feeds.commandId, report.id)))
+      .get();
+    if (!existing) {
+      this.recordDeviceFeed(feederId, report, now);
+      return;
+    }
+    const t = transitionForReport(existing.status, report);
+    if (t.kind === "ignore") {
+      this.logger.debug(
+        { feedId: existing.id, report: report.status, reason: t.reason },
+        "feed report ignored",
+      );
+      return;
+    }
+    const terminal = TERMINAL_STATUSES.has(t.status);
+    const updated = this.store.db
+      .update(feeds)
+      .set({
+        status: t.status,
+        error: t.error,
+        ...(t.status === "accepted" && { acceptedAt: new Date(now) }),
+        ...(terminal && { completedAt: report.at }),
+        ...(report.grams !== undefined && { grams: report.grams }),
+      })
+      .where(and(eq(feeds.id, existing.id), eq(feeds.status, existing.status)))
+      .returning()
+      .get();
+    if (!updated) return;
+    const log = { feedId: existing.id, feederId, from: existing.status, to: t.status, error: t.error };
+    if (t.late) this.logger.warn(log, "device reported a result after the server had given up on the feed");
+    else this.logger.info(log, "feed updated by device");
+    this.arm(updated);
+  }
+
+  /** Meals the device started itself, or commands we no longer know: recorded once, keyed by the device's id. */
+  private recordDeviceFeed(feederId: string, report: FeedReport, now: number): void {
+    const status: FeedStatus =
+      report.status === "rejected" ? "failed" : report.status === "accepted" ? "accepted" : report.status;
+    const inserted = this.store.db
+      .insert(feeds)
+      .values({
+        id: randomUUID(),
+        feederId,
+        commandId: report.id,
+        source: report.source,
+        portions: report.portions,
+        status,
+        error:
+          report.status === "failed" || report.status === "rejected" ? (report.error ?? report.status) : null,
+        grams: report.grams ?? null,
+        requestedAt: report.at,
+        acceptedAt: status === "accepted" ? new Date(now) : null,
+        completedAt: TERMINAL_STATUSES.has(status) ? report.at : null,
+      })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!inserted) return;
+    this.logger.info(
+      { feedId: inserted.id, feederId, source: report.source, status, portions: report.portions },
+      report.source === "remote"
+        ? "device reported a command the ledger does not know"
+        : "device-started feed recorded",
+    );
+    this.arm(inserted);
+  }
+
+  /** Sets the one timer an open feed needs (expiry or result timeout), or settles it if that moment has passed. */
+  private arm(feed: FeedRecord): void {
+    this.timers.get(feed.id)?.cancel();
+    this.timers.delete(feed.id);
+    const now = this.clock.now();
+    if (feed.status === "pending" || feed.status === "sent") {
+      const expiresAt = feed.expiresAt?.getTime() ?? now;
+      if (expiresAt <= now) {
+        this.settle(feed, "expired");
+        return;
+      }
+      this.timers.set(
+        feed.id,
+        this.clock.setTimeout(() => this.settle(feed, "expired"), expiresAt - now),
+      );
+      if (feed.status === "pending" && this.feeders.isReady(feed.feederId)) this.send(feed);
+    } else if (feed.status === "accepted") {
+      const deadline = (feed.acceptedAt?.getTime() ?? now) + this.settings.resultTimeoutSeconds * 1000;
+      if (deadline <= now) {
+        this.settle(feed, "timed_out");
+        return;
+      }
+      this.timers.set(
+        feed.id,
+        this.clock.setTimeout(() => this.settle(feed, "timed_out"), deadline - now),
+      );
+    }
+  }
+
+  private settle(feed: FeedRecord, status: "expired" | "timed_out"): void {
+    this.timers.delete(feed.id);
+    const from: FeedStatus[] = status === "expired" ? ["pending", "sent"] : ["accepted"];
+    const updated = this.store.db
+      .update(feeds)
+      .set({ status, completedAt: new Date(this.clock.now()) })
+      .where(and(eq(feeds.id, feed.id), inArray(feeds.status, from)))
+      .returning()
+      .get();
+    if (updated) {
+      const level = status === "timed_out" ? "warn" : "info";
+      this.logger[level](
+        { feedId: feed.id, feederId: feed.feederId, status },
+        "feed ended without a device result",
+      );
+    }
+  }
+
+  private send(feed: FeedRecord): void {
+    const sender = this.sender;
+    if (!sender || !feed.expiresAt) return;
+    sender
+      .sendFeed(feed.feederId, { id: feed.commandId, portions: feed.portions, expiresAt: feed.expiresAt })
+      .then(() => {
+        this.store.db
+          .update(feeds)
+          .set({ status: "sent", sentAt: new Date(this.clock.now()) })
+          .where(and(eq(feeds.id, feed.id), eq(feeds.status, "pending")))
+          .run();
+      })
+      .catch((err: unknown) => {
+        // Still pending: the next ready event retries it until it expires.
+        this.logger.error({ err, feedId: feed.id }, "could not hand the feed command to the broker");
+      });
+  }
+
+  private dispatchPending(feederId: string): void {
+    const now = new Date(this.clock.now());
+    const pending = this.store.db
+      .select()
+      .from(feeds)
+      .where(and(eq(feeds.feederId, feederId), eq(feeds.status, "pending"), gt(feeds.expiresAt, now)))
+      .orderBy(feeds.requestedAt)
+      .all();
+    for (const feed of pending) this.send(feed);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The HTTP application: middleware order, the routes, the OpenAPI document.
+ * Every /api route needs a signed-in user or an API token unless it is in
+ * PUBLIC_ROUTES, so a new route is private until someone decides otherwise.
+ */
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { AppError } from "../errors.js";
+import { type AppEnv, createRouter, type Services } from "./context.js";
+import { appErrorBody, errorBody } from "./error-response.js";
+import { authenticate, requireUser } from "./middleware/authenticate.js";
+import { sameOrigin } from "./middleware/same-origin.js";
+import { createDocsRouter } from "./routes/docs/docs.index.js";
+import { feedersRouter } from "./routes/feeders/feeders.index.js";
+import { feedsRouter } from "./routes/feeds/feeds.index.js";
+import { healthRouter } from "./routes/health/health.index.js";
+import { sessionRouter } from "./routes/session/session.index.js";
+import { setupRouter } from "./routes/setup/setup.index.js";
+import { tokensRouter } from "./routes/tokens/tokens.index.js";
+import { createWebUiRouter } from "./web-ui.js";
+
+export const API_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Reachable without credentials. Everything else under /api answers 401 to strangers. */
+export const PUBLIC_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
+  ["GET", "/api/health"],
+  ["GET", "/api/setup"],
+  ["POST", "/api/setup"],
+  ["POST", "/api/session"],
+];
+
+const isPublic = (method: string, path: string) => PUBLIC_ROUTES.some(([m, p]) => m === method && p === path);
+
+export function createApp(services: Services) {
+  const app = createRouter();
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json(appErrorBody(err), err.status as 400);
+    if (err instanceof HTTPException) {
+      if (err.status === 413) return c.json(errorBody("payload_too_large"), 413);
+      return c.json(
+        errorBody(err.status === 401 ? "unauthorized" : "validation_failed", err.message),
+        err.status,
+      );
+    }
+    services.logger.error({ err, method: c.req.method, path: c.req.path }, "unhandled error in request");
+    return c.json(errorBody("internal"), 500);
+  });
+  app.notFound((c) => c.json(errorBody("not_found"), 404));
+
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Swagger UI sets inline style attributes; scripts stay strictly same-origin.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: "same-origin",
+      crossOriginResourcePolicy: "same-origin",
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: API_BODY_LIMIT_BYTES,
+      onError: (c) => c.json(errorBody("payload_too_large"), 413),
+    }),
+  );
+  app.use("/api/*", authenticate);
+  app.use("/api/*", async (c, next) => {
+    if (isPublic(c.req.method, c.req.path)) return next();
+    return requireUser(c, next);
+  });
+  app.use("/api/*", sameOrigin);
+
+  const api = app
+    .route("/", healthRouter)
+    .route("/", setupRouter)
+    .route("/", sessionRouter)
+    .route("/", tokensRouter)
+    .route("/", feedersRouter)
+    .route("/", feedsRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "fk_session",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token from POST /api/tokens",
+  });
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Feedkeeper API",
+      version: services.version,
+      description:
+        'Self-hosted control server for smart pet feeders. Errors are `{"error":{"code","message"}}`.',
+    },
+    security: [{ session: [] }, { bearer: [] }],
+  });
+  app.route("/", createDocsRouter());
+  app.all("/api/*", (c) => c.json(errorBody("not_found"), 404));
+  if (services.config.webDir) app.route("/", createWebUiRouter(services.config.webDir));
+
+  return api;
+}
+
+export type AppType = ReturnType<typeof createApp>;
+export type { AppEnv };

@@ -1,0 +1,48 @@
+/** What every HTTP handler can reach: the services (injected, never imported) and who is asking. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AccountService, User } from "../auth/accounts.js";
+import type { Config } from "../config.js";
+import type { FeederService } from "../feeding/feeders.js";
+import type { FeedService } from "../feeding/feeds.js";
+import type { Logger } from "../logger.js";
+import { errorBody } from "./error-response.js";
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  accounts: AccountService;
+  feeders: FeederService;
+  feeds: FeedService;
+  /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */
+  disconnectFeeder(feederId: string): void;
+  version: string;
+}
+
+export interface AppEnv {
+  Variables: {
+    services: Services;
+    user: User | undefined;
+    authVia: "session" | "token" | undefined;
+  };
+}
+
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const details = result.error.issues.map((issue) => ({
+        path: issue.path.join("."),
+        message: issue.message,
+      }));
+      const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
+      return c.json(errorBody("validation_failed", message, details), 400);
+    },
+  });
+}
+
+/** The signed-in user; only called on routes behind requireUser. */
+export function currentUser(c: { get(key: "user"): User | undefined }): User {
+  const user = c.get("user");
+  if (!user) throw new Error("currentUser() on a public route");
+  return user;
+}

@@ -1,0 +1,62 @@
+/** Domain records → API JSON. The only place that decides what leaves the server. */
+import type { z } from "@hono/zod-openapi";
+import type { ApiTokenRecord, User } from "../auth/accounts.js";
+import type { FeederView } from "../feeding/feeders.js";
+import type { FeedRecord } from "../feeding/feeds.js";
+import type { ApiTokenSchema, FeederSchema, FeedSchema, UserSchema } from "./schemas.js";
+
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+export function presentUser(user: User): z.infer<typeof UserSchema> {
+  return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
+}
+
+export function presentFeed(feed: FeedRecord): z.infer<typeof FeedSchema> {
+  return {
+    id: feed.id,
+    feederId: feed.feederId,
+    source: feed.source,
+    portions: feed.portions,
+    status: feed.status,
+    error: feed.error,
+    grams: feed.grams,
+    requestedAt: feed.requestedAt.toISOString(),
+    expiresAt: iso(feed.expiresAt),
+    sentAt: iso(feed.sentAt),
+    acceptedAt: iso(feed.acceptedAt),
+    completedAt: iso(feed.completedAt),
+  };
+}
+
+export function presentFeeder(
+  feeder: FeederView,
+  lastFeed: FeedRecord | undefined,
+): z.infer<typeof FeederSchema> {
+  return {
+    id: feeder.id,
+    name: feeder.name,
+    profile: feeder.profile,
+    maxPortions: feeder.maxPortions,
+    createdAt: feeder.createdAt.toISOString(),
+    online: feeder.online,
+    lastSeenAt: iso(feeder.lastSeenAt),
+    model: feeder.model,
+    firmware: feeder.firmware,
+    capabilities: feeder.capabilities ?? [],
+    portionGrams: feeder.portionGrams,
+    telemetry: feeder.telemetry
+      ? { ...feeder.telemetry, at: new Date(feeder.telemetry.at).toISOString() }
+      : null,
+    lastFeed: lastFeed ? presentFeed(lastFeed) : null,
+  };
+}
+
+export function presentToken(token: ApiTokenRecord): z.infer<typeof ApiTokenSchema> {
+  return {
+    id: token.id,
+    name: token.name,
+    createdAt: token.createdAt.toISOString(),
+    expiresAt: iso(token.expiresAt),
+    lastUsedAt: iso(token.lastUsedAt),
+  };
+}

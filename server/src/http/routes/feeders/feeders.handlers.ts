@@ -1,0 +1,56 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { topics } from "../../../protocol/native-v1.js";
+import type { AppEnv, Services } from "../../context.js";
+import { presentFeeder } from "../../presenters.js";
+import type {
+  deleteFeeder,
+  getFeeder,
+  listFeeders,
+  postFeeder,
+  postFeederCredentials,
+} from "./feeders.routes.js";
+
+function feederJson(services: Services, id: string) {
+  return presentFeeder(services.feeders.view(id), services.feeds.latestForFeeder(id));
+}
+
+function credentialsJson(feederId: string, password: string) {
+  const topicRoot = topics.status(feederId).replace(/\/status$/, "");
+  return { username: feederId, clientId: feederId, password, topicRoot };
+}
+
+export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
+  const services = c.get("services");
+  const { feeder, password } = services.feeders.create(c.req.valid("json"));
+  return c.json(
+    { feeder: feederJson(services, feeder.id), credentials: credentialsJson(feeder.id, password) },
+    201,
+  );
+};
+
+export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
+  const services = c.get("services");
+  return c.json(
+    { feeders: services.feeders.list().map((f) => presentFeeder(f, services.feeds.latestForFeeder(f.id))) },
+    200,
+  );
+};
+
+export const oneFeeder: RouteHandler<typeof getFeeder, AppEnv> = (c) =>
+  c.json({ feeder: feederJson(c.get("services"), c.req.valid("param").id) }, 200);
+
+export const removeFeeder: RouteHandler<typeof deleteFeeder, AppEnv> = (c) => {
+  const services = c.get("services");
+  const { id } = c.req.valid("param");
+  services.feeders.remove(id);
+  services.disconnectFeeder(id);
+  return c.body(null, 204);
+};
+
+export const rotateCredentials: RouteHandler<typeof postFeederCredentials, AppEnv> = (c) => {
+  const services = c.get("services");
+  const { id } = c.req.valid("param");
+  const password = services.feeders.rotateCredentials(id);
+  services.disconnectFeeder(id);
+  return c.json({ feeder: feederJson(services, id), credentials: credentialsJson(id, password) }, 201);
+};

@@ -1,0 +1,110 @@
+/**
+ * The composition root: config → store → core → broker → bridge → http, and
+ * shutdown in reverse. Nothing else in the server starts listeners or timers.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { WebSocketServer } from "ws";
+import { AccountService } from "./auth/accounts.js";
+import { NativeBridge } from "./bridge/native-bridge.js";
+import { startEmbeddedBroker } from "./broker/embedded-broker.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { Config } from "./config.js";
+import { FeederService } from "./feeding/feeders.js";
+import { FeedService } from "./feeding/feeds.js";
+import { createApp } from "./http/app.js";
+import type { Logger } from "./logger.js";
+import { openStore } from "./store/db.js";
+import { VERSION } from "./version.js";
+
+export interface Running {
+  httpPort: number;
+  mqttPort: number;
+  stop(): Promise<void>;
+}
+
+const WEBSOCKET_PATH = "/mqtt";
+
+export async function start(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
+  const startedAt = performance.now();
+  const store = openStore(config.dataDir);
+  const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
+  const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }));
+  const feeds = new FeedService(store, feeders, clock, config.feeds, logger.child({ component: "feeds" }));
+  const bridge = new NativeBridge(feeders, feeds, logger.child({ component: "bridge" }));
+
+  const broker = await startEmbeddedBroker({
+    bind: config.bind,
+    port: config.mqttPort,
+    maxPacketBytes: config.mqttMaxPacketBytes,
+    logger,
+    hooks: bridge,
+  });
+  feeders.onRemoved((id) => broker.disconnect(id));
+  await bridge.attach(broker);
+  feeds.start(bridge);
+
+  const app = createApp({
+    config,
+    logger: logger.child({ component: "http" }),
+    accounts,
+    feeders,
+    feeds,
+    disconnectFeeder: (id) => broker.disconnect(id),
+    version: VERSION,
+  });
+  const http = createAdaptorServer({ fetch: app.fetch, hostname: config.bind }) as Server;
+  http.requestTimeout = 30_000;
+  http.headersTimeout = 10_000;
+  // MQTT over WebSocket shares the HTTP port, for devices and browsers that cannot open raw TCP.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.mqttMaxPacketBytes + 16 });
+  http.on("upgrade", (req, socket, head) => {
+    const url = req.url ?? "";
+    if (url !== WEBSOCKET_PATH && !url.startsWith(`${WEBSOCKET_PATH}?`)) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => broker.handleWebSocket(ws, req.socket.remoteAddress));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.httpPort, config.bind, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+  logger.info(
+    {
+      httpPort,
+      mqttPort: broker.port,
+      bind: config.bind,
+      dataDir: config.dataDir,
+      startupMs: Math.round(performance.now() - startedAt),
+      version: VERSION,
+    },
+    "feedkeeper ready",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info("shutting down");
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      feeds.stop();
+      await bridge.detach().catch(() => undefined);
+      await broker.close();
+      feeders.telemetryWriter.flush();
+      store.close();
+      logger.info("stopped");
+    })();
+    return stopping;
+  };
+  return { httpPort, mqttPort: broker.port, stop };
+}

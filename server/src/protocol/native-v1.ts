@@ -1,0 +1,74 @@
+/**
+ * Feedkeeper native MQTT protocol, version 1: topics and payload schemas.
+ * Both the server's bridge and the feeder simulator use these, so the protocol
+ * has one definition. docs/protocol.md describes it for firmware authors.
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+export const TOPIC_ROOT = "feedkeeper";
+export const SERVER_STATUS_TOPIC = `${TOPIC_ROOT}/server/status`;
+
+/** The device-to-server channels, i.e. the last topic level under `feedkeeper/<id>/`. */
+export const DEVICE_CHANNELS = ["status", "hello", "feed", "telemetry"] as const;
+export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
+
+export const topics = {
+  status: (feederId: string) => `${TOPIC_ROOT}/${feederId}/status`,
+  hello: (feederId: string) => `${TOPIC_ROOT}/${feederId}/hello`,
+  feed: (feederId: string) => `${TOPIC_ROOT}/${feederId}/feed`,
+  telemetry: (feederId: string) => `${TOPIC_ROOT}/${feederId}/telemetry`,
+  commandFeed: (feederId: string) => `${TOPIC_ROOT}/${feederId}/cmd/feed`,
+  commandFilter: (feederId: string) => `${TOPIC_ROOT}/${feederId}/cmd/#`,
+};
+
+const isoDateTime = z.iso.datetime({ offset: true });
+/** Ids travel inside topics' payloads only, but keep them printable and bounded. */
+const messageId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only");
+
+export const statusPayload = z.enum(["online", "offline"]);
+
+export const helloPayload = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  model: z.string().min(1).max(64),
+  firmware: z.string().min(1).max(64),
+  capabilities: z.array(z.string().min(1).max(32)).max(32),
+  portionGrams: z.number().positive().max(1000).optional(),
+  scheduleSlots: z.number().int().min(0).max(100).optional(),
+});
+export type HelloPayload = z.infer<typeof helloPayload>;
+
+export const feedCommandPayload = z.object({
+  id: messageId,
+  portions: z.number().int().min(1).max(100),
+  expiresAt: isoDateTime,
+});
+export type FeedCommandPayload = z.infer<typeof feedCommandPayload>;
+
+export const FEED_REPORT_STATUSES = ["accepted", "dispensed", "failed", "rejected"] as const;
+export const FEED_SOURCES = ["remote", "schedule", "button"] as const;
+
+export const feedReportPayload = z.object({
+  id: messageId,
+  status: z.enum(FEED_REPORT_STATUSES),
+  portions: z.number().int().min(0).max(100),
+  source: z.enum(FEED_SOURCES),
+  at: isoDateTime,
+  error: z.string().max(200).optional(),
+  grams: z.number().min(0).max(10000).optional(),
+  mealId: z.string().max(64).optional(),
+});
+export type FeedReportPayload = z.infer<typeof feedReportPayload>;
+
+export const telemetryPayload = z.object({
+  foodLevel: z.number().min(0).max(1).optional(),
+  weightGrams: z.number().min(0).max(100000).optional(),
+  battery: z.number().min(0).max(1).optional(),
+  rssi: z.number().int().min(-150).max(0).optional(),
+  error: z.string().max(200).optional(),
+});
+export type TelemetryPayload = z.infer<typeof telemetryPayload>;

@@ -1,0 +1,256 @@
+import net from "node:net";
+import { Aedes, type AuthenticateError } from "aedes";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type FeedCommandPayload, type FeedReportPayload, topics } from "../protocol/native-v1.js";
+import { ConnectionRefusedError, SimulatedFeeder, type SimulatedFeederOptions } from "./native-feeder.js";
+
+const FEEDER_ID = "feeder-1";
+const PASSWORD = "s3cret";
+const MS_PER_PORTION = 5;
+
+let broker: Aedes;
+let tcp: net.Server;
+let url: string;
+let server: MqttClient;
+let reports: FeedReportPayload[];
+let feeders: SimulatedFeeder[];
+
+beforeEach(async () => {
+  broker = await Aedes.createBroker({
+    authenticate: (_client, username, password, done) => {
+      if (username === FEEDER_ID && password?.toString() === PASSWORD) return done(null, true);
+      if (username === "server") return done(null, true);
+      const error = new Error("bad credentials") as AuthenticateError;
+      error.returnCode = 4;
+      done(error, null);
+    },
+  });
+  tcp = net.createServer(broker.handle);
+  await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+  url = `mqtt://127.0.0.1:${(tcp.address() as net.AddressInfo).port}`;
+
+  server = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: "server", username: "server" });
+  reports = [];
+  server.on("message", (topic, payload) => {
+    if (topic === topics.feed(FEEDER_ID)) reports.push(JSON.parse(payload.toString()));
+  });
+  await server.subscribeAsync(topics.feed(FEEDER_ID), { qos: 1 });
+  feeders = [];
+});
+
+afterEach(async () => {
+  for (const feeder of feeders) feeder.kill();
+  await server.endAsync(true);
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  await new Promise<void>((resolve) => tcp.close(() => resolve()));
+});
+
+function feeder(options: Partial<SimulatedFeederOptions> = {}): SimulatedFeeder {
+  const created = new SimulatedFeeder({
+    url,
+    id: FEEDER_ID,
+    password: PASSWORD,
+    dispenseMsPerPortion: MS_PER_PORTION,
+    ...options,
+  });
+  feeders.push(created);
+  return created;
+}
+
+async function startedFeeder(options: Partial<SimulatedFeederOptions> = {}): Promise<SimulatedFeeder> {
+  const created = feeder(options);
+  await created.start();
+  return created;
+}
+
+function command(id: string, portions = 2, expiresInMs = 60_000): FeedCommandPayload {
+  return { id, portions, expiresAt: new Date(Date.now() + expiresInMs).toISOString() };
+}
+
+async function sendCommand(payload: FeedCommandPayload | string, retain = false): Promise<void> {
+  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  await server.publishAsync(topics.commandFeed(FEEDER_ID), body, { qos: 1, retain });
+}
+
+function reportsFor(id: string): Pick<FeedReportPayload, "status" | "error" | "grams">[] {
+  return reports.filter((r) => r.id === id).map(({ status, error, grams }) => ({ status, error, grams }));
+}
+
+/** Commands are handled in order, so once a later command is dispensed every earlier one has been handled. */
+async function expectDispensed(id: string): Promise<void> {
+  await vi.waitFor(() => expect(reports.some((r) => r.id === id && r.status === "dispensed")).toBe(true));
+}
+
+describe("SimulatedFeeder", () => {
+  it("announces itself after subscribing", async () => {
+    const seen: { topic: string; payload: string; retain: boolean }[] = [];
+    server.on("message", (topic, payload, packet) => {
+      seen.push({ topic, payload: payload.toString(), retain: packet.retain });
+    });
+    await server.subscribeAsync(`feedkeeper/${FEEDER_ID}/+`, { qos: 1 });
+
+    await startedFeeder({ model: "acme-1", firmware: "2.3.4", portionGrams: 8 });
+
+    await vi.waitFor(() => expect(seen.map((m) => m.topic)).toContain(topics.hello(FEEDER_ID)));
+    expect(seen.find((m) => m.topic === topics.status(FEEDER_ID))?.payload).toBe("online");
+    const hello = JSON.parse(seen.find((m) => m.topic === topics.hello(FEEDER_ID))?.payload ?? "");
+    expect(hello).toEqual({
+      protocol: 1,
+      model: "acme-1",
+      firmware: "2.3.4",
+      capabilities: ["feed"],
+      portionGrams: 8,
+    });
+  });
+
+  it("reports accepted, then dispensed with grams", async () => {
+    const sim = await startedFeeder({ portionGrams: 12 });
+
+    await sendCommand(command("c1", 3));
+
+    await expectDispensed("c1");
+    expect(reportsFor("c1")).toEqual([
+      { status: "accepted", error: undefined, grams: undefined },
+      { status: "dispensed", error: undefined, grams: 36 },
+    ]);
+    expect(reports.every((r) => r.source === "remote" && r.portions === 3)).toBe(true);
+    expect(sim.dispensed).toMatchObject([{ id: "c1", portions: 3, source: "remote", grams: 36 }]);
+    expect(sim.commandsReceived.map((c) => c.command.id)).toEqual(["c1"]);
+  });
+
+  it("executes a redelivered command id only once", async () => {
+    const sim = await startedFeeder();
+
+    await sendCommand(command("dup"));
+    await sendCommand(command("dup"));
+    await sendCommand(command("after"));
+
+    await expectDispensed("after");
+    expect(reportsFor("dup").map((r) => r.status)).toEqual(["accepted", "dispensed"]);
+    expect(sim.dispensed.map((m) => m.id)).toEqual(["dup", "after"]);
+    expect(sim.commandsReceived).toHaveLength(3);
+  });
+
+  it("rejects an expired command without dispensing", async () => {
+    const sim = await startedFeeder();
+    const rejected = vi.fn();
+    sim.on("rejected", rejected);
+
+    await sendCommand(command("late", 1, -1000));
+
+    await vi.waitFor(() => expect(reportsFor("late")).toEqual([{ status: "rejected", error: "expired" }]));
+    expect(rejected).toHaveBeenCalledWith(expect.objectContaining({ id: "late", error: "expired" }));
+    expect(sim.dispensed).toEqual([]);
+  });
+
+  it("judges expiry by its own clock", async () => {
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const sim = await startedFeeder({ now: () => inAnHour });
+
+    await sendCommand(command("stale", 1, 60_000));
+
+    await vi.waitFor(() => expect(reportsFor("stale").map((r) => r.status)).toEqual(["rejected"]));
+    expect(reports[0]?.at).toBe(inAnHour.toISOString());
+    expect(sim.dispensed).toEqual([]);
+  });
+
+  it("reports a jam as accepted, then failed", async () => {
+    const sim = await startedFeeder({ jammed: true });
+
+    await sendCommand(command("j1"));
+
+    await vi.waitFor(() => expect(reportsFor("j1").map((r) => r.status)).toEqual(["accepted", "failed"]));
+    expect(reportsFor("j1")[1]?.error).toBe("jam");
+    expect(sim.dispensed).toEqual([]);
+
+    sim.setJammed(false);
+    await sendCommand(command("j2"));
+    await expectDispensed("j2");
+  });
+
+  it("reports button meals with their own unique ids", async () => {
+    const sim = await startedFeeder();
+
+    const first = await sim.pressButton(1);
+    const second = await sim.pressButton(2);
+
+    expect(first).not.toBe(second);
+    await vi.waitFor(() => expect(reports).toHaveLength(2));
+    expect(reports).toMatchObject([
+      { id: first, status: "dispensed", source: "button", portions: 1, grams: 10 },
+      { id: second, status: "dispensed", source: "button", portions: 2, grams: 20 },
+    ]);
+    expect(sim.dispensed.map((m) => m.source)).toEqual(["button", "button"]);
+  });
+
+  it("ignores a command delivered as retained", async () => {
+    await sendCommand(command("retained"), true);
+    const sim = await startedFeeder();
+
+    await sendCommand(command("live"));
+
+    await expectDispensed("live");
+    expect(reportsFor("retained")).toEqual([]);
+    expect(sim.dispensed.map((m) => m.id)).toEqual(["live"]);
+  });
+
+  it("ignores malformed commands and keeps working", async () => {
+    const sim = await startedFeeder();
+
+    await sendCommand("{not json");
+    await sendCommand(JSON.stringify({ id: "no-portions", expiresAt: new Date().toISOString() }));
+    await sendCommand(command("ok"));
+
+    await expectDispensed("ok");
+    expect(sim.dispensed.map((m) => m.id)).toEqual(["ok"]);
+    expect(sim.commandsReceived.map((c) => c.command.id)).toEqual(["ok"]);
+  });
+
+  it("leaves the broker to publish its will when killed", async () => {
+    const sim = await startedFeeder();
+    const statuses: string[] = [];
+    server.on("message", (topic, payload) => {
+      if (topic === topics.status(FEEDER_ID)) statuses.push(payload.toString());
+    });
+    await server.subscribeAsync(topics.status(FEEDER_ID), { qos: 1 });
+    await vi.waitFor(() => expect(statuses).toEqual(["online"]));
+
+    sim.kill();
+
+    await vi.waitFor(() => expect(statuses).toEqual(["online", "offline"]));
+  });
+
+  it("says offline itself when stopped gracefully, so no will fires", async () => {
+    const sim = await startedFeeder();
+    const statuses: string[] = [];
+    server.on("message", (topic, payload) => {
+      if (topic === topics.status(FEEDER_ID)) statuses.push(payload.toString());
+    });
+    await server.subscribeAsync(topics.status(FEEDER_ID), { qos: 1 });
+    await vi.waitFor(() => expect(statuses).toEqual(["online"]));
+    const gone = new Promise((resolve) => broker.once("clientDisconnect", resolve));
+
+    await sim.stop();
+    await gone;
+    // A will would be published while the broker tears the session down; a round trip lets it arrive.
+    const echo = new Promise((resolve) =>
+      server.on("message", (topic) => topic === "echo" && resolve(topic)),
+    );
+    await server.subscribeAsync("echo", { qos: 1 });
+    await server.publishAsync("echo", "", { qos: 1 });
+    await echo;
+
+    expect(statuses).toEqual(["online", "offline"]);
+  });
+
+  it("fails to start with refused credentials instead of retrying", async () => {
+    const sim = feeder({ password: "wrong" });
+
+    const error = await sim.start().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConnectionRefusedError);
+    expect((error as ConnectionRefusedError).returnCode).toBe(4);
+    expect(sim.connected).toBe(false);
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * A software feeder speaking the native protocol v1 exactly as firmware should. It is the reference
+ * implementation behind `npm run simulate`, and integration tests and the benchmark drive the server with it.
+ */
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
+import { type Logger, pino } from "pino";
+import {
+  type FeedCommandPayload,
+  type FeedReportPayload,
+  feedCommandPayload,
+  type HelloPayload,
+  PROTOCOL_VERSION,
+  type TelemetryPayload,
+  telemetryPayload,
+  topics,
+} from "../protocol/native-v1.js";
+
+export type SimLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
+
+export interface SimulatedFeederOptions {
+  url: string;
+  id: string;
+  password: string;
+  model?: string;
+  firmware?: string;
+  capabilities?: string[];
+  portionGrams?: number;
+  dispenseMsPerPortion?: number;
+  jammed?: boolean;
+  clean?: boolean;
+  keepalive?: number;
+  now?: () => Date;
+  logger?: SimLogger;
+}
+
+export type FeedSource = FeedReportPayload["source"];
+
+export interface DispensedMeal {
+  id: string;
+  portions: number;
+  source: FeedSource;
+  at: string;
+  grams: number;
+}
+
+export interface ReceivedCommand {
+  receivedAt: number;
+  command: FeedCommandPayload;
+}
+
+export interface FeedProblem {
+  id: string;
+  portions: number;
+  source: FeedSource;
+  error: string;
+}
+
+export interface SimulatedFeederEvents {
+  /** Emitted after every (re)connection once the device has subscribed and said hello. */
+  ready: [];
+  disconnected: [];
+  /**
+   * A reconnect was refused, e.g. the feeder was deleted or its secret rotated. The feeder gives up rather than
+   * hammering the broker with credentials that will not work.
+   */
+  refused: [error: ConnectionRefusedError];
+  /** `receivedAt` is `performance.now()` when the message arrived, for latency measurements. */
+  command: [command: FeedCommandPayload, receivedAt: number];
+  dispensed: [meal: DispensedMeal];
+  failed: [problem: FeedProblem];
+  rejected: [problem: FeedProblem];
+}
+
+/** Enough to recognise redeliveries: a broker redelivers recent commands, not ones from thousands of meals ago. */
+const DEDUP_CAPACITY = 1000;
+/** How long a graceful stop waits for the broker to acknowledge the `offline` status. */
+const STOP_PUBLISH_TIMEOUT_MS = 2000;
+
+/** MQTT 3.1.1 CONNACK return codes; mqtt.js words its errors for MQTT 5 reason codes, which differ. */
+const CONNACK_REFUSALS: Record<number, string> = {
+  1: "unacceptable protocol version",
+  2: "identifier rejected",
+  3: "server unavailable",
+  4: "bad username or password",
+  5: "not authorized",
+};
+
+const silentLogger: SimLogger = pino({ level: "silent" });
+
+export class ConnectionRefusedError extends Error {
+  constructor(
+    readonly feederId: string,
+    readonly returnCode: number,
+  ) {
+    super(`broker refused ${feederId}: ${CONNACK_REFUSALS[returnCode] ?? `return code ${returnCode}`}`);
+    this.name = "ConnectionRefusedError";
+  }
+}
+
+export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
+  readonly id: string;
+  readonly dispensed: DispensedMeal[] = [];
+  readonly commandsReceived: ReceivedCommand[] = [];
+
+  private readonly options: Required<Omit<SimulatedFeederOptions, "logger" | "now">>;
+  private readonly now: () => Date;
+  private readonly log: SimLogger;
+  private jammed: boolean;
+  private client: MqttClient | undefined;
+  private everReady = false;
+  private online = false;
+  /** Insertion-ordered, so the oldest id is the first to be forgotten. */
+  private readonly seenCommandIds = new Set<string>();
+  /** One motor: meals run one after another in arrival order. */
+  private motor: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
+
+  constructor(options: SimulatedFeederOptions) {
+    super();
+    this.id = options.id;
+    this.options = {
+      url: options.url,
+      id: options.id,
+      password: options.password,
+      model: options.model ?? "feedkeeper-sim",
+      firmware: options.firmware ?? "sim-1.0.0",
+      capabilities: options.capabilities ?? ["feed"],
+      portionGrams: options.portionGrams ?? 10,
+      dispenseMsPerPortion: options.dispenseMsPerPortion ?? 200,
+      jammed: options.jammed ?? false,
+      clean: options.clean ?? false,
+      keepalive: options.keepalive ?? 30,
+    };
+    this.jammed = this.options.jammed;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.logger ?? silentLogger;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /**
+   * Connects and performs the handshake. Rejects if the first attempt fails for any reason (refused credentials,
+   * unreachable broker), so callers see configuration mistakes at once; after that the feeder reconnects on its
+   * own like real hardware.
+   */
+  start(): Promise<void> {
+    if (this.client) return Promise.reject(new Error(`feeder ${this.id} was already started`));
+    const statusTopic = topics.status(this.id);
+    const client = mqtt.connect(this.options.url, {
+      protocolVersion: 4,
+      clientId: this.id,
+      username: this.id,
+      password: this.options.password,
+      clean: this.options.clean,
+      keepalive: this.options.keepalive,
+      // The handshake below subscribes on every connection, in the order the protocol requires.
+      resubscribe: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      will: { topic: statusTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on("message", (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
+    client.on("close", () => {
+      // mqtt.js reports every failed reconnect attempt as another close; only the first one is news.
+      if (!this.online) return;
+      this.online = false;
+      this.log.info({ feeder: this.id }, "disconnected");
+      this.emit("disconnected");
+    });
+
+    return new Promise<void>((resolve, reject) => {
+      const failStart = (error: Error) => {
+        client.removeListener("connect", onConnect);
+        client.end(true);
+        reject(error);
+      };
+      const onConnect = () => {
+        this.handshake().then(
+          () => {
+            this.online = true;
+            if (!this.everReady) {
+              this.everReady = true;
+              resolve();
+            }
+            this.emit("ready");
+          },
+          (error: Error) => {
+            if (!this.everReady) failStart(error);
+            else this.log.warn({ feeder: this.id, err: error }, "handshake after reconnect failed");
+          },
+        );
+      };
+      client.on("connect", onConnect);
+      client.on("error", (error) => {
+        const refusal = isConnackRefusal(error) ? new ConnectionRefusedError(this.id, error.code) : undefined;
+        if (!this.everReady) {
+          failStart(refusal ?? error);
+        } else if (refusal) {
+          this.log.error({ feeder: this.id, err: refusal }, "reconnect refused, giving up");
+          this.emit("refused", refusal);
+        } else {
+          // Network trouble: mqtt.js keeps retrying, as a device would.
+          this.log.debug({ feeder: this.id, err: error }, "connection error");
+        }
+      });
+    });
+  }
+
+  /** Says goodbye explicitly, so the server records a clean shutdown rather than waiting for the broker's will. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    const client = this.client;
+    if (!client || client.disconnecting || client.disconnected) return;
+    let acknowledged = false;
+    if (client.connected) {
+      const goodbye = client.publishAsync(topics.status(this.id), "offline", { qos: 1, retain: true });
+      acknowledged = await Promise.race([
+        goodbye.then(
+          () => true,
+          () => false,
+        ),
+        sleep(STOP_PUBLISH_TIMEOUT_MS, false, { ref: false }),
+      ]);
+    }
+    // Without an acknowledgement a polite DISCONNECT would wait for in-flight messages forever.
+    await client.endAsync(!acknowledged);
+  }
+
+  /** Drops the TCP connection without DISCONNECT, like a power cut, so the broker publishes the will. */
+  kill(): void {
+    this.stopping.abort();
+    this.client?.end(true);
+  }
+
+  setJammed(jammed: boolean): void {
+    this.jammed = jammed;
+  }
+
+  /** A meal started on the device itself. Resolves with the meal's id once its outcome has been reported. */
+  async pressButton(portions: number): Promise<string> {
+    const id = `btn-${randomUUID()}`;
+    await this.runOnMotor(() => this.dispense({ id, portions, source: "button" }));
+    return id;
+  }
+
+  async sendTelemetry(telemetry: TelemetryPayload, qos: 0 | 1 = 0): Promise<void> {
+    await this.requireClient().publishAsync(
+      topics.telemetry(this.id),
+      JSON.stringify(telemetryPayload.parse(telemetry)),
+      { qos },
+    );
+  }
+
+  /** Bypasses all validation, for tests that check how the server copes with misbehaving devices. */
+  async publishRaw(topic: string, payload: string | Buffer, opts: IClientPublishOptions = {}): Promise<void> {
+    await this.requireClient().publishAsync(topic, payload, opts);
+  }
+
+  private requireClient(): MqttClient {
+    if (!this.client) throw new Error(`feeder ${this.id} is not started`);
+    return this.client;
+  }
+
+  /** The protocol's ready sequence: subscribe first so no command published after `online` can be missed. */
+  private async handshake(): Promise<void> {
+    const client = this.requireClient();
+    const filter = topics.commandFilter(this.id);
+    const granted = await client.subscribeAsync(filter, { qos: 1 });
+    if (granted.some((grant) => grant.qos === 128)) {
+      throw new Error(`broker refused subscription to ${filter}`);
+    }
+    await client.publishAsync(topics.status(this.id), "online", { qos: 1, retain: true });
+    const hello: HelloPayload = {
+      protocol: PROTOCOL_VERSION,
+      model: this.options.model,
+      firmware: this.options.firmware,
+      capabilities: this.options.capabilities,
+      portionGrams: this.options.portionGrams,
+    };
+    await client.publishAsync(topics.hello(this.id), JSON.stringify(hello), { qos: 1 });
+    this.log.info({ feeder: this.id }, "ready");
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    const receivedAt = performance.now();
+    if (retained) {
+      // A retained command would fire again on every reconnect, long after anyone wanted it.
+      this.log.warn({ feeder: this.id, topic }, "ignoring retained command");
+      return;
+    }
+    if (topic !== topics.commandFeed(this.id)) {
+      // Later protocol revisions may add commands; old firmware must tolerate them.
+      this.log.info({ feeder: this.id, topic }, "ignoring unknown command");
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString("utf8"));
+    } catch {
+      this.log.warn({ feeder: this.id, topic }, "ignoring command that is not JSON");
+      return;
+    }
+    const parsed = feedCommandPayload.safeParse(json);
+    if (!parsed.success) {
+      this.log.warn({ feeder: this.id, topic, issues: parsed.error.issues }, "ignoring invalid command");
+      return;
+    }
+    const command = parsed.data;
+    this.commandsReceived.push({ receivedAt, command });
+    this.emit("command", command, receivedAt);
+
+    if (this.seenCommandIds.has(command.id)) {
+      this.log.info({ feeder: this.id, command: command.id }, "ignoring redelivered command");
+      return;
+    }
+    this.rememberCommandId(command.id);
+    if (this.isExpired(command)) {
+      this.reject(command, "expired");
+      return;
+    }
+    this.runOnMotor(async () => {
+      // A command may expire while an earlier meal is still running.
+      if (this.isExpired(command)) {
+        this.reject(command, "expired");
+        return;
+      }
+      await this.dispense({ id: command.id, portions: command.portions, source: "remote" });
+    }).catch((error: unknown) => {
+      // Stopping mid-meal aborts the wait; that is expected, anything else is worth a line.
+      if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
+    });
+  }
+
+  private rememberCommandId(id: string): void {
+    this.seenCommandIds.add(id);
+    if (this.seenCommandIds.size > DEDUP_CAPACITY) {
+      const oldest = this.seenCommandIds.values().next().value;
+      if (oldest !== undefined) this.seenCommandIds.delete(oldest);
+    }
+  }
+
+  private isExpired(command: FeedCommandPayload): boolean {
+    return this.now().getTime() >= Date.parse(command.expiresAt);
+  }
+
+  /** The returned promise carries the job's own outcome; the queue carries on regardless. */
+  private runOnMotor(job: () => Promise<void>): Promise<void> {
+    const run = this.motor.then(job);
+    this.motor = run.catch(() => {});
+    return run;
+  }
+
+  private async dispense(meal: { id: string; portions: number; source: FeedSource }): Promise<void> {
+    const { dispenseMsPerPortion, portionGrams } = this.options;
+    const signal = this.stopping.signal;
+    // Device-started meals are reported only when done; remote ones are acknowledged first so the server
+    // knows the command arrived even if the meal takes a while.
+    if (meal.source === "remote") this.report({ ...meal, status: "accepted" });
+    if (this.jammed) {
+      // The motor stalls on the first portion.
+      await sleep(dispenseMsPerPortion, undefined, { signal });
+      this.report({ ...meal, status: "failed", error: "jam" });
+      this.log.warn({ feeder: this.id, meal: meal.id }, "jammed");
+      this.emit("failed", { ...meal, error: "jam" });
+      return;
+    }
+    await sleep(meal.portions * dispenseMsPerPortion, undefined, { signal });
+    const grams = meal.portions * portionGrams;
+    const at = this.report({ ...meal, status: "dispensed", grams });
+    const dispensed: DispensedMeal = { ...meal, at, grams };
+    this.dispensed.push(dispensed);
+    this.log.info({ feeder: this.id, meal: meal.id, portions: meal.portions }, "dispensed");
+    this.emit("dispensed", dispensed);
+  }
+
+  private reject(command: FeedCommandPayload, error: string): void {
+    const problem: FeedProblem = { id: command.id, portions: command.portions, source: "remote", error };
+    this.report({ ...problem, status: "rejected" });
+    this.log.info({ feeder: this.id, command: command.id, error }, "rejected command");
+    this.emit("rejected", problem);
+  }
+
+  /**
+   * Fire and forget: QoS 1 and the client's offline queue take care of delivery, and a meal must not wait for
+   * the server. Returns the report's timestamp.
+   */
+  private report(report: Omit<FeedReportPayload, "at">): string {
+    const at = this.now().toISOString();
+    const full: FeedReportPayload = { ...report, at };
+    this.requireClient().publish(topics.feed(this.id), JSON.stringify(full), { qos: 1 }, (error) => {
+      if (error) this.log.warn({ feeder: this.id, err: error, report: full }, "feed report not delivered");
+    });
+    return at;
+  }
+}
+
+function isConnackRefusal(error: Error): error is Error & { code: number } {
+  return "code" in error && typeof error.code === "number" && error.message.startsWith("Connection refused");
+}

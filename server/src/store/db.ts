@@ -1,0 +1,55 @@
+/**
+ * The one module that knows which SQLite driver runs underneath (better-sqlite3
+ * on Node; a bun:sqlite variant can live beside it). Everything else sees a
+ * drizzle database.
+ *
+ * Durability: WAL with synchronous=FULL. In WAL mode every commit already
+ * survives a crash of this process (kill -9) with any setting; FULL also makes
+ * the last commits survive a power cut or kernel panic, which NORMAL may roll
+ * back. A feed recorded as requested or dispensed must not silently vanish, and
+ * high-volume telemetry is written in batched transactions, so the fsync per
+ * commit costs little.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import * as schema from "./schema.js";
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Store {
+  db: Db;
+  /** Runs fn in one immediate transaction (better-sqlite3 transactions are synchronous). */
+  transaction<T>(fn: () => T): T;
+  /** Path of the database file. */
+  file: string;
+  close(): void;
+}
+
+const DEFAULT_MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+
+export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS): Store {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, "feedkeeper.db");
+  // The database holds password and secret hashes: keep it private to the service user.
+  const fd = fs.openSync(file, "a", 0o600);
+  fs.closeSync(fd);
+  const sqlite = new Database(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder });
+  return {
+    db,
+    file,
+    transaction: (fn) => sqlite.transaction(fn).immediate(),
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}

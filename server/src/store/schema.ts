@@ -1,0 +1,123 @@
+/**
+ * The database schema. drizzle-kit generates migrations from this file
+ * (`npm run db:generate`); the server applies them at start.
+ * Times are integer milliseconds since the epoch (UTC).
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  username: text("username").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  role: text("role", { enum: ["owner"] }).notNull(),
+  createdAt: createdAt(),
+});
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** SHA-256 of the cookie value: a stolen database does not yield live sessions. */
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const feeders = sqliteTable("feeders", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  profile: text("profile").notNull(),
+  /** Salted hash of the MQTT password; the password itself is shown once and never stored. */
+  secretHash: text("secret_hash").notNull(),
+  maxPortions: integer("max_portions").notNull().default(10),
+  createdAt: createdAt(),
+  // What the device last told us about itself (hello).
+  model: text("model"),
+  firmware: text("firmware"),
+  protocolVersion: integer("protocol_version"),
+  capabilities: text("capabilities", { mode: "json" }).$type<string[]>(),
+  portionGrams: real("portion_grams"),
+  lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+});
+
+export const FEED_STATUSES = [
+  "pending",
+  "sent",
+  "accepted",
+  "dispensed",
+  "failed",
+  "expired",
+  "timed_out",
+] as const;
+export type FeedStatus = (typeof FEED_STATUSES)[number];
+
+export const feeds = sqliteTable(
+  "feeds",
+  {
+    id: text("id").primaryKey(),
+    feederId: text("feeder_id")
+      .notNull()
+      .references(() => feeders.id, { onDelete: "cascade" }),
+    /** The id on the wire: ours for commands we send, the device's for meals it started itself. */
+    commandId: text("command_id").notNull(),
+    source: text("source", { enum: ["remote", "schedule", "button"] }).notNull(),
+    portions: integer("portions").notNull(),
+    status: text("status", { enum: FEED_STATUSES }).notNull(),
+    error: text("error"),
+    grams: real("grams"),
+    requestedBy: text("requested_by"),
+    idempotencyKey: text("idempotency_key"),
+    requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+    acceptedAt: integer("accepted_at", { mode: "timestamp_ms" }),
+    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("feeds_command_idx").on(t.feederId, t.commandId),
+    uniqueIndex("feeds_idempotency_idx").on(t.feederId, t.idempotencyKey),
+    index("feeds_feeder_time_idx").on(t.feederId, t.requestedAt),
+    index("feeds_open_idx").on(t.status).where(sql`status in ('pending', 'sent', 'accepted')`),
+  ],
+);
+
+export const telemetry = sqliteTable(
+  "telemetry",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    feederId: text("feeder_id")
+      .notNull()
+      .references(() => feeders.id, { onDelete: "cascade" }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    foodLevel: real("food_level"),
+    weightGrams: real("weight_grams"),
+    battery: real("battery"),
+    rssi: integer("rssi"),
+    error: text("error"),
+  },
+  (t) => [index("telemetry_feeder_time_idx").on(t.feederId, t.at)],
+);

@@ -1,0 +1,139 @@
+/**
+ * Starts the real, built server (dist/server/feedkeeper.js) as a child process
+ * on free loopback ports with a fresh data directory, the way a user runs it.
+ * Ports are chosen by the server itself (port 0) and read from its "ready" log
+ * line, so parallel tests never race for a port.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SERVER_ENTRY = path.join(ROOT, "dist/server/feedkeeper.js");
+
+export interface TestServer {
+  httpUrl: string;
+  mqttUrl: string;
+  wsUrl: string;
+  httpPort: number;
+  mqttPort: number;
+  dataDir: string;
+  process: ChildProcess;
+  /** Every log line the server printed, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** SIGTERM and wait for exit; removes the data dir unless keepData. */
+  stop(options?: { keepData?: boolean }): Promise<number | null>;
+  /** SIGKILL: no cleanup at all, as in a power cut of the process. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  /** Resolve on process exit instead of on "ready" (for start-up failure tests). */
+  expectExit?: false;
+}
+
+export function makeDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "feedkeeper-test-"));
+}
+
+export function startServer(options: StartOptions = {}): Promise<TestServer> {
+  if (!fs.existsSync(SERVER_ENTRY))
+    throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first`);
+  const dataDir = options.dataDir ?? makeDataDir();
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      FEEDKEEPER_HTTP_PORT: "0",
+      FEEDKEEPER_MQTT_PORT: "0",
+      FEEDKEEPER_BIND: "127.0.0.1",
+      FEEDKEEPER_DATA_DIR: dataDir,
+      FEEDKEEPER_LOG_LEVEL: "debug",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  return new Promise<TestServer>((resolve, reject) => {
+    let buffer = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not become ready in 15 s\n${stderr}`));
+    }, 15_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it was ready\n${stderr}`));
+    });
+    child.stdout?.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      let nl = buffer.indexOf("\n");
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf("\n");
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        logs.push(entry);
+        if (entry.msg === "feedkeeper ready") {
+          clearTimeout(timer);
+          const httpPort = entry.httpPort as number;
+          const mqttPort = entry.mqttPort as number;
+          resolve({
+            httpUrl: `http://127.0.0.1:${httpPort}`,
+            mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+            wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+            httpPort,
+            mqttPort,
+            dataDir,
+            process: child,
+            logs,
+            async stop({ keepData = false } = {}) {
+              if (child.exitCode === null) child.kill("SIGTERM");
+              const code = await exited;
+              if (!keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+              return code;
+            },
+            async kill() {
+              if (child.exitCode === null) child.kill("SIGKILL");
+              await exited;
+            },
+          });
+        }
+      }
+    });
+  });
+}
+
+/** Runs the server expecting it to refuse to start; returns its exit code and stderr. */
+export function runServerExpectingFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env.PATH ?? "", FEEDKEEPER_DATA_DIR: makeDataDir(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    }),
+  );
+}
