@@ -91,7 +91,7 @@ describe("feed now", () => {
     expect(third.body.feed.id).toBe(first.body.feed.id);
     const conflict = await api.feed(feeder.id, { portions: 3 }, headers);
     expect(conflict.status).toBe(409);
-    expect(conflict.body.error.code).toBe("idempotency_conflict");
+    expect(conflict.body.error?.code).toBe("idempotency_conflict");
     expect(device.dispensed).toHaveLength(1);
     const history = await api.request("GET", `/api/feeders/${feeder.id}/feeds`);
     expect(history.body.feeds).toHaveLength(1);
@@ -103,7 +103,7 @@ describe("feed now", () => {
       const res = await api.feed(feeder.id, { portions });
       expect(res.status, `portions ${portions}`).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
-      expect(res.body.error.message).toMatch(/portions/i);
+      expect(res.body.error?.message).toMatch(/portions/i);
     }
     expect((await api.feed("nosuchfeeder", { portions: 1 })).status).toBe(404);
     const history = await api.request("GET", `/api/feeders/${feeder.id}/feeds`);

@@ -1,0 +1,161 @@
+import type {
+  ApiErrorBody,
+  CreateFeederResponse,
+  Credentials,
+  FeedersResponse,
+  FeedResponse,
+  FeedStatus,
+  NewFeed,
+  NewFeeder,
+  SetupStatus,
+  UserResponse,
+} from "./api-types";
+
+/** An API failure. `status` is 0 when the server could not be reached at all. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+function isErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== "object" || value === null || !("error" in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === "string" &&
+    typeof (error as { message?: unknown }).message === "string"
+  );
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
+async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body,
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: options.signal ?? null,
+    });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(0, "network_error", "Cannot reach the Feedkeeper server. Check your connection.");
+  }
+  if (res.status === 204) return undefined as T;
+  let data: unknown = null;
+  try {
+    data = await res.json();
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    data = null;
+  }
+  if (!res.ok) {
+    if (isErrorBody(data)) throw new ApiError(res.status, data.error.code, data.error.message);
+    throw new ApiError(res.status, `http_${res.status}`, `The server answered with HTTP ${res.status}.`);
+  }
+  if (data === null)
+    throw new ApiError(res.status, "bad_response", "The server sent an unreadable response.");
+  return data as T;
+}
+
+/** Human-readable message for any error thrown by the API layer. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return "Something went wrong.";
+}
+
+export function isUnauthorized(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 401;
+}
+
+/**
+ * A random idempotency key. crypto.randomUUID() only exists in secure contexts (HTTPS or
+ * localhost); a self-hosted server is often reached over plain HTTP on the LAN, so fall back
+ * to a v4 UUID built from crypto.getRandomValues(), which is available everywhere.
+ */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const TERMINAL: ReadonlySet<FeedStatus> = new Set<FeedStatus>([
+  "dispensed",
+  "failed",
+  "expired",
+  "timed_out",
+]);
+
+export function isTerminal(status: FeedStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retries only failures where the request may not have arrived: no answer, or a gateway error. */
+async function withRetry<T>(fn: () => Promise<T>, delays = [500, 1500]): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retryable = err instanceof ApiError && [0, 502, 503, 504].includes(err.status);
+      const delay = delays[attempt];
+      if (!retryable || delay === undefined) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  setupStatus: () => request<SetupStatus>("GET", "/api/setup"),
+  setup: (body: Credentials) => request<UserResponse>("POST", "/api/setup", { body }),
+  session: () => request<UserResponse>("GET", "/api/session"),
+  login: (body: Credentials) => request<UserResponse>("POST", "/api/session", { body }),
+  logout: () => request<void>("DELETE", "/api/session"),
+  feeders: (signal?: AbortSignal) => request<FeedersResponse>("GET", "/api/feeders", { signal }),
+  createFeeder: (name: string) => {
+    const body: NewFeeder = { name, profile: "feedkeeper" };
+    return request<CreateFeederResponse>("POST", "/api/feeders", { body });
+  },
+  /** One key per user action; retries of that action reuse it, so the server feeds at most once. */
+  feed: (feederId: string, portions: number, idempotencyKey: string) => {
+    const body: NewFeed = { portions };
+    const headers = { "Idempotency-Key": idempotencyKey };
+    return withRetry(() =>
+      request<FeedResponse>("POST", `/api/feeders/${enc(feederId)}/feeds`, { body, headers }),
+    );
+  },
+  feedStatus: (feedId: string, signal?: AbortSignal) =>
+    request<FeedResponse>("GET", `/api/feeds/${enc(feedId)}`, { signal }),
+};
