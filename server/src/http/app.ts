@@ -1,7 +1,8 @@
 /**
  * The HTTP application: middleware order, the routes, the OpenAPI document.
- * Every /api route needs a signed-in user or an API token unless it is in
- * PUBLIC_ROUTES, so a new route is private until someone decides otherwise.
+ * Every /api route needs a signed-in user or an API token unless its
+ * definition says `security: []`: a new route is private until someone
+ * decides otherwise, and the document always tells the truth about it.
  */
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -22,18 +23,10 @@ import { createWebUiRouter } from "./web-ui.js";
 
 export const API_BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Reachable without credentials. Everything else under /api answers 401 to strangers. */
-export const PUBLIC_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
-  ["GET", "/api/health"],
-  ["GET", "/api/setup"],
-  ["POST", "/api/setup"],
-  ["POST", "/api/session"],
-];
-
-const isPublic = (method: string, path: string) => PUBLIC_ROUTES.some(([m, p]) => m === method && p === path);
-
 export function createApp(services: Services) {
   const app = createRouter();
+  // Filled from the route definitions below, read per request.
+  const publicRoutes = new Set<string>();
 
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(appErrorBody(err), err.status as 400);
@@ -82,7 +75,7 @@ export function createApp(services: Services) {
   );
   app.use("/api/*", authenticate);
   app.use("/api/*", async (c, next) => {
-    if (isPublic(c.req.method, c.req.path)) return next();
+    if (publicRoutes.has(`${c.req.method} ${c.req.path}`)) return next();
     return requireUser(c, next);
   });
   app.use("/api/*", sameOrigin);
@@ -95,6 +88,12 @@ export function createApp(services: Services) {
     .route("/", feedersRouter)
     .route("/", feedsRouter);
 
+  for (const def of app.openAPIRegistry.definitions) {
+    // Public routes have no path parameters, so the documented path is the request path.
+    if (def.type === "route" && def.route.security?.length === 0) {
+      publicRoutes.add(`${def.route.method.toUpperCase()} ${def.route.path}`);
+    }
+  }
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {
     type: "apiKey",
     in: "cookie",

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 export const getHealth = createRoute({
   method: "get",
   path: "/api/health",
+  security: [],
   tags: ["System"],
   summary: "Liveness and readiness; public",
   responses: {

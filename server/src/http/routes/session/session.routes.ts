@@ -6,6 +6,7 @@ const SessionUser = z.object({ user: UserSchema }).openapi("SessionUser");
 export const postSession = createRoute({
   method: "post",
   path: "/api/session",
+  security: [],
   tags: ["Accounts"],
   summary: "Sign in; sets an HttpOnly, SameSite=Strict session cookie",
   request: { body: { required: true, content: { "application/json": { schema: CredentialsSchema } } } },

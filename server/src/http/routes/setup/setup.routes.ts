@@ -4,6 +4,7 @@ import { errorResponses, SetupSchema, UserSchema } from "../../schemas.js";
 export const getSetup = createRoute({
   method: "get",
   path: "/api/setup",
+  security: [],
   tags: ["Accounts"],
   summary: "Whether the first-run setup still has to be done; public",
   responses: {
@@ -17,6 +18,7 @@ export const getSetup = createRoute({
 export const postSetup = createRoute({
   method: "post",
   path: "/api/setup",
+  security: [],
   tags: ["Accounts"],
   summary: "Create the owner account (first run only) and sign in",
   description: "Refused with 409 once any account exists. There is no default account or password.",
