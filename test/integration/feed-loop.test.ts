@@ -248,6 +248,37 @@ describe("expiry and duplicates", () => {
     await second.endAsync();
   });
 
+  it("keeps a feeder online when its new connection replaces a stale one whose will then fires", async () => {
+    const { feeder, credentials } = await api.createFeeder("Rebooted");
+    const stale = await mqtt.connectAsync(srv.mqttUrl, {
+      clientId: credentials.username,
+      username: credentials.username,
+      password: credentials.password,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      will: {
+        topic: `feedkeeper/${feeder.id}/status`,
+        payload: Buffer.from("offline"),
+        qos: 1,
+        retain: true,
+      },
+    });
+    const staleClosed = new Promise<void>((resolve) => stale.once("close", () => resolve()));
+    const device = new SimulatedFeeder({
+      url: srv.mqttUrl,
+      id: credentials.username,
+      password: credentials.password,
+      dispenseMsPerPortion: 20,
+    });
+    await device.start();
+    running.push(device);
+    await staleClosed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await api.request("GET", `/api/feeders/${feeder.id}`)).body.feeder.online).toBe(true);
+    const res = await api.feed(feeder.id, { portions: 1 });
+    expect((await api.waitForFeed(res.body.feed.id, ["dispensed"])).status).toBe("dispensed");
+  });
+
   it("times out a feed the device accepted but never finished", async () => {
     const { feeder, credentials } = await api.createFeeder("Silent");
     const client = await mqtt.connectAsync(srv.mqttUrl, {

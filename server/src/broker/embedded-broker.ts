@@ -104,10 +104,14 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
         return done(new Error(`publish refused: ${decision.reason}`));
       }
       if (decision.stripRetain) packet.retain = false;
-      try {
-        hooks.onMessage(client.id, decision.channel, packet.payload as Buffer, packet.retain);
-      } catch (err) {
-        log.error({ err, feederId: client.id, topic: packet.topic }, "device message handler failed");
+      // The will of a connection that a newer one replaced must not speak for the feeder any more.
+      const superseded = current.has(client.id) && current.get(client.id) !== client;
+      if (!superseded) {
+        try {
+          hooks.onMessage(client.id, decision.channel, packet.payload as Buffer, packet.retain);
+        } catch (err) {
+          log.error({ err, feederId: client.id, topic: packet.topic }, "device message handler failed");
+        }
       }
       done(null);
     },
