@@ -21,6 +21,7 @@ const PROTECTED: Array<[string, string]> = [
   ["GET", "/api/feeders"],
   ["POST", "/api/feeders"],
   ["GET", "/api/feeders/abc"],
+  ["PATCH", "/api/feeders/abc"],
   ["DELETE", "/api/feeders/abc"],
   ["POST", "/api/feeders/abc/credentials"],
   ["POST", "/api/feeders/abc/feeds"],

@@ -110,6 +110,27 @@ describe("feed now", () => {
     expect(history.body.feeds).toHaveLength(0);
   });
 
+  it("renames a feeder and changes its limit, ignoring fields that may not change", async () => {
+    const { feeder } = await api.createFeeder("Old name");
+    const res = await api.request("PATCH", `/api/feeders/${feeder.id}`, {
+      name: "Hallway",
+      maxPortions: 2,
+      id: "hijacked",
+      secretHash: "x",
+      profile: "other",
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.feeder).toMatchObject({
+      id: feeder.id,
+      name: "Hallway",
+      maxPortions: 2,
+      profile: "feedkeeper",
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/secret|hash|password/i);
+    expect((await api.feed(feeder.id, { portions: 3 })).status).toBe(422);
+    expect((await api.request("PATCH", `/api/feeders/${feeder.id}`, { maxPortions: 0 })).status).toBe(400);
+  });
+
   it("records meals the device started itself exactly once", async () => {
     const { feeder, device } = await feederWithDevice("Button");
     const id = await device.pressButton(1);

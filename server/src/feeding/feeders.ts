@@ -84,6 +84,16 @@ export class FeederService {
     return { feeder: this.toView(record), password };
   }
 
+  update(id: string, changes: { name?: string | undefined; maxPortions?: number | undefined }): FeederView {
+    this.require(id);
+    const set = {
+      ...(changes.name !== undefined && { name: changes.name }),
+      ...(changes.maxPortions !== undefined && { maxPortions: changes.maxPortions }),
+    };
+    if (Object.keys(set).length > 0) this.store.db.update(feeders).set(set).where(eq(feeders.id, id)).run();
+    return this.view(id);
+  }
+
   /** Issues a new password; the old one stops working and its session is cut by the caller. */
   rotateCredentials(id: string): string {
     this.require(id);

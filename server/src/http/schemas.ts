@@ -109,6 +109,10 @@ export const NewFeederSchema = z
   })
   .openapi("NewFeeder");
 
+export const FeederChangesSchema = NewFeederSchema.pick({ name: true, maxPortions: true })
+  .partial()
+  .openapi("FeederChanges");
+
 export const NewFeedSchema = z
   .object({
     portions: z.number().int("portions must be a whole number").min(1, "portions must be at least 1"),

@@ -6,6 +6,7 @@ import type {
   deleteFeeder,
   getFeeder,
   listFeeders,
+  patchFeeder,
   postFeeder,
   postFeederCredentials,
 } from "./feeders.routes.js";
@@ -38,6 +39,13 @@ export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
 
 export const oneFeeder: RouteHandler<typeof getFeeder, AppEnv> = (c) =>
   c.json({ feeder: feederJson(c.get("services"), c.req.valid("param").id) }, 200);
+
+export const changeFeeder: RouteHandler<typeof patchFeeder, AppEnv> = (c) => {
+  const services = c.get("services");
+  const { id } = c.req.valid("param");
+  services.feeders.update(id, c.req.valid("json"));
+  return c.json({ feeder: feederJson(services, id) }, 200);
+};
 
 export const removeFeeder: RouteHandler<typeof deleteFeeder, AppEnv> = (c) => {
   const services = c.get("services");

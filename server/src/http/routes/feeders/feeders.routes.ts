@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   errorResponses,
+  FeederChangesSchema,
   FeederCredentialsSchema,
   FeederIdParam,
   FeederSchema,
@@ -51,6 +52,25 @@ export const getFeeder = createRoute({
       content: { "application/json": { schema: z.object({ feeder: FeederSchema }) } },
     },
     ...errorResponses(401, 404),
+  },
+});
+
+export const patchFeeder = createRoute({
+  method: "patch",
+  path: "/api/feeders/{id}",
+  tags: ["Feeders"],
+  summary: "Rename a feeder or change its portion limit",
+  description: "Only `name` and `maxPortions` can change; other fields are ignored. The id never changes.",
+  request: {
+    params: FeederIdParam,
+    body: { required: true, content: { "application/json": { schema: FeederChangesSchema } } },
+  },
+  responses: {
+    200: {
+      description: "The feeder",
+      content: { "application/json": { schema: z.object({ feeder: FeederSchema }) } },
+    },
+    ...errorResponses(400, 401, 403, 404),
   },
 });
 
