@@ -3,13 +3,11 @@
  * tested apart from sockets. A feeder lives in its own topic subtree and can
  * neither read another feeder's commands nor speak for it.
  */
-import { SERVER_STATUS_TOPIC, TOPIC_ROOT } from "../protocol/native-v1.js";
+import { FEEDER_ID_PATTERN, SERVER_STATUS_TOPIC, TOPIC_ROOT } from "../protocol/native-v1.js";
 
-/** Feeder ids are what randomId() makes; anything else (wildcards, slashes, `$`) is never a feeder. */
-const FEEDER_ID = /^[a-z0-9]{1,32}$/;
-
+/** Anything but a well-formed feeder id (wildcards, slashes, `$`) is never a feeder. */
 export function isFeederIdentity(value: string | undefined): value is string {
-  return value !== undefined && FEEDER_ID.test(value);
+  return value !== undefined && FEEDER_ID_PATTERN.test(value);
 }
 
 export type PublishDecision =
@@ -17,7 +15,7 @@ export type PublishDecision =
   | { allow: false; reason: string };
 
 /** Channels whose retained copy is a state worth keeping; events and commands are never retained. */
-const RETAINABLE_CHANNELS = new Set(["status", "hello", "telemetry"]);
+const RETAINABLE_CHANNELS = new Set(["status", "telemetry"]);
 
 export function authorizeFeederPublish(feederId: string, topic: string, retain: boolean): PublishDecision {
   const prefix = `${TOPIC_ROOT}/${feederId}/`;

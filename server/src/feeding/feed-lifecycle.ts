@@ -10,7 +10,7 @@
  * other report that would move a feed backwards, or repeat a result, is a
  * duplicate and changes nothing.
  */
-import type { FeedReportPayload } from "../protocol/native-v1.js";
+import { FEED_ERROR_EXPIRED, type FeedReportPayload } from "../protocol/native-v1.js";
 import type { FeedStatus } from "../store/schema.js";
 
 export const TERMINAL_STATUSES: ReadonlySet<FeedStatus> = new Set([
@@ -43,7 +43,7 @@ export function transitionForReport(
     }
     case "rejected": {
       // A device that refuses because the command expired confirms our own reading of it.
-      const status: FeedStatus = report.error === "expired" ? "expired" : "failed";
+      const status: FeedStatus = report.error === FEED_ERROR_EXPIRED ? "expired" : "failed";
       const error = status === "expired" ? null : `rejected: ${report.error ?? "no reason given"}`;
       if (!TERMINAL_STATUSES.has(current)) return { kind: "move", status, error, late: false };
       if (current === "timed_out") return { kind: "move", status, error, late: true };

@@ -13,6 +13,15 @@ export const SERVER_STATUS_TOPIC = `${TOPIC_ROOT}/server/status`;
 export const DEVICE_CHANNELS = ["status", "hello", "feed", "telemetry"] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
 
+/**
+ * A feeder id is also its MQTT username, client id and topic level, so it can
+ * never contain `+`, `#`, `/` or `$`: lower-case letters and digits only.
+ */
+export const FEEDER_ID_PATTERN = /^[a-z0-9]{1,32}$/;
+
+/** The `error` a device sends with `rejected` when a command arrived after its expiresAt. */
+export const FEED_ERROR_EXPIRED = "expired";
+
 export const topics = {
   status: (feederId: string) => `${TOPIC_ROOT}/${feederId}/status`,
   hello: (feederId: string) => `${TOPIC_ROOT}/${feederId}/hello`,
@@ -30,6 +39,7 @@ const messageId = z
   .max(64)
   .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only");
 
+/** Plain text, not JSON, so it can be a last-will message and read at a glance: `online` / `offline`. */
 export const statusPayload = z.enum(["online", "offline"]);
 
 export const helloPayload = z.object({

@@ -4,10 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { pino } from "pino";
 import { z } from "zod";
 import type { TelemetryPayload } from "../protocol/native-v1.js";
-import { SimulatedFeeder } from "./native-feeder.js";
+import { type SimLogger, SimulatedFeeder } from "./native-feeder.js";
 
 const USAGE = `Usage: npm run simulate -- [options]
 
@@ -205,6 +204,17 @@ function parseJsonOrUndefined(text: string): unknown {
   }
 }
 
+/** Protocol oddities such as ignored commands go to stderr, keeping stdout one line per feeder event. */
+function warnOnStderr(fields: Record<string, unknown>, message: string): void {
+  const { feeder, err, ...rest } = fields;
+  const details = Object.entries(rest).map(([key, value]) => ` ${key}=${JSON.stringify(value)}`);
+  const cause = err instanceof Error ? `: ${err.message}` : "";
+  console.error(`${String(feeder ?? "simulator")} ${message}${cause}${details.join("")}`);
+}
+
+const ignore = () => {};
+const logger: SimLogger = { debug: ignore, info: ignore, warn: warnOnStderr, error: warnOnStderr };
+
 function printEvents(feeder: SimulatedFeeder): void {
   const say = (line: string) => console.log(`${feeder.id} ${line}`);
   feeder.on("ready", () => say("online"));
@@ -277,8 +287,6 @@ async function main(): Promise<number> {
   }
   const credentials = await feederCredentials(args);
 
-  // Protocol oddities such as ignored commands go to stderr, keeping stdout one line per feeder event.
-  const logger = pino({ level: "warn" }, pino.destination(2));
   const feeders = credentials.map(
     ({ id, password }) =>
       new SimulatedFeeder({

@@ -244,6 +244,18 @@ describe("SimulatedFeeder", () => {
     expect(statuses).toEqual(["online", "offline"]);
   });
 
+  it("settles start() when stopped before the broker answered", async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const sim = feeder({ url: `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}` });
+    const started = sim.start();
+
+    await sim.stop();
+
+    await expect(started).rejects.toThrow("stopped before it was ready");
+    silent.close();
+  });
+
   it("fails to start with refused credentials instead of retrying", async () => {
     const sim = feeder({ password: "wrong" });
 

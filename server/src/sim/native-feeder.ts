@@ -7,8 +7,8 @@ import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
-import { type Logger, pino } from "pino";
 import {
+  FEED_ERROR_EXPIRED,
   type FeedCommandPayload,
   type FeedReportPayload,
   feedCommandPayload,
@@ -19,7 +19,13 @@ import {
   topics,
 } from "../protocol/native-v1.js";
 
-export type SimLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
+/** The part of a pino logger the simulator uses; a pino logger fits, and so does a small adapter. */
+export interface SimLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
 
 export interface SimulatedFeederOptions {
   url: string;
@@ -89,7 +95,8 @@ const CONNACK_REFUSALS: Record<number, string> = {
   5: "not authorized",
 };
 
-const silentLogger: SimLogger = pino({ level: "silent" });
+const ignore = () => {};
+const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
 
 export class ConnectionRefusedError extends Error {
   constructor(
@@ -103,7 +110,9 @@ export class ConnectionRefusedError extends Error {
 
 export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   readonly id: string;
+  /** Meals that came out of the feeder, whatever started them. */
   readonly dispensed: DispensedMeal[] = [];
+  /** Every valid command as it was delivered, redeliveries included. */
   readonly commandsReceived: ReceivedCommand[] = [];
 
   private readonly options: Required<Omit<SimulatedFeederOptions, "logger" | "now">>;
@@ -198,6 +207,10 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
         );
       };
       client.on("connect", onConnect);
+      // stop() or kill() before the first handshake finished: nobody should wait for a start that cannot come.
+      client.once("end", () => {
+        if (!this.everReady) reject(new Error(`feeder ${this.id} was stopped before it was ready`));
+      });
       client.on("error", (error) => {
         const refusal = isConnackRefusal(error) ? new ConnectionRefusedError(this.id, error.code) : undefined;
         if (!this.everReady) {
@@ -213,7 +226,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     });
   }
 
-  /** Says goodbye explicitly, so the server records a clean shutdown rather than waiting for the broker's will. */
+  /** Switches off properly: `offline` first, then DISCONNECT, which makes the broker discard the will. */
   async stop(): Promise<void> {
     this.stopping.abort();
     const client = this.client;
@@ -322,13 +335,13 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     }
     this.rememberCommandId(command.id);
     if (this.isExpired(command)) {
-      this.reject(command, "expired");
+      this.reject(command, FEED_ERROR_EXPIRED);
       return;
     }
     this.runOnMotor(async () => {
       // A command may expire while an earlier meal is still running.
       if (this.isExpired(command)) {
-        this.reject(command, "expired");
+        this.reject(command, FEED_ERROR_EXPIRED);
         return;
       }
       await this.dispense({ id: command.id, portions: command.portions, source: "remote" });
@@ -367,7 +380,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       // The motor stalls on the first portion.
       await sleep(dispenseMsPerPortion, undefined, { signal });
       this.report({ ...meal, status: "failed", error: "jam" });
-      this.log.warn({ feeder: this.id, meal: meal.id }, "jammed");
+      this.log.info({ feeder: this.id, meal: meal.id }, "jammed");
       this.emit("failed", { ...meal, error: "jam" });
       return;
     }
