@@ -2,7 +2,7 @@
  * Feed now, end to end: HTTP API → feeding core → real embedded broker →
  * simulated feeder → device reports → ledger, on the built server.
  */
-import mqtt from "mqtt";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
 import { TestApi } from "../helpers/api.js";
@@ -12,11 +12,9 @@ let srv: TestServer;
 let api: TestApi;
 const running: Array<{ stop(): Promise<void> }> = [];
 
-async function feederWithDevice(
-  name: string,
-  options: Partial<ConstructorParameters<typeof SimulatedFeeder>[0]> = {},
-) {
-  const { feeder, credentials } = await api.createFeeder(name);
+type DeviceOptions = Partial<ConstructorParameters<typeof SimulatedFeeder>[0]>;
+
+async function startDevice(credentials: { username: string; password: string }, options: DeviceOptions = {}) {
   const device = new SimulatedFeeder({
     url: srv.mqttUrl,
     id: credentials.username,
@@ -26,6 +24,30 @@ async function feederWithDevice(
   });
   await device.start();
   running.push(device);
+  return device;
+}
+
+/** A bare MQTT client holding a feeder's credentials, for device behaviour the simulator refuses to show. */
+function rawFeeder(credentials: { username: string; password: string }, options: IClientOptions = {}) {
+  return mqtt.connect(srv.mqttUrl, {
+    clientId: credentials.username,
+    username: credentials.username,
+    password: credentials.password,
+    reconnectPeriod: 0,
+    protocolVersion: 4,
+    ...options,
+  });
+}
+
+const connected = (client: MqttClient) =>
+  new Promise<MqttClient>((resolve, reject) => {
+    client.once("connect", () => resolve(client));
+    client.once("error", reject);
+  });
+
+async function feederWithDevice(name: string, options: DeviceOptions = {}) {
+  const { feeder, credentials } = await api.createFeeder(name);
+  const device = await startDevice(credentials, options);
   await api.waitForFeeder(feeder.id, (f) => f.online);
   return { feeder, credentials, device };
 }
@@ -175,13 +197,7 @@ describe("expiry and duplicates", () => {
     expect(expired.status).toBe("expired");
     expect(expired.sentAt).toBeNull();
 
-    const device = new SimulatedFeeder({
-      url: srv.mqttUrl,
-      id: credentials.username,
-      password: credentials.password,
-    });
-    await device.start();
-    running.push(device);
+    const device = await startDevice(credentials);
     await api.waitForFeeder(feeder.id, (f) => f.online);
     await new Promise((r) => setTimeout(r, 500));
     expect(device.commandsReceived).toHaveLength(0);
@@ -192,14 +208,7 @@ describe("expiry and duplicates", () => {
   it("sends a pending feed when the feeder comes online before it expires", async () => {
     const { feeder, credentials } = await api.createFeeder("Late");
     const res = await api.feed(feeder.id, { portions: 1, expiresInSeconds: 30 });
-    const device = new SimulatedFeeder({
-      url: srv.mqttUrl,
-      id: credentials.username,
-      password: credentials.password,
-      dispenseMsPerPortion: 20,
-    });
-    await device.start();
-    running.push(device);
+    const device = await startDevice(credentials);
     expect((await api.waitForFeed(res.body.feed.id, ["dispensed"])).status).toBe("dispensed");
     expect(device.dispensed).toHaveLength(1);
   });
@@ -208,19 +217,9 @@ describe("expiry and duplicates", () => {
     const { feeder, credentials } = await api.createFeeder("Redelivery");
     // Listeners go on before CONNACK: a redelivery can arrive in the same packet burst.
     const connect = (onMessage?: (payload: string) => void) => {
-      const client = mqtt.connect(srv.mqttUrl, {
-        clientId: credentials.username,
-        username: credentials.username,
-        password: credentials.password,
-        clean: false,
-        reconnectPeriod: 0,
-        protocolVersion: 4,
-      });
+      const client = rawFeeder(credentials, { clean: false });
       if (onMessage) client.on("message", (_t, p) => onMessage(String(p)));
-      return new Promise<typeof client>((resolve, reject) => {
-        client.once("connect", () => resolve(client));
-        client.once("error", reject);
-      });
+      return connected(client);
     };
     const topic = `feedkeeper/${feeder.id}`;
 
@@ -271,28 +270,18 @@ describe("expiry and duplicates", () => {
 
   it("keeps a feeder online when its new connection replaces a stale one whose will then fires", async () => {
     const { feeder, credentials } = await api.createFeeder("Rebooted");
-    const stale = await mqtt.connectAsync(srv.mqttUrl, {
-      clientId: credentials.username,
-      username: credentials.username,
-      password: credentials.password,
-      reconnectPeriod: 0,
-      protocolVersion: 4,
-      will: {
-        topic: `feedkeeper/${feeder.id}/status`,
-        payload: Buffer.from("offline"),
-        qos: 1,
-        retain: true,
-      },
-    });
+    const stale = await connected(
+      rawFeeder(credentials, {
+        will: {
+          topic: `feedkeeper/${feeder.id}/status`,
+          payload: Buffer.from("offline"),
+          qos: 1,
+          retain: true,
+        },
+      }),
+    );
     const staleClosed = new Promise<void>((resolve) => stale.once("close", () => resolve()));
-    const device = new SimulatedFeeder({
-      url: srv.mqttUrl,
-      id: credentials.username,
-      password: credentials.password,
-      dispenseMsPerPortion: 20,
-    });
-    await device.start();
-    running.push(device);
+    await startDevice(credentials);
     await staleClosed;
     await new Promise((r) => setTimeout(r, 200));
     expect((await api.request("GET", `/api/feeders/${feeder.id}`)).body.feeder.online).toBe(true);
@@ -302,12 +291,7 @@ describe("expiry and duplicates", () => {
 
   it("times out a feed the device accepted but never finished", async () => {
     const { feeder, credentials } = await api.createFeeder("Silent");
-    const client = await mqtt.connectAsync(srv.mqttUrl, {
-      clientId: credentials.username,
-      username: credentials.username,
-      password: credentials.password,
-      protocolVersion: 4,
-    });
+    const client = await connected(rawFeeder(credentials));
     const topic = `feedkeeper/${feeder.id}`;
     await client.subscribeAsync(`${topic}/cmd/#`, { qos: 1 });
     client.on("message", (_t, payload) => {
