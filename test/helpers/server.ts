@@ -32,8 +32,6 @@ export interface TestServer {
 export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
-  /** Resolve on process exit instead of on "ready" (for start-up failure tests). */
-  expectExit?: false;
 }
 
 export function makeDataDir(): string {
@@ -65,14 +63,20 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
 
   return new Promise<TestServer>((resolve, reject) => {
     let buffer = "";
+    let ready = false;
+    const fail = (error: Error) => {
+      if (ready) return;
+      clearTimeout(timer);
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      reject(error);
+    };
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`server did not become ready in 15 s\n${stderr}`));
+      fail(new Error(`server did not become ready in 15 s\n${stderr}`));
     }, 15_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before it was ready\n${stderr}`));
-    });
+    child.once("exit", (code) =>
+      fail(new Error(`server exited with ${code} before it was ready\n${stderr}`)),
+    );
     child.stdout?.on("data", (d: Buffer) => {
       buffer += d.toString();
       let nl = buffer.indexOf("\n");
@@ -88,6 +92,7 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
         }
         logs.push(entry);
         if (entry.msg === "feedkeeper ready") {
+          ready = true;
           clearTimeout(timer);
           const httpPort = entry.httpPort as number;
           const mqttPort = entry.mqttPort as number;
@@ -121,8 +126,9 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
 export function runServerExpectingFailure(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stderr: string }> {
+  const dataDir = makeDataDir();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? "", FEEDKEEPER_DATA_DIR: makeDataDir(), ...env },
+    env: { PATH: process.env.PATH ?? "", FEEDKEEPER_DATA_DIR: dataDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -133,6 +139,7 @@ export function runServerExpectingFailure(
   return new Promise((resolve) =>
     child.once("exit", (code) => {
       clearTimeout(timer);
+      fs.rmSync(dataDir, { recursive: true, force: true });
       resolve({ code, stderr });
     }),
   );

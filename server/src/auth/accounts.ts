@@ -3,7 +3,7 @@
  * the first user is created by the first-run setup, and only while no user
  * exists.
  */
-import { and, count, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -16,6 +16,7 @@ export type User = Omit<typeof users.$inferSelect, "passwordHash">;
 export type ApiTokenRecord = Omit<typeof apiTokens.$inferSelect, "tokenHash">;
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 const TOKEN_PREFIX = "fkt_";
 
 function publicUser(row: typeof users.$inferSelect): User {
@@ -23,12 +24,40 @@ function publicUser(row: typeof users.$inferSelect): User {
   return user;
 }
 
+/** Every authenticated request runs one of these: prepared once. */
+function prepareStatements(store: Store) {
+  const p = sql.placeholder;
+  return {
+    session: store.db
+      .select({ user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.tokenHash, p("hash")), gt(sessions.expiresAt, p("now"))))
+      .prepare(),
+    token: store.db
+      .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(
+        and(
+          eq(apiTokens.tokenHash, p("hash")),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, p("now"))),
+        ),
+      )
+      .prepare(),
+  };
+}
+
 export class AccountService {
+  private readonly statements: ReturnType<typeof prepareStatements>;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.statements = prepareStatements(store);
+  }
 
   setupRequired(): boolean {
     const row = this.store.db.select({ n: count() }).from(users).get();
@@ -86,36 +115,20 @@ export class AccountService {
   }
 
   userForSession(session: string): User | undefined {
-    const row = this.store.db
-      .select({ user: users })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(
-        and(
-          eq(sessions.tokenHash, lookupDigest(session)),
-          gt(sessions.expiresAt, new Date(this.clock.now())),
-        ),
-      )
-      .get();
+    // Placeholders in WHERE are bound as-is, so times go in as epoch milliseconds.
+    const row = this.statements.session.get({ hash: lookupDigest(session), now: this.clock.now() });
     return row ? publicUser(row.user) : undefined;
   }
 
   userForToken(token: string): User | undefined {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
     const now = new Date(this.clock.now());
-    const row = this.store.db
-      .select({ user: users, tokenId: apiTokens.id })
-      .from(apiTokens)
-      .innerJoin(users, eq(users.id, apiTokens.userId))
-      .where(
-        and(
-          eq(apiTokens.tokenHash, lookupDigest(token)),
-          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
-        ),
-      )
-      .get();
+    const row = this.statements.token.get({ hash: lookupDigest(token), now: now.getTime() });
     if (!row) return undefined;
-    this.store.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
+    // "Last used" is for spotting forgotten tokens; a write per request would cost more than it tells.
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      this.store.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
+    }
     return publicUser(row.user);
   }
 

@@ -49,9 +49,14 @@ export class NativeBridge implements BrokerHooks, FeedCommandSender {
     return this.feeders.checkCredentials(feederId, password.toString("utf8"));
   }
 
-  onConnected(feederId: string): void {
+  onConnected(feederId: string): boolean {
+    if (!this.feeders.find(feederId)) {
+      this.logger.warn({ feederId }, "cut the session of a feeder deleted while it connected");
+      return false;
+    }
     this.feeders.connected(feederId);
     this.logger.info({ feederId }, "feeder connected");
+    return true;
   }
 
   onDisconnected(feederId: string): void {

@@ -21,7 +21,8 @@ import { GuardedConnection } from "./frame-guard.js";
 export interface BrokerHooks {
   /** Synchronous on purpose: the CONNACK waits for it, and it must not yield to other clients. */
   checkCredentials(feederId: string, password: Buffer): boolean;
-  onConnected(feederId: string): void;
+  /** False when the feeder no longer exists (deleted while it was connecting): the session is cut. */
+  onConnected(feederId: string): boolean;
   onDisconnected(feederId: string): void;
   /**
    * Called before the broker acknowledges the message (PUBACK), so a QoS 1
@@ -128,7 +129,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
 
   aedes.on("clientReady", (client) => {
     current.set(client.id, client);
-    hooks.onConnected(client.id);
+    if (!hooks.onConnected(client.id)) client.close();
   });
   aedes.on("clientDisconnect", (client) => {
     if (current.get(client.id) !== client) return;
@@ -181,7 +182,10 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       aedes.handle(guard(stream));
     },
     disconnect(feederId) {
-      current.get(feederId)?.close();
+      // A client is registered before it is announced ready; cut it in either state.
+      // `clients` is public in aedes but missing from its type definitions.
+      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+      (current.get(feederId) ?? clients[feederId])?.close();
     },
     connectedCount: () => current.size,
     async close() {

@@ -98,6 +98,18 @@ export class GuardedConnection extends Duplex {
     else this.socket.write(chunk, callback);
   }
 
+  /**
+   * Packets that queued up while the socket was busy (PUBACKs under load) leave
+   * in one write: one syscall instead of one per packet.
+   */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.socket.destroyed) callback();
+    else this.socket.write(Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.socket.end();
     callback();

@@ -3,7 +3,7 @@
  * each one (connected, ready for commands, last telemetry). Transport-neutral:
  * the bridge tells it what devices said, the API asks it what to show.
  */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { hashSecret, newSecret, randomId, verifySecret } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
@@ -40,6 +40,8 @@ export class FeederService {
   private readonly readyListeners: Array<(feederId: string) => void> = [];
   private readonly removedListeners: Array<(feederId: string) => void> = [];
   readonly telemetryWriter: TelemetryWriter;
+  // Every MQTT CONNECT and every API call on a feeder looks it up: prepared once.
+  private readonly byId;
 
   constructor(
     private readonly store: Store,
@@ -47,6 +49,11 @@ export class FeederService {
     private readonly logger: Logger,
   ) {
     this.telemetryWriter = new TelemetryWriter(store, clock, logger);
+    this.byId = store.db
+      .select()
+      .from(feeders)
+      .where(eq(feeders.id, sql.placeholder("id")))
+      .prepare();
   }
 
   onReady(listener: (feederId: string) => void): void {
@@ -109,7 +116,7 @@ export class FeederService {
 
   remove(id: string): void {
     this.require(id);
-    this.telemetryWriter.flush();
+    this.telemetryWriter.forget(id);
     this.store.db.delete(feeders).where(eq(feeders.id, id)).run();
     this.live.delete(id);
     this.logger.info({ feederId: id }, "feeder deleted");
@@ -117,7 +124,7 @@ export class FeederService {
   }
 
   find(id: string): FeederRecord | undefined {
-    return this.store.db.select().from(feeders).where(eq(feeders.id, id)).get();
+    return this.byId.get({ id });
   }
 
   require(id: string): FeederRecord {
@@ -155,7 +162,7 @@ export class FeederService {
   }
 
   disconnected(id: string): void {
-    const s = this.heard(id);
+    const s = this.heard(id, true);
     s.connected = false;
     s.ready = false;
   }
@@ -205,10 +212,10 @@ export class FeederService {
   }
 
   /** Notes that the feeder was just heard from; the writer persists it with the next batch. */
-  private heard(id: string): Live {
+  private heard(id: string, persistNow = false): Live {
     const s = this.state(id);
     s.lastSeenAt = this.clock.now();
-    this.telemetryWriter.touch(id, s.lastSeenAt);
+    this.telemetryWriter.touch(id, s.lastSeenAt, persistNow);
     return s;
   }
 
@@ -224,7 +231,7 @@ export class FeederService {
   private latestTelemetry(id: string): LatestTelemetry | null {
     const s = this.state(id);
     if (s.telemetry === undefined) {
-      const row = TelemetryWriter.latest(this.store, id);
+      const row = this.telemetryWriter.latest(id);
       s.telemetry = row
         ? {
             at: row.at.getTime(),

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -52,8 +52,38 @@ export interface FeedRequest {
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
 
+/** The queries on the feed and report paths, prepared once: building them per call costs more than running them. */
+function prepareStatements(store: Store) {
+  const p = sql.placeholder;
+  return {
+    byId: store.db
+      .select()
+      .from(feeds)
+      .where(eq(feeds.id, p("id")))
+      .prepare(),
+    byCommand: store.db
+      .select()
+      .from(feeds)
+      .where(and(eq(feeds.feederId, p("feederId")), eq(feeds.commandId, p("commandId"))))
+      .prepare(),
+    byIdempotencyKey: store.db
+      .select()
+      .from(feeds)
+      .where(and(eq(feeds.feederId, p("feederId")), eq(feeds.idempotencyKey, p("key"))))
+      .prepare(),
+    latestOfEachFeeder: store.db
+      .select()
+      .from(feeds)
+      .where(
+        sql`${feeds.id} in (select (select f.id from feeds f where f.feeder_id = feeders.id order by f.requested_at desc limit 1) from feeders)`,
+      )
+      .prepare(),
+  };
+}
+
 export class FeedService {
   private readonly timers = new Map<string, { cancel(): void }>();
+  private readonly statements: ReturnType<typeof prepareStatements>;
   private sender: FeedCommandSender | undefined;
 
   constructor(
@@ -63,6 +93,7 @@ export class FeedService {
     private readonly settings: Config["feeds"],
     private readonly logger: Logger,
   ) {
+    this.statements = prepareStatements(store);
     feeders.onReady((feederId) => this.dispatchPending(feederId));
   }
 
@@ -101,11 +132,10 @@ export class FeedService {
     const now = this.clock.now();
     const result = this.store.transaction(() => {
       if (input.idempotencyKey !== undefined) {
-        const previous = this.store.db
-          .select()
-          .from(feeds)
-          .where(and(eq(feeds.feederId, feeder.id), eq(feeds.idempotencyKey, input.idempotencyKey)))
-          .get();
+        const previous = this.statements.byIdempotencyKey.get({
+          feederId: feeder.id,
+          key: input.idempotencyKey,
+        });
         if (previous && previous.requestedAt.getTime() > now - IDEMPOTENCY_WINDOW_MS) {
           if (previous.portions !== input.portions) throw new AppError("idempotency_conflict");
           return { feed: previous, replayed: true };
@@ -145,7 +175,7 @@ export class FeedService {
   }
 
   find(id: string): FeedRecord | undefined {
-    return this.store.db.select().from(feeds).where(eq(feeds.id, id)).get();
+    return this.statements.byId.get({ id });
   }
 
   require(id: string): FeedRecord {
@@ -172,14 +202,15 @@ export class FeedService {
     return this.listForFeeder(feederId, { limit: 1 })[0];
   }
 
+  /** The newest feed of every feeder, in one query (the feeder list shows them all). */
+  latestOfEachFeeder(): Map<string, FeedRecord> {
+    return new Map(this.statements.latestOfEachFeeder.all().map((f) => [f.feederId, f]));
+  }
+
   /** Applies what a device said about a feed. Idempotent: repeated reports change nothing. */
   deviceReported(feederId: string, report: FeedReport): void {
     const now = this.clock.now();
-    const existing = this.store.db
-      .select()
-      .from(feeds)
-      .where(and(eq(feeds.feederId, feederId), eq(feeds.commandId, report.id)))
-      .get();
+    const existing = this.statements.byCommand.get({ feederId, commandId: report.id });
     if (!existing) {
       this.recordDeviceFeed(feederId, report, now);
       return;

@@ -1,40 +1,90 @@
 /**
  * Telemetry arrives in floods (every feeder, every few seconds) and is the only
  * data that may be lost on a crash without consequence, so it is buffered and
- * written in one transaction per batch instead of one fsync per message.
+ * written in one transaction per batch (one fsync) with prepared statements.
+ * Telemetry is therefore acknowledged to the device before it is on disk;
+ * feed reports are not (see NativeBridge).
+ *
+ * "Last seen" is kept live in memory by FeederService; on disk it only needs
+ * to be roughly right after a restart, so it is written at most once a minute
+ * per feeder, and always when a feeder disconnects.
  */
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
 import { feeders, telemetry } from "../store/schema.js";
 
-export type TelemetryRow = typeof telemetry.$inferInsert;
+export type TelemetryRow = Omit<typeof telemetry.$inferInsert, "id">;
 
 const FLUSH_AFTER_MS = 100;
-const MAX_BATCH = 500;
+const MAX_BATCH = 1000;
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+function prepareStatements(store: Store) {
+  const p = <K extends string>(name: K) => sql.placeholder(name);
+  return {
+    insert: store.db
+      .insert(telemetry)
+      .values({
+        feederId: p("feederId"),
+        at: p("at"),
+        foodLevel: p("foodLevel"),
+        weightGrams: p("weightGrams"),
+        battery: p("battery"),
+        rssi: p("rssi"),
+        error: p("error"),
+      })
+      .prepare(),
+    lastSeen: store.db
+      .update(feeders)
+      // Bound as-is (epoch milliseconds): a raw placeholder skips the column's Date mapping.
+      .set({ lastSeenAt: sql`${p("at")}` })
+      .where(eq(feeders.id, p("id")))
+      .prepare(),
+    latest: store.db
+      .select()
+      .from(telemetry)
+      .where(eq(telemetry.feederId, p("feederId")))
+      .orderBy(desc(telemetry.at))
+      .limit(1)
+      .prepare(),
+  };
+}
 
 export class TelemetryWriter {
   private rows: TelemetryRow[] = [];
   private seen = new Map<string, number>();
+  private readonly persistedSeen = new Map<string, number>();
   private timer: { cancel(): void } | undefined;
+  private readonly statements: ReturnType<typeof prepareStatements>;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.statements = prepareStatements(store);
+  }
 
   add(row: TelemetryRow): void {
     this.rows.push(row);
-    this.timer ??= this.clock.setTimeout(() => this.flush(), FLUSH_AFTER_MS);
+    this.schedule();
     if (this.rows.length >= MAX_BATCH) this.flush();
   }
 
-  /** Records that a feeder was heard from, without a telemetry row. */
-  touch(feederId: string, at: number): void {
+  /** Notes that a feeder was heard from at `at`; `force` writes it even if the stored value is recent. */
+  touch(feederId: string, at: number, force = false): void {
+    const persisted = this.persistedSeen.get(feederId);
+    if (!force && persisted !== undefined && at - persisted < LAST_SEEN_RESOLUTION_MS) return;
     this.seen.set(feederId, at);
-    this.timer ??= this.clock.setTimeout(() => this.flush(), FLUSH_AFTER_MS);
+    this.schedule();
+  }
+
+  forget(feederId: string): void {
+    this.persistedSeen.delete(feederId);
+    this.seen.delete(feederId);
+    this.rows = this.rows.filter((r) => r.feederId !== feederId);
   }
 
   flush(): void {
@@ -47,44 +97,30 @@ export class TelemetryWriter {
     this.seen = new Map();
     try {
       this.store.transaction(() => {
-        for (let i = 0; i < rows.length; i += MAX_BATCH) {
-          this.store.db
-            .insert(telemetry)
-            .values(rows.slice(i, i + MAX_BATCH))
-            .run();
-        }
-        for (const [feederId, at] of seen) {
-          this.store.db
-            .update(feeders)
-            .set({ lastSeenAt: new Date(at) })
-            .where(eq(feeders.id, feederId))
-            .run();
+        for (const row of rows) this.statements.insert.run(row);
+        for (const [id, at] of seen) this.statements.lastSeen.run({ id, at });
+      });
+      for (const [id, at] of seen) this.persistedSeen.set(id, at);
+    } catch (err) {
+      // Most likely a feeder deleted after its message arrived (foreign key): keep everyone else's rows.
+      this.logger.warn({ err, rows: rows.length }, "telemetry batch failed; writing row by row");
+      this.store.transaction(() => {
+        for (const row of rows) {
+          try {
+            this.statements.insert.run(row);
+          } catch {
+            // That feeder is gone; its telemetry goes with it.
+          }
         }
       });
-    } catch (err) {
-      // A feeder deleted between its message and the flush fails the foreign key; retry without strangers.
-      this.logger.warn({ err, rows: rows.length }, "telemetry batch failed; retrying row by row");
-      for (const row of rows) {
-        try {
-          this.store.db.insert(telemetry).values(row).run();
-        } catch {
-          // The feeder is gone; its telemetry goes with it.
-        }
-      }
     }
   }
 
-  pendingRows(): number {
-    return this.rows.length;
+  latest(feederId: string) {
+    return this.statements.latest.get({ feederId });
   }
 
-  static latest(store: Store, feederId: string): typeof telemetry.$inferSelect | undefined {
-    return store.db
-      .select()
-      .from(telemetry)
-      .where(eq(telemetry.feederId, feederId))
-      .orderBy(desc(telemetry.at))
-      .limit(1)
-      .get();
+  private schedule(): void {
+    this.timer ??= this.clock.setTimeout(() => this.flush(), FLUSH_AFTER_MS);
   }
 }

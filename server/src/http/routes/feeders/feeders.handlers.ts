@@ -31,10 +31,8 @@ export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
 
 export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
   const services = c.get("services");
-  return c.json(
-    { feeders: services.feeders.list().map((f) => presentFeeder(f, services.feeds.latestForFeeder(f.id))) },
-    200,
-  );
+  const latest = services.feeds.latestOfEachFeeder();
+  return c.json({ feeders: services.feeders.list().map((f) => presentFeeder(f, latest.get(f.id))) }, 200);
 };
 
 export const oneFeeder: RouteHandler<typeof getFeeder, AppEnv> = (c) =>

@@ -1,0 +1,532 @@
+/**
+ * `npm run bench`: the built server as a child process, 1,000 simulated feeders in this process, and the
+ * numbers the project promises: feed latency, telemetry ingest against a bare broker, idle memory, cold start,
+ * and list throughput. It is a report, not a test: targets print PASS or FAIL, and the exit code is 0 unless
+ * something broke. Results also go to dist/bench-results.json.
+ *
+ * Knobs for quick runs (defaults are the real benchmark): BENCH_FEEDERS, BENCH_FEEDS, BENCH_TELEMETRY,
+ * BENCH_INFLIGHT. BENCH_SERVER_NODE_OPTIONS becomes the server's NODE_OPTIONS, to try runtime flags under the
+ * same load, e.g. `BENCH_SERVER_NODE_OPTIONS=--max-semi-space-size=1 npx tsx test/bench/run.ts`, or to
+ * `--require` a preload that profiles (Node refuses --cpu-prof in NODE_OPTIONS).
+ *
+ * Memory is MiB throughout (/proc reports KiB); the RSS target is read as 100 MiB.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import type { TelemetryPayload } from "../../server/src/protocol/native-v1.js";
+import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
+import { TestApi } from "../helpers/api.js";
+import { startServer, type TestServer } from "../helpers/server.js";
+import { rawBrokerBaseline } from "./raw-broker.js";
+import { round, type Summary, summarize } from "./stats.js";
+import {
+  mapLimit,
+  memoryMiB,
+  ownCpuMs,
+  type ProcessMemory,
+  processCpuMs,
+  sleep,
+  waitUntil,
+  withTimeout,
+} from "./util.js";
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
+const FEEDERS = envInt("BENCH_FEEDERS", 1000);
+const FEEDS = envInt("BENCH_FEEDS", 300);
+const TELEMETRY = envInt("BENCH_TELEMETRY", 20_000);
+/** QoS 1 publishes awaiting their PUBACK at any moment, for the feeders and the raw baseline alike. */
+const IN_FLIGHT = envInt("BENCH_INFLIGHT", 100);
+const WARMUP_FEEDS = 10;
+const CREATE_CONCURRENCY = 20;
+const CONNECT_CONCURRENCY = 50;
+const STOP_CONCURRENCY = 100;
+const LIST_LOOPS = 20;
+const LIST_MS = 3000;
+const IDLE_MS = 5000;
+const DISPENSE_MS_PER_PORTION = 5;
+/**
+ * "info", not "warn": the helper recognises readiness by the info-level "feedkeeper ready" line, which a warn
+ * level suppresses (startServer then times out). At info the server logs per feeder and per feed, never per
+ * telemetry message, so logging stays out of the ingest figure.
+ */
+const LOG_LEVEL = "info";
+/** Everything must be over well before this; past it the run cleans up and fails. */
+const WATCHDOG_MS = 240_000;
+
+const TARGETS = { feedP99Ms: 20, ingestRatio: 0.5, idleRssMiB: 100 } as const;
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const RESULTS_FILE = path.join(ROOT, "dist/bench-results.json");
+
+const runStart = performance.now();
+function progress(message: string): void {
+  const t = ((performance.now() - runStart) / 1000).toFixed(1).padStart(5);
+  console.log(`[${t} s] ${message}`);
+}
+
+/** What cleanup must tear down, filled in as the run gets further. */
+const state: { server?: TestServer; sims: SimulatedFeeder[]; reader?: Database.Database } = { sims: [] };
+let cleaning: Promise<void> | undefined;
+
+function cleanup(graceful: boolean): Promise<void> {
+  cleaning ??= (async () => {
+    const { server, sims, reader } = state;
+    if (graceful) {
+      // A polite goodbye per feeder (bounded by the simulator's own 2 s wait for the broker's ack).
+      await withTimeout(
+        mapLimit(sims, STOP_CONCURRENCY, (s) => s.stop().catch(() => undefined)),
+        20_000,
+        "feeders to stop",
+      ).catch(() => undefined);
+    }
+    for (const s of sims) s.kill();
+    reader?.close();
+    if (server) {
+      await withTimeout(server.stop(), 15_000, "server to stop").catch(async (err: Error) => {
+        console.error(`${err.message}; killing it`);
+        await server.kill();
+      });
+    }
+  })();
+  return cleaning;
+}
+
+// Piped into `head`, a closed stdout must not kill the run before it has cleaned up.
+process.stdout.on("error", () => undefined);
+process.on("uncaughtException", (err) => {
+  console.error("benchmark crashed:", err);
+  cleanup(false).finally(() => process.exit(1));
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    cleanup(false).finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`benchmark still running after ${WATCHDOG_MS / 1000} s: giving up`);
+  cleanup(false).finally(() => process.exit(1));
+}, WATCHDOG_MS);
+watchdog.unref();
+
+/** Message i of the telemetry load: realistic fields, values varying so no two payloads are alike. */
+function telemetrySample(i: number): TelemetryPayload {
+  return {
+    foodLevel: (i % 100) / 100,
+    weightGrams: 100 + (i % 997) / 10,
+    battery: 0.5 + (i % 50) / 100,
+    rssi: -40 - (i % 50),
+  };
+}
+
+interface CpuUse {
+  /** Busy share of one core over the phase's wall time: 100 means one core flat out. */
+  serverPct: number;
+  benchPct: number;
+}
+
+/** Starts measuring the CPU both processes use; call the result when the phase ends. */
+function cpuMeter(serverPid: number): () => CpuUse {
+  const wall = performance.now();
+  const server = processCpuMs(serverPid);
+  const bench = ownCpuMs();
+  return () => {
+    const elapsed = performance.now() - wall;
+    return {
+      serverPct: round(((processCpuMs(serverPid) - server) / elapsed) * 100, 0),
+      benchPct: round(((ownCpuMs() - bench) / elapsed) * 100, 0),
+    };
+  };
+}
+
+function cpuText({ serverPct, benchPct }: CpuUse): string {
+  return `CPU server ${serverPct}% / bench ${benchPct}%`;
+}
+
+function memText({ rss, anon, file }: ProcessMemory): string {
+  return `RSS ${rss.toFixed(1)} MiB (anon ${anon.toFixed(1)}, file ${file.toFixed(1)})`;
+}
+
+function pass(ok: boolean): string {
+  return ok ? "PASS" : "FAIL";
+}
+
+async function main(): Promise<void> {
+  progress(
+    `node ${process.version}, ${os.cpus().length} CPUs; ${FEEDERS} feeders, ${FEEDS} feeds, ${TELEMETRY} telemetry messages, ${IN_FLIGHT} in flight`,
+  );
+
+  // --- Cold start, and the empty server's memory ----------------------------------------------------------
+  const spawnAt = performance.now();
+  const serverNodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
+  const server = await startServer({
+    env: { FEEDKEEPER_LOG_LEVEL: LOG_LEVEL, ...(serverNodeOptions && { NODE_OPTIONS: serverNodeOptions }) },
+  });
+  const coldStartMs = performance.now() - spawnAt;
+  state.server = server;
+  const pid = server.process.pid;
+  if (pid === undefined) throw new Error("server has no pid");
+  const ready = server.logs.find((l) => l.msg === "feedkeeper ready");
+  const startupMs = typeof ready?.startupMs === "number" ? ready.startupMs : null;
+  progress(`server ready in ${coldStartMs.toFixed(0)} ms (pid ${pid}, ${server.httpUrl}, ${server.mqttUrl})`);
+  await sleep(1000);
+  // The server's memory after each phase, to show which one makes it grow.
+  const memTrail: Array<{ after: string; mem: ProcessMemory }> = [];
+  const memAfter = (after: string) => {
+    const mem = memoryMiB(pid);
+    memTrail.push({ after, mem });
+    return mem;
+  };
+  const memEmpty = memAfter("start");
+  progress(`idle memory, no feeders: ${memText(memEmpty)}`);
+
+  // --- Owner and feeders ------------------------------------------------------------------------------------
+  const api = new TestApi(server.httpUrl);
+  await api.setupOwner();
+  const authorization = `Bearer ${api.token}`;
+  let t = performance.now();
+  const created = await mapLimit(
+    Array.from({ length: FEEDERS }, (_, i) => i),
+    CREATE_CONCURRENCY,
+    (i) => api.createFeeder(`Bench ${i + 1}`),
+  );
+  const createMs = performance.now() - t;
+  memAfter("create");
+  progress(`created ${FEEDERS} feeders in ${createMs.toFixed(0)} ms (${CREATE_CONCURRENCY} at a time)`);
+
+  const sims = created.map(
+    ({ credentials }) =>
+      new SimulatedFeeder({
+        url: server.mqttUrl,
+        id: credentials.username,
+        password: credentials.password,
+        dispenseMsPerPortion: DISPENSE_MS_PER_PORTION,
+      }),
+  );
+  state.sims = sims;
+  t = performance.now();
+  await withTimeout(
+    mapLimit(sims, CONNECT_CONCURRENCY, (s) => s.start()),
+    60_000,
+    `${FEEDERS} feeders to connect`,
+  );
+  const connectMs = performance.now() - t;
+  progress(`connected ${FEEDERS} feeders in ${connectMs.toFixed(0)} ms (${CONNECT_CONCURRENCY} at a time)`);
+
+  let online = 0;
+  await waitUntil(
+    async () => {
+      const res = await api.request<{ feeders: Array<{ online: boolean }> }>("GET", "/api/feeders");
+      online = res.status === 200 ? res.body.feeders.filter((f) => f.online).length : 0;
+      return online === FEEDERS;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: `all ${FEEDERS} feeders online in the API` },
+  );
+  const onlineMs = performance.now() - t;
+  const memConnected = memAfter("connect");
+  progress(
+    `API shows ${online} online ${onlineMs.toFixed(0)} ms after connecting began; ${memText(memConnected)}`,
+  );
+
+  // --- Feed latency: POST → command at the device, one feed at a time ---------------------------------------
+  const feedOnce = async (sim: SimulatedFeeder) => {
+    let resolveCommand: (at: number) => void = () => {};
+    const command = new Promise<number>((resolve) => {
+      resolveCommand = resolve;
+    });
+    const listener = (_command: unknown, receivedAt: number) => resolveCommand(receivedAt);
+    sim.once("command", listener);
+    try {
+      const start = performance.now();
+      const res = await api.feed(sim.id, { portions: 1 });
+      const respondedMs = performance.now() - start;
+      if (res.status !== 202)
+        throw new Error(`feed for ${sim.id}: ${res.status} ${JSON.stringify(res.body)}`);
+      const receivedAt = await withTimeout(command, 5000, `feed command to reach ${sim.id}`);
+      return { commandMs: receivedAt - start, respondedMs };
+    } finally {
+      sim.off("command", listener);
+    }
+  };
+  // Different feeders every time: a stride coprime to the fleet size visits each before repeating.
+  const feederFor = (i: number) => sims[(i * 3) % sims.length] as SimulatedFeeder;
+  for (let i = 0; i < WARMUP_FEEDS; i++) await feedOnce(feederFor(FEEDS + i));
+  const commandSamples: number[] = [];
+  const responseSamples: number[] = [];
+  t = performance.now();
+  const feedCpuMeter = cpuMeter(pid);
+  for (let i = 0; i < FEEDS; i++) {
+    const { commandMs, respondedMs } = await feedOnce(feederFor(i));
+    commandSamples.push(commandMs);
+    responseSamples.push(respondedMs);
+  }
+  const feedCpu = feedCpuMeter();
+  const feedLatency = summarize(commandSamples);
+  const feedResponse = summarize(responseSamples);
+  progress(
+    `${FEEDS} feeds in ${(performance.now() - t).toFixed(0)} ms: command p50 ${feedLatency.p50.toFixed(2)} ms, p99 ${feedLatency.p99.toFixed(2)} ms; ${cpuText(feedCpu)}`,
+  );
+
+  // The ledger, read beside the server (WAL lets a reader in while the server writes).
+  const reader = new Database(path.join(server.dataDir, "feedkeeper.db"), {
+    readonly: true,
+    fileMustExist: true,
+  });
+  state.reader = reader;
+  const feedStatuses = () =>
+    Object.fromEntries(
+      (
+        reader.prepare("select status, count(*) as n from feeds group by status").all() as Array<{
+          status: string;
+          n: number;
+        }>
+      ).map((r) => [r.status, r.n]),
+    ) as Record<string, number>;
+  const totalFeeds = FEEDS + WARMUP_FEEDS;
+  await waitUntil(() => (feedStatuses().dispensed ?? 0) >= totalFeeds, {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    what: `all ${totalFeeds} feeds dispensed`,
+  }).catch((err: Error) => progress(`warning: ${err.message}`));
+  const feedOutcomes = feedStatuses();
+  memAfter("feeds");
+  progress(`feed outcomes in the ledger: ${JSON.stringify(feedOutcomes)}`);
+
+  // --- Telemetry ingest: first publish → every row in SQLite ------------------------------------------------
+  const countRows = reader.prepare("select count(*) from telemetry").pluck();
+  const rowsBefore = countRows.get() as number;
+  const rowsTarget = rowsBefore + TELEMETRY;
+  const publishEnded = new AbortController();
+  const indices = Array.from({ length: TELEMETRY }, (_, i) => i);
+  const ingestCpuMeter = cpuMeter(pid);
+  const ingestStart = performance.now();
+  const rowsLanded = (async () => {
+    // Polls until the rows are in, the 60 s bound passes, or publishing has failed.
+    while (performance.now() - ingestStart < 60_000 && !publishEnded.signal.aborted) {
+      if ((countRows.get() as number) >= rowsTarget) return performance.now();
+      await sleep(20);
+    }
+    throw new Error(`telemetry rows: ${(countRows.get() as number) - rowsBefore} of ${TELEMETRY} landed`);
+  })();
+  // Awaited below; until then a failure must not surface as an unhandled rejection.
+  rowsLanded.catch(() => undefined);
+  let ingestAckedMs: number;
+  try {
+    await withTimeout(
+      mapLimit(indices, IN_FLIGHT, (i) =>
+        (sims[i % sims.length] as SimulatedFeeder).sendTelemetry(telemetrySample(i), 1),
+      ),
+      60_000,
+      "telemetry PUBACKs",
+    );
+    ingestAckedMs = performance.now() - ingestStart;
+  } catch (err) {
+    publishEnded.abort();
+    throw err;
+  }
+  const ingestMs = (await rowsLanded) - ingestStart;
+  const ingestCpu = ingestCpuMeter();
+  memAfter("telemetry");
+  const ingestMsgPerSec = (TELEMETRY / ingestMs) * 1000;
+  progress(
+    `telemetry: ${TELEMETRY} rows in ${ingestMs.toFixed(0)} ms = ${ingestMsgPerSec.toFixed(0)} msg/s (PUBACKs after ${ingestAckedMs.toFixed(0)} ms); ${cpuText(ingestCpu)}`,
+  );
+
+  // --- Raw broker baseline, same messages, same in-flight bound ---------------------------------------------
+  const rawMessage = (i: number) => ({
+    topic: `feedkeeper/${(sims[i % sims.length] as SimulatedFeeder).id}/telemetry`,
+    payload: JSON.stringify(telemetrySample(i)),
+  });
+  const rawCpuMeter = cpuMeter(pid);
+  const raw = await rawBrokerBaseline({
+    messages: TELEMETRY,
+    inFlight: IN_FLIGHT,
+    publishers: 1,
+    brokerThread: "bench",
+    timeoutMs: 60_000,
+    message: rawMessage,
+  });
+  const rawCpu = rawCpuMeter();
+  const ingestRatio = ingestMsgPerSec / raw.msgPerSec;
+  progress(
+    `raw aedes, 1 publisher: ${TELEMETRY} messages in ${raw.ms.toFixed(0)} ms = ${raw.msgPerSec.toFixed(0)} msg/s; ${cpuText(rawCpu)}`,
+  );
+  const rawFleet = await rawBrokerBaseline({
+    messages: TELEMETRY,
+    inFlight: IN_FLIGHT,
+    publishers: FEEDERS,
+    brokerThread: "worker",
+    timeoutMs: 60_000,
+    message: rawMessage,
+  });
+  const fleetRatio = ingestMsgPerSec / rawFleet.msgPerSec;
+  progress(
+    `raw aedes, ${FEEDERS} publishers, broker on its own thread: ${rawFleet.msgPerSec.toFixed(0)} msg/s (${rawFleet.ms.toFixed(0)} ms)`,
+  );
+
+  // --- GET /api/feeders throughput --------------------------------------------------------------------------
+  const listSamples: number[] = [];
+  let listErrors = 0;
+  let listBytes = 0;
+  const listCpuMeter = cpuMeter(pid);
+  const listStart = performance.now();
+  const listDeadline = listStart + LIST_MS;
+  await Promise.all(
+    Array.from({ length: LIST_LOOPS }, async () => {
+      while (performance.now() < listDeadline) {
+        const start = performance.now();
+        try {
+          const res = await fetch(`${server.httpUrl}/api/feeders`, {
+            headers: { authorization },
+            signal: AbortSignal.timeout(10_000),
+          });
+          const body = await res.arrayBuffer();
+          if (res.status === 200) {
+            listSamples.push(performance.now() - start);
+            listBytes = body.byteLength;
+          } else listErrors++;
+        } catch {
+          listErrors++;
+        }
+      }
+    }),
+  );
+  const listElapsedMs = performance.now() - listStart;
+  const listCpu = listCpuMeter();
+  memAfter("list");
+  const listReqPerSec = (listSamples.length / listElapsedMs) * 1000;
+  const listLatency = listSamples.length > 0 ? summarize(listSamples) : undefined;
+  progress(
+    `GET /api/feeders: ${listSamples.length} responses (${(listBytes / 1024).toFixed(0)} KiB each) in ${listElapsedMs.toFixed(0)} ms, ${listErrors} errors; ${cpuText(listCpu)}`,
+  );
+
+  // --- Idle memory with the fleet connected ------------------------------------------------------------------
+  progress(`idling ${IDLE_MS / 1000} s`);
+  await sleep(IDLE_MS);
+  const memIdle = memAfter("idle");
+  const rssIdleMiB = memIdle.rss;
+  const stillConnected = sims.filter((s) => s.connected).length;
+
+  // --- Report ------------------------------------------------------------------------------------------------
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const feedPass = feedLatency.p99 <= TARGETS.feedP99Ms;
+  const ingestPass = ingestRatio >= TARGETS.ingestRatio;
+  const rssPass = rssIdleMiB <= TARGETS.idleRssMiB;
+  const lines = [
+    "",
+    `Feedkeeper benchmark: ${FEEDERS} feeders, node ${process.version}, ${os.cpus().length} CPUs, data dir on ${os.tmpdir()}`,
+    "-".repeat(100),
+    `cold start to ready:           ${coldStartMs.toFixed(0)} ms spawn to "feedkeeper ready" (server's own startupMs ${startupMs ?? "?"})`,
+    `feed latency (${FEEDERS} feeders, ${FEEDS} sequential): p50 ${ms(feedLatency.p50)}  p99 ${ms(feedLatency.p99)}  max ${ms(feedLatency.max)}  [target p99 ≤ ${TARGETS.feedP99Ms} ms: ${pass(feedPass)}]`,
+    `  POST response time:          p50 ${ms(feedResponse.p50)}  p99 ${ms(feedResponse.p99)}  max ${ms(feedResponse.max)}`,
+    `telemetry ingest (${TELEMETRY} QoS 1, ${IN_FLIGHT} in flight): ${ingestMsgPerSec.toFixed(0)} msg/s (${ms(ingestMs)} to all rows in SQLite; PUBACKs after ${ms(ingestAckedMs)})`,
+    `raw aedes baseline (same N and in-flight): ${raw.msgPerSec.toFixed(0)} msg/s (${ms(raw.ms)}; PUBACKs after ${ms(raw.ackedMs)})`,
+    `ingest / raw:                  ${ingestRatio.toFixed(2)}  [target ≥ ${TARGETS.ingestRatio}: ${pass(ingestPass)}]`,
+    `  context: raw aedes with ${FEEDERS} publishers (broker on its own thread): ${rawFleet.msgPerSec.toFixed(0)} msg/s; ingest / that: ${fleetRatio.toFixed(2)}`,
+    `idle memory, empty:            ${memText(memEmpty)}`,
+    `idle memory, ${FEEDERS} connected: ${memText(memIdle)} after ${IDLE_MS / 1000} s idle (${stillConnected} still connected)  [target RSS ≤ ${TARGETS.idleRssMiB} MiB: ${pass(rssPass)}]`,
+    listLatency
+      ? `GET /api/feeders (${LIST_LOOPS} loops, ${LIST_MS / 1000} s): ${listReqPerSec.toFixed(1)} req/s  p50 ${ms(listLatency.p50)}  p99 ${ms(listLatency.p99)}  (${(listBytes / 1024).toFixed(0)} KiB per response, ${listErrors} errors)`
+      : `GET /api/feeders: no successful responses (${listErrors} errors)`,
+    `RSS after each phase (MiB): ${memTrail.map(({ after, mem }) => `${after} ${mem.rss.toFixed(0)}`).join(" → ")}`,
+    `setup: create ${FEEDERS} feeders ${createMs.toFixed(0)} ms; connect ${connectMs.toFixed(0)} ms; all online in API ${onlineMs.toFixed(0)} ms; just after connect ${memText(memConnected)}`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+
+  const memJson = (m: ProcessMemory) => ({
+    rss: round(m.rss, 1),
+    anon: round(m.anon, 1),
+    file: round(m.file, 1),
+  });
+  const summaryJson = (s: Summary) =>
+    Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "count" ? v : round(v, 3)]));
+  const results = {
+    at: new Date().toISOString(),
+    environment: { node: process.version, cpus: os.cpus().length, platform: process.platform },
+    config: {
+      feeders: FEEDERS,
+      feeds: FEEDS,
+      warmupFeeds: WARMUP_FEEDS,
+      telemetryMessages: TELEMETRY,
+      inFlight: IN_FLIGHT,
+      logLevel: LOG_LEVEL,
+      serverNodeOptions: serverNodeOptions ?? null,
+      dispenseMsPerPortion: DISPENSE_MS_PER_PORTION,
+    },
+    coldStart: { spawnToReadyMs: round(coldStartMs), serverStartupMs: startupMs },
+    setup: {
+      createFeedersMs: round(createMs),
+      connectFeedersMs: round(connectMs),
+      allOnlineMs: round(onlineMs),
+    },
+    feedLatencyMs: summaryJson(feedLatency),
+    feedCpu,
+    feedResponseMs: summaryJson(feedResponse),
+    feedOutcomes,
+    telemetryIngest: {
+      messages: TELEMETRY,
+      ms: round(ingestMs),
+      ackedMs: round(ingestAckedMs),
+      msgPerSec: round(ingestMsgPerSec, 0),
+      cpu: ingestCpu,
+    },
+    rawBroker: {
+      ms: round(raw.ms),
+      ackedMs: round(raw.ackedMs),
+      msgPerSec: round(raw.msgPerSec, 0),
+      benchCpuPct: rawCpu.benchPct,
+    },
+    rawBrokerFleetShape: {
+      publishers: FEEDERS,
+      ms: round(rawFleet.ms),
+      ackedMs: round(rawFleet.ackedMs),
+      msgPerSec: round(rawFleet.msgPerSec, 0),
+      ingestRatio: round(fleetRatio, 3),
+    },
+    ingestRatio: round(ingestRatio, 3),
+    memoryMiB: Object.fromEntries(memTrail.map(({ after, mem }) => [after, memJson(mem)])),
+    listFeeders: {
+      loops: LIST_LOOPS,
+      ms: round(listElapsedMs),
+      requests: listSamples.length,
+      errors: listErrors,
+      reqPerSec: round(listReqPerSec, 1),
+      responseBytes: listBytes,
+      latencyMs: listLatency ? summaryJson(listLatency) : null,
+      cpu: listCpu,
+    },
+    targets: {
+      feedP99Ms: { target: TARGETS.feedP99Ms, pass: feedPass },
+      ingestRatio: { target: TARGETS.ingestRatio, pass: ingestPass },
+      idleRssMiB: { target: TARGETS.idleRssMiB, pass: rssPass },
+    },
+  };
+  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  progress(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  console.error("benchmark failed:", err);
+  exitCode = 1;
+}
+progress("cleaning up");
+await cleanup(true);
+progress("done");
+// mqtt.js reconnect timers or keep-alive sockets must not keep a finished benchmark alive.
+process.exit(exitCode);
