@@ -23,6 +23,8 @@ export interface TestServer {
   process: ChildProcess;
   /** Every log line the server printed, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** Resolves once `count` log lines match (they arrive through a pipe, a little after the fact). */
+  waitForLogs(match: (line: Record<string, unknown>) => boolean, count?: number): Promise<void>;
   /** SIGTERM and wait for exit; removes the data dir unless keepData. */
   stop(options?: { keepData?: boolean }): Promise<number | null>;
   /** SIGKILL: no cleanup at all, as in a power cut of the process. */
@@ -105,6 +107,14 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
             dataDir,
             process: child,
             logs,
+            async waitForLogs(match, count = 1) {
+              const deadline = Date.now() + 5000;
+              while (logs.filter(match).length < count) {
+                if (Date.now() > deadline)
+                  throw new Error(`fewer than ${count} matching log lines after 5 s`);
+                await new Promise((r) => setTimeout(r, 20));
+              }
+            },
             async stop({ keepData = false } = {}) {
               if (child.exitCode === null) child.kill("SIGTERM");
               const code = await exited;

@@ -289,6 +289,18 @@ describe("expiry and duplicates", () => {
     expect((await api.waitForFeed(res.body.feed.id, ["dispensed"])).status).toBe("dispensed");
   });
 
+  it("sends commands to a plain MQTT client once it subscribes, without a hello", async () => {
+    const { feeder, credentials } = await api.createFeeder("Plain client");
+    const client = await connected(rawFeeder(credentials));
+    const received = new Promise<string>((resolve) => client.once("message", (_t, p) => resolve(String(p))));
+    await client.subscribeAsync(`feedkeeper/${feeder.id}/cmd/#`, { qos: 1 });
+    await api.waitForFeeder(feeder.id, (f) => f.online);
+    const res = await api.feed(feeder.id, { portions: 2 });
+    expect(JSON.parse(await received)).toMatchObject({ id: res.body.feed.id, portions: 2 });
+    expect((await api.waitForFeed(res.body.feed.id, ["sent"])).status).toBe("sent");
+    await client.endAsync();
+  });
+
   it("times out a feed the device accepted but never finished", async () => {
     const { feeder, credentials } = await api.createFeeder("Silent");
     const client = await connected(rawFeeder(credentials));

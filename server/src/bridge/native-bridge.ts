@@ -64,6 +64,10 @@ export class NativeBridge implements BrokerHooks, FeedCommandSender {
     this.logger.info({ feederId }, "feeder disconnected");
   }
 
+  onCommandsSubscribed(feederId: string): void {
+    this.feeders.commandsSubscribed(feederId);
+  }
+
   onMessage(feederId: string, channel: string, payload: Buffer, retain: boolean): void {
     switch (channel) {
       case "status": {

@@ -10,6 +10,7 @@ import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { WebSocket } from "ws";
 import { createWebSocketStream } from "ws";
 import type { Logger } from "../logger.js";
+import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
 import {
   authorizeFeederPublish,
   authorizeFeederSubscribe,
@@ -24,6 +25,8 @@ export interface BrokerHooks {
   /** False when the feeder no longer exists (deleted while it was connecting): the session is cut. */
   onConnected(feederId: string): boolean;
   onDisconnected(feederId: string): void;
+  /** The feeder now holds a subscription to its own commands, so a command sent now will reach it. */
+  onCommandsSubscribed(feederId: string): void;
   /**
    * Called before the broker acknowledges the message (PUBACK), so a QoS 1
    * acknowledgement means the server has already recorded what the device said.
@@ -135,6 +138,12 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     if (current.get(client.id) !== client) return;
     current.delete(client.id);
     hooks.onDisconnected(client.id);
+  });
+  aedes.on("subscribe", (subscriptions, client) => {
+    if (current.get(client.id) !== client) return;
+    // Refused filters come through with QoS 128; a granted one other than the server status is a command topic.
+    const granted = subscriptions.filter((s) => (s.qos as number) !== 128 && s.topic !== SERVER_STATUS_TOPIC);
+    if (granted.length > 0) hooks.onCommandsSubscribed(client.id);
   });
   aedes.on("clientError", (client, err) => {
     log.debug({ feederId: client.id, err: err.message }, "MQTT client error");

@@ -29,7 +29,7 @@ export interface FeederView extends Omit<FeederRecord, "secretHash"> {
 
 interface Live {
   connected: boolean;
-  /** Subscribed and announced (hello or status online) on the current connection: commands will reach it. */
+  /** Subscribed to its commands, or announced itself (hello, status online), on the current connection. */
   ready: boolean;
   telemetry?: LatestTelemetry | null;
   lastSeenAt?: number;
@@ -165,6 +165,11 @@ export class FeederService {
     const s = this.heard(id, true);
     s.connected = false;
     s.ready = false;
+  }
+
+  /** A device subscribing to its commands is ready for them, whether or not it says hello (a plain MQTT client). */
+  commandsSubscribed(id: string): void {
+    this.markReady(id);
   }
 
   statusReported(id: string, status: "online" | "offline"): void {
