@@ -91,16 +91,16 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const stop = () => {
     stopping ??= (async () => {
       logger.info("shutting down");
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
-      for (const ws of wss.clients) ws.terminate();
-      wss.close();
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
       feeds.stop();
+      // Said while every feeder (TCP and WebSocket) is still connected, so all of them hear it.
       await bridge.detach().catch(() => undefined);
+      for (const ws of wss.clients) ws.close(1001, "server shutting down");
       await broker.close();
-      feeders.telemetryWriter.flush();
+      wss.close();
+      await httpClosed;
+      feeders.telemetryWriter.close();
       store.close();
       logger.info("stopped");
     })();

@@ -9,7 +9,7 @@ export interface ApiResponse<T = unknown> {
 
 export class TestApi {
   constructor(
-    readonly baseUrl: string,
+    public baseUrl: string,
     public token?: string,
   ) {}
 

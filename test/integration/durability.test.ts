@@ -2,6 +2,7 @@
 
 import path from "node:path";
 import Database from "better-sqlite3";
+import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
 import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
 import { TestApi } from "../helpers/api.js";
@@ -68,5 +69,76 @@ describe("crash safety", () => {
     } finally {
       await again.stop();
     }
+  });
+});
+
+describe("repeated crashes", () => {
+  it("loses no acknowledged feed across five SIGKILLs under a stream of requests", async () => {
+    let srv = await startServer();
+    const dataDir = srv.dataDir;
+    const api = new TestApi(srv.httpUrl);
+    await api.setupOwner();
+    const { feeder } = await api.createFeeder("Crash loop", { maxPortions: 100 });
+    const acknowledged: string[] = [];
+    try {
+      for (let round = 0; round < 5; round++) {
+        api.baseUrl = srv.httpUrl;
+        // Requests keep coming until the process dies under them, at a different moment each round.
+        const killAfterMs = 150 + round * 70;
+        const stream = (async () => {
+          for (let i = 0; i < 2000; i++) {
+            try {
+              const res = await api.feed(feeder.id, { portions: 1 + (i % 100) });
+              if (res.status === 202 && res.body.feed) acknowledged.push(res.body.feed.id);
+            } catch {
+              return; // the server is gone
+            }
+          }
+        })();
+        await new Promise((r) => setTimeout(r, killAfterMs));
+        await srv.kill();
+        await stream;
+        srv = await startServer({ dataDir });
+      }
+      const db = new Database(path.join(dataDir, "feedkeeper.db"), { readonly: true });
+      expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+      const stored = new Set(
+        db
+          .prepare("select id from feeds")
+          .all()
+          .map((r) => (r as { id: string }).id),
+      );
+      db.close();
+      expect(acknowledged.length).toBeGreaterThan(20);
+      expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("stops on SIGTERM with exit code 0 and tells feeders the server went offline", async () => {
+    const srv = await startServer();
+    const api = new TestApi(srv.httpUrl);
+    await api.setupOwner();
+    const { credentials } = await api.createFeeder("Listener");
+    const overWebSocket = await mqtt.connectAsync(srv.wsUrl, {
+      clientId: credentials.username,
+      username: credentials.username,
+      password: credentials.password,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
+    const statuses: string[] = [];
+    overWebSocket.on("message", (_t, payload) => statuses.push(String(payload)));
+    await overWebSocket.subscribeAsync("feedkeeper/server/status", { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    expect(await srv.stop({ keepData: true })).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(statuses).toEqual(["online", "offline"]);
+    expect(srv.logs.some((l) => l.msg === "stopped")).toBe(true);
+    overWebSocket.end(true);
   });
 });

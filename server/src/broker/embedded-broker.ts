@@ -198,8 +198,10 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     },
     connectedCount: () => current.size,
     async close() {
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      // Stop accepting first; the listener's close only completes once aedes has closed every client.
+      const listenerClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await listenerClosed;
     },
   };
 }

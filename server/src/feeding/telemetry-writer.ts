@@ -57,6 +57,7 @@ export class TelemetryWriter {
   private seen = new Map<string, number>();
   private readonly persistedSeen = new Map<string, number>();
   private timer: { cancel(): void } | undefined;
+  private closed = false;
   private readonly statements: ReturnType<typeof prepareStatements>;
 
   constructor(
@@ -68,6 +69,7 @@ export class TelemetryWriter {
   }
 
   add(row: TelemetryRow): void {
+    if (this.closed) return;
     this.rows.push(row);
     this.schedule();
     if (this.rows.length >= MAX_BATCH) this.flush();
@@ -76,7 +78,8 @@ export class TelemetryWriter {
   /** Notes that a feeder was heard from at `at`; `force` writes it even if the stored value is recent. */
   touch(feederId: string, at: number, force = false): void {
     const persisted = this.persistedSeen.get(feederId);
-    if (!force && persisted !== undefined && at - persisted < LAST_SEEN_RESOLUTION_MS) return;
+    if (this.closed || (!force && persisted !== undefined && at - persisted < LAST_SEEN_RESOLUTION_MS))
+      return;
     this.seen.set(feederId, at);
     this.schedule();
   }
@@ -114,6 +117,12 @@ export class TelemetryWriter {
         }
       });
     }
+  }
+
+  /** Writes what is buffered; anything arriving later (sessions closing during shutdown) is ignored. */
+  close(): void {
+    this.flush();
+    this.closed = true;
   }
 
   latest(feederId: string) {
