@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FeederService } from "../feeding/feeders.js";
+import { FeedService } from "../feeding/feeds.js";
+import { FakeClock } from "../testing/fake-clock.js";
+import { silentLogger, tempStore } from "../testing/temp-store.js";
+import { NativeBridge } from "./native-bridge.js";
+
+let store: ReturnType<typeof tempStore>;
+let feeders: FeederService;
+let feeds: FeedService;
+let bridge: NativeBridge;
+let published: Array<{ topic: string; payload: string; retain: boolean }>;
+let id: string;
+
+const message = (channel: string, payload: unknown, retain = false) =>
+  bridge.onMessage(
+    id,
+    channel,
+    Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload)),
+    retain,
+  );
+
+beforeEach(async () => {
+  store = tempStore();
+  const clock = new FakeClock();
+  feeders = new FeederService(store, clock, silentLogger);
+  feeds = new FeedService(
+    store,
+    feeders,
+    clock,
+    { defaultExpirySeconds: 60, maxExpirySeconds: 900, resultTimeoutSeconds: 120 },
+    silentLogger,
+  );
+  bridge = new NativeBridge(feeders, feeds, silentLogger);
+  published = [];
+  await bridge.attach({
+    publish: async (topic, payload, { retain }) => {
+      published.push({ topic, payload, retain });
+    },
+  });
+  feeds.start(bridge);
+  id = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+});
+afterEach(() => {
+  feeds.stop();
+  store.dispose();
+});
+
+describe("NativeBridge", () => {
+  it("announces the server retained and never retains a feed command", async () => {
+    expect(published[0]).toEqual({ topic: "feedkeeper/server/status", payload: "online", retain: true });
+    bridge.onConnected(id);
+    message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
+    const { feed } = feeds.request({ feederId: id, portions: 2 });
+    await new Promise((r) => setImmediate(r));
+    const command = published.find((p) => p.topic === `feedkeeper/${id}/cmd/feed`);
+    expect(command?.retain).toBe(false);
+    expect(JSON.parse(command?.payload ?? "{}")).toEqual({
+      id: feed.commandId,
+      portions: 2,
+      expiresAt: feed.expiresAt?.toISOString(),
+    });
+  });
+
+  it("records what a hello says about the device", () => {
+    bridge.onConnected(id);
+    message("hello", {
+      protocol: 1,
+      model: "PF-1",
+      firmware: "2.3.4",
+      capabilities: ["feed"],
+      portionGrams: 8,
+    });
+    expect(feeders.view(id)).toMatchObject({
+      model: "PF-1",
+      firmware: "2.3.4",
+      portionGrams: 8,
+      online: true,
+    });
+  });
+
+  it.each([
+    ["feed", "{not json"],
+    ["feed", { id: "x", status: "eaten", portions: 1, source: "remote", at: "2026-11-26T07:00:00Z" }],
+    ["feed", { id: "a b", status: "dispensed", portions: 1, source: "remote", at: "2026-11-26T07:00:00Z" }],
+    ["feed", { id: "x", status: "dispensed", portions: 1, source: "remote", at: "not a time" }],
+    ["hello", { protocol: 2, model: "m", firmware: "f", capabilities: [] }],
+    ["telemetry", { foodLevel: 1.5 }],
+    ["status", "sleeping"],
+    ["unknown", {}],
+  ])("drops an invalid %s message without recording anything", (channel, payload) => {
+    expect(() => message(channel, payload)).not.toThrow();
+    expect(feeds.listForFeeder(id, { limit: 10 })).toEqual([]);
+    expect(feeders.view(id)).toMatchObject({ model: null, telemetry: null });
+  });
+
+  it("ignores a retained feed report, which can only be a replay", () => {
+    message(
+      "feed",
+      { id: "old", status: "dispensed", portions: 1, source: "button", at: "2026-11-26T07:00:00Z" },
+      true,
+    );
+    expect(feeds.listForFeeder(id, { limit: 10 })).toEqual([]);
+  });
+
+  it("refuses the session of a feeder that no longer exists", () => {
+    feeders.remove(id);
+    expect(bridge.onConnected(id)).toBe(false);
+  });
+});
