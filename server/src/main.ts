@@ -32,7 +32,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
   const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }));
   const feeds = new FeedService(store, feeders, clock, config.feeds, logger.child({ component: "feeds" }));
-  const bridge = new NativeBridge(feeders, feeds, logger.child({ component: "bridge" }));
+  const bridge = new NativeBridge(feeders, feeds, logger.child({ component: "bridge" }), clock);
 
   const broker = await startEmbeddedBroker({
     bind: config.bind,

@@ -31,7 +31,7 @@ beforeEach(async () => {
     { defaultExpirySeconds: 60, maxExpirySeconds: 900, resultTimeoutSeconds: 120 },
     silentLogger,
   );
-  bridge = new NativeBridge(feeders, feeds, silentLogger);
+  bridge = new NativeBridge(feeders, feeds, silentLogger, clock);
   published = [];
   await bridge.attach({
     publish: async (topic, payload, { retain }) => {

@@ -8,8 +8,10 @@
  */
 import type { z } from "zod";
 import type { BrokerHooks, PublishOptions } from "../broker/embedded-broker.js";
+import type { Clock } from "../clock.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
+import { LogThrottle } from "../log-throttle.js";
 import type { Logger } from "../logger.js";
 import {
   type FeedCommandPayload,
@@ -27,12 +29,17 @@ export interface Publisher {
 
 export class NativeBridge implements BrokerHooks, FeedCommandSender {
   private publisher: Publisher | undefined;
+  private readonly dropLogs: LogThrottle;
 
   constructor(
     private readonly feeders: FeederService,
     private readonly feeds: FeedService,
     private readonly logger: Logger,
-  ) {}
+    clock: Clock,
+  ) {
+    this.dropLogs = new LogThrottle(clock);
+    feeders.onRemoved((id) => this.dropLogs.forget(id));
+  }
 
   attach(publisher: Publisher): Promise<void> {
     this.publisher = publisher;
@@ -139,6 +146,11 @@ export class NativeBridge implements BrokerHooks, FeedCommandSender {
   }
 
   private drop(feederId: string, channel: string, reason: string): void {
-    this.logger.warn({ feederId, channel, reason }, "dropped device message");
+    const { log, suppressed } = this.dropLogs.admit(feederId);
+    if (!log) return;
+    this.logger.warn(
+      { feederId, channel, reason, ...(suppressed > 0 && { suppressedSinceLastLog: suppressed }) },
+      "dropped device message",
+    );
   }
 }
