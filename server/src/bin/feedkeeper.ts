@@ -23,10 +23,13 @@ try {
   throw err;
 }
 
-// The built UI sits next to the built server (dist/web beside dist/server).
+// The built UI sits beside the built server (dist/web next to dist/server); run from source
+// (`npm run dev`), this file is three levels deeper than dist/.
 if (!config.webDir) {
-  const candidate = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../web");
-  if (fs.existsSync(path.join(candidate, "index.html"))) config.webDir = candidate;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  config.webDir = [path.resolve(here, "../web"), path.resolve(here, "../../../dist/web")].find((dir) =>
+    fs.existsSync(path.join(dir, "index.html")),
+  );
 }
 
 const logger = createLogger(config.logLevel);
