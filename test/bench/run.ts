@@ -375,6 +375,13 @@ async function main(): Promise<void> {
     `raw aedes, ${FEEDERS} publishers, broker on its own thread: ${rawFleet.msgPerSec.toFixed(0)} msg/s (${rawFleet.ms.toFixed(0)} ms)`,
   );
 
+  // --- Idle memory with the fleet connected, after the feed and telemetry loads ------------------------------------------------------------------
+  progress(`idling ${IDLE_MS / 1000} s`);
+  await sleep(IDLE_MS);
+  const memIdle = memAfter("idle");
+  const rssIdleMiB = memIdle.rss;
+  const stillConnected = sims.filter((s) => s.connected).length;
+
   // --- GET /api/feeders throughput --------------------------------------------------------------------------
   const listSamples: number[] = [];
   let listErrors = 0;
@@ -404,19 +411,12 @@ async function main(): Promise<void> {
   );
   const listElapsedMs = performance.now() - listStart;
   const listCpu = listCpuMeter();
-  memAfter("list");
+  const memList = memAfter("list");
   const listReqPerSec = (listSamples.length / listElapsedMs) * 1000;
   const listLatency = listSamples.length > 0 ? summarize(listSamples) : undefined;
   progress(
     `GET /api/feeders: ${listSamples.length} responses (${(listBytes / 1024).toFixed(0)} KiB each) in ${listElapsedMs.toFixed(0)} ms, ${listErrors} errors; ${cpuText(listCpu)}`,
   );
-
-  // --- Idle memory with the fleet connected ------------------------------------------------------------------
-  progress(`idling ${IDLE_MS / 1000} s`);
-  await sleep(IDLE_MS);
-  const memIdle = memAfter("idle");
-  const rssIdleMiB = memIdle.rss;
-  const stillConnected = sims.filter((s) => s.connected).length;
 
   // --- Report ------------------------------------------------------------------------------------------------
   const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -436,6 +436,7 @@ async function main(): Promise<void> {
     `  context: raw aedes with ${FEEDERS} publishers (broker on its own thread): ${rawFleet.msgPerSec.toFixed(0)} msg/s; ingest / that: ${fleetRatio.toFixed(2)}`,
     `idle memory, empty:            ${memText(memEmpty)}`,
     `idle memory, ${FEEDERS} connected: ${memText(memIdle)} after ${IDLE_MS / 1000} s idle (${stillConnected} still connected)  [target RSS ≤ ${TARGETS.idleRssMiB} MiB: ${pass(rssPass)}]`,
+    `  after the list load below:   ${memText(memList)}`,
     listLatency
       ? `GET /api/feeders (${LIST_LOOPS} loops, ${LIST_MS / 1000} s): ${listReqPerSec.toFixed(1)} req/s  p50 ${ms(listLatency.p50)}  p99 ${ms(listLatency.p99)}  (${(listBytes / 1024).toFixed(0)} KiB per response, ${listErrors} errors)`
       : `GET /api/feeders: no successful responses (${listErrors} errors)`,

@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = path.join(ROOT, "dist/server/feedkeeper.js");
+/** The runtime flags `npm start` and the container use, so tests and the benchmark measure the same process. */
+export const SERVER_NODE_FLAGS = ["--max-semi-space-size=2"];
 
 export interface TestServer {
   httpUrl: string;
@@ -44,7 +46,7 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
   if (!fs.existsSync(SERVER_ENTRY))
     throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first`);
   const dataDir = options.dataDir ?? makeDataDir();
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_ENTRY], {
     env: {
       PATH: process.env.PATH ?? "",
       FEEDKEEPER_HTTP_PORT: "0",
