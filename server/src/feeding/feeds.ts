@@ -174,6 +174,40 @@ export class FeedService {
     return result;
   }
 
+  /**
+   * A planned meal's feed, keyed by its occurrence id. Call inside the
+   * transaction that records the occurrence (both rows exist, or neither),
+   * then hand the feed to track() once that transaction has committed.
+   */
+  recordScheduled(input: {
+    feederId: string;
+    occurrenceId: string;
+    portions: number;
+    expiresAt: Date;
+  }): FeedRecord {
+    const now = this.clock.now();
+    const feed = this.store.db
+      .insert(feeds)
+      .values({
+        id: randomUUID(),
+        feederId: input.feederId,
+        commandId: input.occurrenceId,
+        source: "schedule",
+        portions: input.portions,
+        status: "pending",
+        requestedAt: new Date(now),
+        expiresAt: input.expiresAt,
+      })
+      .returning()
+      .get();
+    return feed;
+  }
+
+  /** Starts delivering a committed feed (sends it now or when the feeder is ready) and watches its deadline. */
+  track(feed: FeedRecord): void {
+    this.arm(feed);
+  }
+
   find(id: string): FeedRecord | undefined {
     return this.statements.byId.get({ id });
   }

@@ -62,6 +62,58 @@ export const feeders = sqliteTable("feeders", {
   capabilities: text("capabilities", { mode: "json" }).$type<string[]>(),
   portionGrams: real("portion_grams"),
   lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+  /** IANA zone the meal plan is read in; null means the server's zone. */
+  timezone: text("timezone"),
+  /** How late a meal the server missed (it was down) may still be fed. */
+  graceMinutes: integer("grace_minutes").notNull().default(15),
+});
+
+export const meals = sqliteTable(
+  "meals",
+  {
+    id: text("id").primaryKey(),
+    feederId: text("feeder_id")
+      .notNull()
+      .references(() => feeders.id, { onDelete: "cascade" }),
+    /** Local wall-clock time, HH:MM. */
+    time: text("time").notNull(),
+    days: text("days", { mode: "json" }).$type<string[]>().notNull(),
+    portions: integer("portions").notNull(),
+    label: text("label").notNull().default(""),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [index("meals_feeder_idx").on(t.feederId)],
+);
+
+export const OCCURRENCE_STATUSES = ["dispatched", "missed", "skipped", "paused"] as const;
+
+/**
+ * What happened to each planned meal the server has decided on. The id
+ * (`<feeder>/<local date>/<meal>`) is also the feed's command id, so one
+ * occurrence can never cause two feeds, across restarts too.
+ */
+export const occurrences = sqliteTable(
+  "occurrences",
+  {
+    id: text("id").primaryKey(),
+    feederId: text("feeder_id")
+      .notNull()
+      .references(() => feeders.id, { onDelete: "cascade" }),
+    mealId: text("meal_id").notNull(),
+    localDate: text("local_date").notNull(),
+    dueAt: integer("due_at", { mode: "timestamp_ms" }).notNull(),
+    status: text("status", { enum: OCCURRENCE_STATUSES }).notNull(),
+    feedId: text("feed_id"),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("occurrences_feeder_due_idx").on(t.feederId, t.dueAt)],
+);
+
+/** Small durable facts the server keeps about itself, e.g. up to when meals were evaluated. */
+export const serverState = sqliteTable("server_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
 });
 
 export const FEED_STATUSES = [

@@ -1,0 +1,204 @@
+/**
+ * Dispatches planned meals for feeders whose schedule lives on the server.
+ * Each occurrence is decided once: a row keyed `<feeder>/<date>/<meal>` is
+ * written together with its feed, so neither a tick racing a restart nor a
+ * replayed window can feed the same meal twice.
+ *
+ * After a restart, meals that fell due while the server was down are fed once
+ * if they are still within the feeder's grace window, and recorded as missed
+ * otherwise; each decision is logged.
+ */
+import { eq } from "drizzle-orm";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/db.js";
+import { occurrences, serverState } from "../store/schema.js";
+import type { FeedRecord, FeedService } from "./feeds.js";
+import type { MealPlanService } from "./meal-plans.js";
+import { type Occurrence, occurrenceId, occurrencesBetween } from "./meal-time.js";
+
+interface Decision {
+  id: string;
+  feederId: string;
+  occurrence: Occurrence;
+  portions: number;
+  graceMs: number;
+  status: "dispatched" | "missed";
+}
+
+const CHECKPOINT_KEY = "meals_evaluated_until";
+const TICK_MS = 1000;
+/** How far back a restart looks for meals it may have missed. */
+const MAX_CATCH_UP_MS = 7 * 24 * 60 * 60 * 1000;
+/** How far ahead the next due meal is searched for. */
+const LOOKAHEAD_MS = 8 * 24 * 60 * 60 * 1000;
+
+export class MealScheduler {
+  /** The instant each watched feeder's next meal is due (ms); evaluated up to `evaluatedUntil`. */
+  private readonly nextDue = new Map<string, number>();
+  private evaluatedUntil = 0;
+  private timer: { cancel(): void } | undefined;
+  private lastCheckpointWrite = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly plans: MealPlanService,
+    private readonly feeds: FeedService,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    plans.onChange((feederId) => this.replan(feederId));
+  }
+
+  start(): void {
+    const now = this.clock.now();
+    const saved = this.store.db.select().from(serverState).where(eq(serverState.key, CHECKPOINT_KEY)).get();
+    const since = saved ? Math.max(Number(saved.value), now - MAX_CATCH_UP_MS) : now;
+    const watched = this.plans.feedersWithMeals();
+    this.apply(
+      watched.flatMap((feederId) => this.decide(feederId, since, now)),
+      true,
+    );
+    this.evaluatedUntil = now;
+    for (const feederId of watched) this.replan(feederId, now + 1);
+    this.writeCheckpoint(now);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.writeCheckpoint(this.evaluatedUntil);
+  }
+
+  /** Runs every meal that fell due since the last tick, all in one transaction. */
+  tick(): void {
+    const now = this.clock.now();
+    const due = [...this.nextDue].filter(([, at]) => at <= now).map(([feederId]) => feederId);
+    this.apply(
+      due.flatMap((feederId) => this.decide(feederId, this.evaluatedUntil, now)),
+      false,
+    );
+    for (const feederId of due) this.replan(feederId, now + 1);
+    this.evaluatedUntil = now;
+    // The checkpoint only bounds a restart's look-back; a stale one just re-checks decided rows.
+    if (now - this.lastCheckpointWrite >= 30_000) this.writeCheckpoint(now);
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimeout(() => {
+      try {
+        this.tick();
+      } catch (err) {
+        this.logger.error({ err }, "meal scheduler tick failed");
+      }
+      this.schedule();
+    }, TICK_MS);
+  }
+
+  private replan(feederId: string, from = this.clock.now()): void {
+    const plan = this.plans.get(feederId);
+    const next = occurrencesBetween(
+      plan.meals,
+      plan.effectiveTimezone,
+      new Date(from),
+      new Date(from + LOOKAHEAD_MS),
+    )[0];
+    if (next) this.nextDue.set(feederId, next.dueAt.getTime());
+    else this.nextDue.delete(feederId);
+  }
+
+  /** What to do with each occurrence due in (from, to]: feed it, or (past its grace) record it missed. */
+  private decide(feederId: string, from: number, to: number): Decision[] {
+    const plan = this.plans.get(feederId);
+    const due = occurrencesBetween(plan.meals, plan.effectiveTimezone, new Date(from + 1), new Date(to + 1));
+    const graceMs = plan.graceMinutes * 60_000;
+    return due.flatMap((occurrence) => {
+      const meal = plan.meals.find((m) => m.id === occurrence.mealId);
+      if (!meal) return [];
+      const id = occurrenceId(feederId, occurrence.localDate, occurrence.mealId);
+      const dispatch = to - occurrence.dueAt.getTime() <= graceMs;
+      return [
+        {
+          id,
+          feederId,
+          occurrence,
+          portions: meal.portions,
+          graceMs,
+          status: dispatch ? "dispatched" : "missed",
+        },
+      ];
+    });
+  }
+
+  private apply(decisions: Decision[], catchingUp: boolean): void {
+    if (decisions.length === 0) return;
+    const feeds: Array<{ decision: Decision; feed: FeedRecord }> = [];
+    const missed: Decision[] = [];
+    this.store.transaction(() => {
+      for (const decision of decisions) {
+        if (!this.insertOccurrence(decision)) continue;
+        if (decision.status === "missed") {
+          missed.push(decision);
+          continue;
+        }
+        const feed = this.feeds.recordScheduled({
+          feederId: decision.feederId,
+          occurrenceId: decision.id,
+          portions: decision.portions,
+          // The feeder may still start it until the grace window closes, never later.
+          expiresAt: new Date(decision.occurrence.dueAt.getTime() + decision.graceMs),
+        });
+        this.store.db
+          .update(occurrences)
+          .set({ feedId: feed.id })
+          .where(eq(occurrences.id, decision.id))
+          .run();
+        feeds.push({ decision, feed });
+      }
+    });
+    for (const { decision, feed } of feeds) {
+      this.feeds.track(feed);
+      this.logger.info(
+        { occurrenceId: decision.id, dueAt: decision.occurrence.dueAt.toISOString(), feedId: feed.id },
+        catchingUp
+          ? "meal due while the server was down: within its grace window, feeding now"
+          : "meal dispatched",
+      );
+    }
+    for (const decision of missed) {
+      this.logger.warn(
+        { occurrenceId: decision.id, dueAt: decision.occurrence.dueAt.toISOString() },
+        "meal missed: due while the server was down and past its grace window",
+      );
+    }
+  }
+
+  /** False when this occurrence was already decided (by an earlier run, before a restart). */
+  private insertOccurrence(decision: Decision): boolean {
+    const inserted = this.store.db
+      .insert(occurrences)
+      .values({
+        id: decision.id,
+        feederId: decision.feederId,
+        mealId: decision.occurrence.mealId,
+        localDate: decision.occurrence.localDate,
+        dueAt: decision.occurrence.dueAt,
+        status: decision.status,
+        decidedAt: new Date(this.clock.now()),
+      })
+      .onConflictDoNothing()
+      .returning({ id: occurrences.id })
+      .get();
+    return inserted !== undefined;
+  }
+
+  private writeCheckpoint(at: number): void {
+    this.lastCheckpointWrite = at;
+    this.store.db
+      .insert(serverState)
+      .values({ key: CHECKPOINT_KEY, value: String(at) })
+      .onConflictDoUpdate({ target: serverState.key, set: { value: String(at) } })
+      .run();
+  }
+}
