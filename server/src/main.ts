@@ -13,6 +13,9 @@ import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { FeederService } from "./feeding/feeders.js";
 import { FeedService } from "./feeding/feeds.js";
+import { MealCalendar } from "./feeding/meal-calendar.js";
+import { MealPlanService } from "./feeding/meal-plans.js";
+import { MealScheduler } from "./feeding/meal-scheduler.js";
 import { createApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
 import { openStore } from "./store/db.js";
@@ -26,12 +29,19 @@ export interface Running {
 
 const WEBSOCKET_PATH = "/mqtt";
 
+/** The zone meal plans use when a feeder has none: the host's (TZ in a container). */
+function serverTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
 export async function start(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const startedAt = performance.now();
   const store = openStore(config.dataDir);
   const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
   const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }));
   const feeds = new FeedService(store, feeders, clock, config.feeds, logger.child({ component: "feeds" }));
+  const plans = new MealPlanService(store, feeders, serverTimeZone());
+  const scheduler = new MealScheduler(store, plans, feeds, clock, logger.child({ component: "meals" }));
   const bridge = new NativeBridge(feeders, feeds, logger.child({ component: "bridge" }), clock);
 
   const broker = await startEmbeddedBroker({
@@ -44,6 +54,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   feeders.onRemoved((id) => broker.disconnect(id));
   await bridge.attach(broker);
   feeds.start(bridge);
+  scheduler.start();
 
   const app = createApp({
     config,
@@ -51,6 +62,9 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     accounts,
     feeders,
     feeds,
+    plans,
+    calendar: new MealCalendar(store, plans),
+    clock,
     disconnectFeeder: (id) => broker.disconnect(id),
     version: VERSION,
   });
@@ -93,6 +107,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       logger.info("shutting down");
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
+      scheduler.stop();
       feeds.stop();
       // Said while every feeder (TCP and WebSocket) is still connected, so all of them hear it.
       await bridge.detach().catch(() => undefined);

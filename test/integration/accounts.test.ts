@@ -27,6 +27,9 @@ const PROTECTED: Array<[string, string]> = [
   ["POST", "/api/feeders/abc/feeds"],
   ["GET", "/api/feeders/abc/feeds"],
   ["GET", "/api/feeds/abc"],
+  ["GET", "/api/feeders/abc/schedule"],
+  ["PUT", "/api/feeders/abc/schedule"],
+  ["GET", "/api/feeders/abc/meals"],
   ["GET", "/api/openapi.json"],
   ["GET", "/api/docs"],
 ];

@@ -12,6 +12,7 @@ import type { FeederService } from "./feeders.js";
 import { isValidTimeZone, type MealSlot, WEEKDAYS, type Weekday } from "./meal-time.js";
 
 export interface Meal extends MealSlot {
+  days: Weekday[];
   portions: number;
   label: string;
 }
@@ -30,7 +31,12 @@ export interface MealPlanInput {
   timezone?: string | null | undefined;
   graceMinutes?: number | undefined;
   meals: Array<
-    Omit<Meal, "id" | "label" | "enabled"> & { id?: string | undefined; label?: string; enabled?: boolean }
+    Omit<Meal, "id" | "label" | "enabled" | "days"> & {
+      id?: string | undefined;
+      label?: string | undefined;
+      enabled?: boolean | undefined;
+      days: readonly Weekday[];
+    }
   >;
 }
 

@@ -16,6 +16,7 @@ import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
+import { scheduleRouter } from "./routes/schedule/schedule.index.js";
 import { sessionRouter } from "./routes/session/session.index.js";
 import { setupRouter } from "./routes/setup/setup.index.js";
 import { tokensRouter } from "./routes/tokens/tokens.index.js";
@@ -86,7 +87,8 @@ export function createApp(services: Services) {
     .route("/", sessionRouter)
     .route("/", tokensRouter)
     .route("/", feedersRouter)
-    .route("/", feedsRouter);
+    .route("/", feedsRouter)
+    .route("/", scheduleRouter);
 
   for (const def of app.openAPIRegistry.definitions) {
     // Public routes have no path parameters, so the documented path is the request path.

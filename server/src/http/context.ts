@@ -1,9 +1,12 @@
 /** What every HTTP handler can reach: the services (injected, never imported) and who is asking. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService, User } from "../auth/accounts.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedService } from "../feeding/feeds.js";
+import type { MealCalendar } from "../feeding/meal-calendar.js";
+import type { MealPlanService } from "../feeding/meal-plans.js";
 import type { Logger } from "../logger.js";
 import { errorBody } from "./error-response.js";
 
@@ -13,6 +16,9 @@ export interface Services {
   accounts: AccountService;
   feeders: FeederService;
   feeds: FeedService;
+  plans: MealPlanService;
+  calendar: MealCalendar;
+  clock: Clock;
   /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */
   disconnectFeeder(feederId: string): void;
   version: string;

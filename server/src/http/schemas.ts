@@ -5,6 +5,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERRORS } from "../errors.js";
+import { MEAL_STATES } from "../feeding/meal-calendar.js";
+import { MAX_MEALS } from "../feeding/meal-plans.js";
+import { WEEKDAYS } from "../feeding/meal-time.js";
 import { FEED_STATUSES } from "../store/schema.js";
 
 const isoTime = z.iso.datetime().openapi({ example: "2026-11-26T07:30:00.000Z" });
@@ -166,3 +169,66 @@ function describeStatus(status: number): string {
     .map(([code]) => code);
   return `Error: ${codes.join(", ")}`;
 }
+
+export const MealSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9]{1,16}$/, "meal id: 1-16 lower-case letters or digits")
+      .openapi({ description: "Kept across saves; omit for a new meal.", example: "breakfast" }),
+    time: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "time must be HH:MM, 00:00-23:59")
+      .openapi({ description: "Local wall-clock time in the feeder's time zone", example: "07:30" }),
+    days: z.array(z.enum(WEEKDAYS)).min(1, "days: pick at least one weekday").max(7),
+    portions: z.number().int("portions must be a whole number").min(1, "portions must be at least 1"),
+    label: z.string().trim().max(40, "label must be at most 40 characters"),
+    enabled: z.boolean(),
+  })
+  .openapi("Meal");
+
+export const ScheduleSchema = z
+  .object({
+    timezone: z
+      .string()
+      .nullable()
+      .openapi({ description: "IANA zone; null = the server's", example: "Europe/Berlin" }),
+    effectiveTimezone: z.string().openapi({ example: "Europe/Berlin" }),
+    graceMinutes: z.number().int(),
+    meals: z.array(MealSchema),
+  })
+  .openapi("Schedule");
+
+export const ScheduleInputSchema = z
+  .object({
+    timezone: z.string().min(1).max(64).nullable().optional(),
+    graceMinutes: z
+      .number()
+      .int()
+      .min(0, "graceMinutes must be 0-180")
+      .max(180, "graceMinutes must be 0-180")
+      .optional()
+      .openapi({
+        description: "How late a meal missed during server downtime may still be fed. Default 15.",
+      }),
+    meals: z
+      .array(MealSchema.partial({ id: true, label: true, enabled: true }))
+      .max(MAX_MEALS, `at most ${MAX_MEALS} meals`),
+  })
+  .openapi("ScheduleInput");
+
+export const MealOccurrenceSchema = z
+  .object({
+    occurrenceId: z.string().openapi({ example: "k3x9q2m4p7ab/2026-11-26/breakfast" }),
+    mealId: z.string(),
+    label: z.string(),
+    localDate: z.string().openapi({ example: "2026-11-26" }),
+    dueAt: isoTime,
+    portions: z.number().int(),
+    state: z.enum(MEAL_STATES),
+    feedId: z.string().nullable(),
+    grams: z.number().nullable(),
+    source: z.enum(["remote", "schedule", "button"]).nullable(),
+    error: z.string().nullable(),
+  })
+  .openapi("MealOccurrence");
