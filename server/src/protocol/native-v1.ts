@@ -32,12 +32,15 @@ export const topics = {
 };
 
 const isoDateTime = z.iso.datetime({ offset: true });
-/** Ids travel inside topics' payloads only, but keep them printable and bounded. */
+/**
+ * Ids travel inside payloads only, but keep them printable and bounded. Planned
+ * meals use `<feeder>/<local date>/<meal>`, hence the slash.
+ */
 const messageId = z
   .string()
   .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only");
+  .max(100)
+  .regex(/^[A-Za-z0-9._:/-]+$/, "letters, digits and . _ : / - only");
 
 /** Plain text, not JSON, so it can be a last-will message and read at a glance: `online` / `offline`. */
 export const statusPayload = z.enum(["online", "offline"]);
