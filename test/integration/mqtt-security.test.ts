@@ -166,7 +166,7 @@ describe("hostile input", () => {
       [
         "feed",
         JSON.stringify({
-          id: "../../etc",
+          id: "<img src=x onerror=alert(1)>",
           status: "dispensed",
           portions: 1,
           source: "remote",

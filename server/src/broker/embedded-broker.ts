@@ -130,7 +130,9 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     },
   });
 
-  aedes.on("clientReady", (client) => {
+  // "client" fires when aedes registers an authenticated client, before the CONNACK; "clientReady" comes
+  // later, after packets the client sent right after the CONNACK may already have been handled.
+  aedes.on("client", (client) => {
     current.set(client.id, client);
     if (!hooks.onConnected(client.id)) client.close();
   });
