@@ -55,6 +55,11 @@ export class MealPlanService {
     this.listeners.push(listener);
   }
 
+  /** A deleted feeder's meals are gone with it (cascade); listeners drop what they held. */
+  onFeederRemoved(listener: (feederId: string) => void): void {
+    this.feeders.onRemoved(listener);
+  }
+
   get(feederId: string): MealPlan {
     const feeder = this.feeders.require(feederId);
     const rows = this.store.db

@@ -120,6 +120,22 @@ describe("MealScheduler", () => {
     scheduler.stop();
   });
 
+  it("keeps feeding other feeders after one with a plan is deleted", () => {
+    const { feeders, plans, feeds, scheduler } = boot();
+    const other = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
+    plans.replace(other, {
+      timezone: TZ,
+      meals: [{ id: "breakfast", time: "07:30", days: WEEKDAYS, portions: 1 }],
+    });
+    scheduler.start();
+    feeders.remove(feederId);
+    clock.advance(mins(31));
+    expect(feeds.listForFeeder(other, { limit: 5 }).map((f) => f.commandId)).toEqual([
+      `${other}/2026-11-26/breakfast`,
+    ]);
+    scheduler.stop();
+  });
+
   it("follows the feeder's time zone when it changes", () => {
     const { plans, feeds, scheduler } = boot();
     scheduler.start();

@@ -48,6 +48,7 @@ export class MealScheduler {
     private readonly logger: Logger,
   ) {
     plans.onChange((feederId) => this.replan(feederId));
+    plans.onFeederRemoved((feederId) => this.nextDue.delete(feederId));
   }
 
   start(): void {
@@ -75,11 +76,21 @@ export class MealScheduler {
   tick(): void {
     const now = this.clock.now();
     const due = [...this.nextDue].filter(([, at]) => at <= now).map(([feederId]) => feederId);
-    this.apply(
-      due.flatMap((feederId) => this.decide(feederId, this.evaluatedUntil, now)),
-      false,
-    );
-    for (const feederId of due) this.replan(feederId, now + 1);
+    const decisions: Decision[] = [];
+    for (const feederId of due) {
+      // One feeder's broken plan must never hold up the others' meals.
+      try {
+        decisions.push(...this.decide(feederId, this.evaluatedUntil, now));
+        this.replan(feederId, now + 1);
+      } catch (err) {
+        this.nextDue.delete(feederId);
+        this.logger.error(
+          { err, feederId },
+          "could not evaluate this feeder's meal plan; it is skipped until saved again",
+        );
+      }
+    }
+    this.apply(decisions, false);
     this.evaluatedUntil = now;
     // The checkpoint only bounds a restart's look-back; a stale one just re-checks decided rows.
     if (now - this.lastCheckpointWrite >= 30_000) this.writeCheckpoint(now);

@@ -4,7 +4,7 @@
  * Times are integer milliseconds since the epoch (UTC).
  */
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -71,7 +71,8 @@ export const feeders = sqliteTable("feeders", {
 export const meals = sqliteTable(
   "meals",
   {
-    id: text("id").primaryKey(),
+    /** Chosen by the owner or generated; unique per feeder ("breakfast" may exist on every feeder). */
+    id: text("id").notNull(),
     feederId: text("feeder_id")
       .notNull()
       .references(() => feeders.id, { onDelete: "cascade" }),
@@ -83,7 +84,7 @@ export const meals = sqliteTable(
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     position: integer("position").notNull().default(0),
   },
-  (t) => [index("meals_feeder_idx").on(t.feederId)],
+  (t) => [primaryKey({ columns: [t.feederId, t.id] })],
 );
 
 export const OCCURRENCE_STATUSES = ["dispatched", "missed", "skipped", "paused"] as const;

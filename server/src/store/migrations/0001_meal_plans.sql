@@ -1,5 +1,5 @@
 CREATE TABLE `meals` (
-	`id` text PRIMARY KEY NOT NULL,
+	`id` text NOT NULL,
 	`feeder_id` text NOT NULL,
 	`time` text NOT NULL,
 	`days` text NOT NULL,
@@ -7,10 +7,10 @@ CREATE TABLE `meals` (
 	`label` text DEFAULT '' NOT NULL,
 	`enabled` integer DEFAULT true NOT NULL,
 	`position` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`feeder_id`, `id`),
 	FOREIGN KEY (`feeder_id`) REFERENCES `feeders`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `meals_feeder_idx` ON `meals` (`feeder_id`);--> statement-breakpoint
 CREATE TABLE `occurrences` (
 	`id` text PRIMARY KEY NOT NULL,
 	`feeder_id` text NOT NULL,
