@@ -3,7 +3,7 @@
  * tested apart from sockets. A feeder lives in its own topic subtree and can
  * neither read another feeder's commands nor speak for it.
  */
-import { FEEDER_ID_PATTERN, SERVER_STATUS_TOPIC, TOPIC_ROOT } from "../protocol/native-v1.js";
+import { FEEDER_ID_PATTERN, SERVER_STATUS_TOPIC, TOPIC_ROOT, topics } from "../protocol/native-v1.js";
 
 /** Anything but a well-formed feeder id (wildcards, slashes, `$`) is never a feeder. */
 export function isFeederIdentity(value: string | undefined): value is string {
@@ -29,7 +29,7 @@ export function authorizeFeederPublish(feederId: string, topic: string, retain: 
 export function authorizeFeederSubscribe(feederId: string, filter: string): boolean {
   if (filter === SERVER_STATUS_TOPIC) return true;
   const cmdRoot = `${TOPIC_ROOT}/${feederId}/cmd`;
-  if (filter === `${cmdRoot}/#`) return true;
+  if (filter === topics.commandFilter(feederId)) return true;
   if (!filter.startsWith(`${cmdRoot}/`)) return false;
   // One concrete command or `+`; a `#` anywhere but the end is invalid MQTT anyway.
   const rest = filter.slice(cmdRoot.length + 1);

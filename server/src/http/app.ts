@@ -123,5 +123,4 @@ export function createApp(services: Services) {
   return api;
 }
 
-export type AppType = ReturnType<typeof createApp>;
 export type { AppEnv };

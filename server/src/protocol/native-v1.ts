@@ -9,10 +9,6 @@ export const PROTOCOL_VERSION = 1;
 export const TOPIC_ROOT = "feedkeeper";
 export const SERVER_STATUS_TOPIC = `${TOPIC_ROOT}/server/status`;
 
-/** The device-to-server channels, i.e. the last topic level under `feedkeeper/<id>/`. */
-export const DEVICE_CHANNELS = ["status", "hello", "feed", "telemetry"] as const;
-export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
-
 /**
  * A feeder id is also its MQTT username, client id and topic level, so it can
  * never contain `+`, `#`, `/` or `$`: lower-case letters and digits only.
@@ -23,6 +19,7 @@ export const FEEDER_ID_PATTERN = /^[a-z0-9]{1,32}$/;
 export const FEED_ERROR_EXPIRED = "expired";
 
 export const topics = {
+  root: (feederId: string) => `${TOPIC_ROOT}/${feederId}`,
   status: (feederId: string) => `${TOPIC_ROOT}/${feederId}/status`,
   hello: (feederId: string) => `${TOPIC_ROOT}/${feederId}/hello`,
   feed: (feederId: string) => `${TOPIC_ROOT}/${feederId}/feed`,

@@ -16,8 +16,7 @@ function feederJson(services: Services, id: string) {
 }
 
 function credentialsJson(feederId: string, password: string) {
-  const topicRoot = topics.status(feederId).replace(/\/status$/, "");
-  return { username: feederId, clientId: feederId, password, topicRoot };
+  return { username: feederId, clientId: feederId, password, topicRoot: topics.root(feederId) };
 }
 
 export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
