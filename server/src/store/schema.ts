@@ -66,7 +66,43 @@ export const feeders = sqliteTable("feeders", {
   timezone: text("timezone"),
   /** How late a meal the server missed (it was down) may still be fed. */
   graceMinutes: integer("grace_minutes").notNull().default(15),
+  /** Safety limit: portions per local day, all sources counted; remote feeds beyond it are refused. */
+  dailyMaxPortions: integer("daily_max_portions").notNull().default(40),
+  /** Safety limit: seconds between two remote feeds (double taps, automation loops). */
+  minFeedIntervalSeconds: integer("min_feed_interval_seconds").notNull().default(60),
+  petId: text("pet_id").references(() => pets.id, { onDelete: "set null" }),
+  /** Meals are paused (vacation, vet) from this local date through `pausedUntil`, both inclusive. */
+  pausedFrom: text("paused_from"),
+  pausedUntil: text("paused_until"),
+  /** Bumped by every change a device-side schedule must learn about. */
+  scheduleVersion: integer("schedule_version").notNull().default(0),
+  /** The schedule version the device last said it runs; null = never said. */
+  deviceScheduleVersion: integer("device_schedule_version"),
 });
+
+export const pets = sqliteTable("pets", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  dailyGramsTarget: real("daily_grams_target"),
+  createdAt: createdAt(),
+});
+
+/** Meals that happen once: a local date and time. Ids share the namespace of the plan's meal ids. */
+export const oneOffMeals = sqliteTable(
+  "one_off_meals",
+  {
+    id: text("id").notNull(),
+    feederId: text("feeder_id")
+      .notNull()
+      .references(() => feeders.id, { onDelete: "cascade" }),
+    localDate: text("local_date").notNull(),
+    time: text("time").notNull(),
+    portions: integer("portions").notNull(),
+    label: text("label").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.feederId, t.id] })],
+);
 
 export const meals = sqliteTable(
   "meals",
@@ -87,7 +123,11 @@ export const meals = sqliteTable(
   (t) => [primaryKey({ columns: [t.feederId, t.id] })],
 );
 
-export const OCCURRENCE_STATUSES = ["dispatched", "missed", "skipped", "paused"] as const;
+/**
+ * dispatched: the server sent it as a feed; expected: the device runs it from its own schedule
+ * and the server waits for its report; missed: the server was down past the grace window.
+ */
+export const OCCURRENCE_STATUSES = ["dispatched", "expected", "missed", "skipped", "paused"] as const;
 
 /**
  * What happened to each planned meal the server has decided on. The id
@@ -107,8 +147,38 @@ export const occurrences = sqliteTable(
     status: text("status", { enum: OCCURRENCE_STATUSES }).notNull(),
     feedId: text("feed_id"),
     decidedAt: integer("decided_at", { mode: "timestamp_ms" }).notNull(),
+    /** False while the alert monitor still watches this occurrence for a missing or failed meal. */
+    checked: integer("checked", { mode: "boolean" }).notNull().default(false),
   },
-  (t) => [index("occurrences_feeder_due_idx").on(t.feederId, t.dueAt)],
+  (t) => [
+    index("occurrences_feeder_due_idx").on(t.feederId, t.dueAt),
+    index("occurrences_unchecked_idx").on(t.dueAt).where(sql`checked = 0`),
+  ],
+);
+
+export const ALERT_KINDS = [
+  "meal_missed",
+  "meal_failed",
+  "meal_doubled",
+  "schedule_drift",
+  "clock_skew",
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: text("id").primaryKey(),
+    feederId: text("feeder_id").references(() => feeders.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ALERT_KINDS }).notNull(),
+    /** One alert per fact: raising the same key again changes nothing. */
+    key: text("key").notNull().unique(),
+    message: text("message").notNull(),
+    occurrenceId: text("occurrence_id"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    acknowledgedAt: integer("acknowledged_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("alerts_time_idx").on(t.createdAt)],
 );
 
 /** Small durable facts the server keeps about itself, e.g. up to when meals were evaluated. */
