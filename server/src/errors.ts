@@ -13,13 +13,22 @@ export const ERRORS = {
   feeder_not_found: { status: 404, message: "No feeder with this id." },
   feed_not_found: { status: 404, message: "No feed with this id." },
   token_not_found: { status: 404, message: "No API token with this id." },
+  meal_not_found: { status: 404, message: "No meal with this id on this feeder." },
+  alert_not_found: { status: 404, message: "No alert with this id." },
+  meal_not_planned: { status: 409, message: "That meal is not planned then." },
+  pet_not_found: { status: 404, message: "No pet with this id." },
   setup_already_done: { status: 409, message: "Setup is already done; sign in instead." },
   idempotency_conflict: {
     status: 409,
     message: "This Idempotency-Key was already used for a different request.",
   },
+  safety_limit: {
+    status: 409,
+    message: "This would exceed the feeder's safety limits; an owner may override them.",
+  },
   portions_out_of_range: { status: 422, message: "Portions are outside this feeder's allowed range." },
   unknown_profile: { status: 422, message: "Unknown device profile." },
+  unknown_pet: { status: 422, message: "No pet with this id to link the feeder to." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   internal: { status: 500, message: "Something went wrong on the server." },
 } as const satisfies Record<string, { status: number; message: string }>;

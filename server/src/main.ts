@@ -11,11 +11,16 @@ import { NativeBridge } from "./bridge/native-bridge.js";
 import { startEmbeddedBroker } from "./broker/embedded-broker.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
+import { AlertService, LogNotifier } from "./feeding/alerts.js";
+import { DeviceScheduleSync } from "./feeding/device-schedule-sync.js";
 import { FeederService } from "./feeding/feeders.js";
 import { FeedService } from "./feeding/feeds.js";
 import { MealCalendar } from "./feeding/meal-calendar.js";
 import { MealPlanService } from "./feeding/meal-plans.js";
+import { MealReconciler } from "./feeding/meal-reconciler.js";
 import { MealScheduler } from "./feeding/meal-scheduler.js";
+import { MealWatch } from "./feeding/meal-watch.js";
+import { PetService } from "./feeding/pets.js";
 import { createApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
 import { openStore } from "./store/db.js";
@@ -39,10 +44,34 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const store = openStore(config.dataDir);
   const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
   const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }));
-  const feeds = new FeedService(store, feeders, clock, config.feeds, logger.child({ component: "feeds" }));
-  const plans = new MealPlanService(store, feeders, serverTimeZone());
-  const scheduler = new MealScheduler(store, plans, feeds, clock, logger.child({ component: "meals" }));
-  const bridge = new NativeBridge(feeders, feeds, logger.child({ component: "bridge" }), clock);
+  const timeZone = serverTimeZone();
+  const feeds = new FeedService(
+    store,
+    feeders,
+    clock,
+    config.feeds,
+    logger.child({ component: "feeds" }),
+    timeZone,
+  );
+  const plans = new MealPlanService(store, feeders, clock, timeZone);
+  const mealLogger = logger.child({ component: "meals" });
+  const alerts = new AlertService(
+    store,
+    clock,
+    [new LogNotifier(logger.child({ component: "alerts" }))],
+    logger.child({ component: "alerts" }),
+  );
+  const scheduler = new MealScheduler(store, plans, feeds, clock, mealLogger);
+  new MealReconciler(store, plans, alerts, clock, mealLogger).attach(feeds);
+  const watch = new MealWatch(store, alerts, clock, mealLogger);
+  const deviceSchedules = new DeviceScheduleSync(plans, feeders, alerts, clock, mealLogger);
+  const bridge = new NativeBridge(
+    feeders,
+    feeds,
+    deviceSchedules,
+    logger.child({ component: "bridge" }),
+    clock,
+  );
 
   const broker = await startEmbeddedBroker({
     bind: config.bind,
@@ -54,7 +83,9 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   feeders.onRemoved((id) => broker.disconnect(id));
   await bridge.attach(broker);
   feeds.start(bridge);
+  deviceSchedules.start(bridge);
   scheduler.start();
+  watch.start();
 
   const app = createApp({
     config,
@@ -63,6 +94,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     feeders,
     feeds,
     plans,
+    pets: new PetService(store, clock, timeZone),
+    alerts,
     calendar: new MealCalendar(store, plans),
     clock,
     disconnectFeeder: (id) => broker.disconnect(id),
@@ -108,6 +141,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       scheduler.stop();
+      watch.stop();
+      deviceSchedules.stop();
       feeds.stop();
       // Said while every feeder (TCP and WebSocket) is still connected, so all of them hear it.
       await bridge.detach().catch(() => undefined);

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AlertService } from "../feeding/alerts.js";
+import { DeviceScheduleSync } from "../feeding/device-schedule-sync.js";
 import { FeederService } from "../feeding/feeders.js";
 import { FeedService } from "../feeding/feeds.js";
+import { MealPlanService } from "../feeding/meal-plans.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { NativeBridge } from "./native-bridge.js";
@@ -9,6 +12,8 @@ let store: ReturnType<typeof tempStore>;
 let feeders: FeederService;
 let feeds: FeedService;
 let bridge: NativeBridge;
+let plans: MealPlanService;
+let schedules: DeviceScheduleSync;
 let published: Array<{ topic: string; payload: string; retain: boolean }>;
 let id: string;
 
@@ -30,8 +35,12 @@ beforeEach(async () => {
     clock,
     { defaultExpirySeconds: 60, maxExpirySeconds: 900, resultTimeoutSeconds: 120 },
     silentLogger,
+    "UTC",
   );
-  bridge = new NativeBridge(feeders, feeds, silentLogger, clock);
+  plans = new MealPlanService(store, feeders, clock, "UTC");
+  const alerts = new AlertService(store, clock, [], silentLogger);
+  schedules = new DeviceScheduleSync(plans, feeders, alerts, clock, silentLogger);
+  bridge = new NativeBridge(feeders, feeds, schedules, silentLogger, clock);
   published = [];
   await bridge.attach({
     publish: async (topic, payload, { retain }) => {
@@ -39,10 +48,12 @@ beforeEach(async () => {
     },
   });
   feeds.start(bridge);
+  schedules.start(bridge);
   id = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
 });
 afterEach(() => {
   feeds.stop();
+  schedules.stop();
   store.dispose();
 });
 
@@ -87,11 +98,54 @@ describe("NativeBridge", () => {
     ["hello", { protocol: 2, model: "m", firmware: "f", capabilities: [] }],
     ["telemetry", { foodLevel: 1.5 }],
     ["status", "sleeping"],
+    ["schedule", { version: -1, status: "applied" }],
     ["unknown", {}],
   ])("drops an invalid %s message without recording anything", (channel, payload) => {
     expect(() => message(channel, payload)).not.toThrow();
     expect(feeds.listForFeeder(id, { limit: 10 })).toEqual([]);
     expect(feeders.view(id)).toMatchObject({ model: null, telemetry: null });
+  });
+
+  it("pushes the plan to a device that stores schedules, never retained, and records its confirmation", async () => {
+    bridge.onConnected(id);
+    message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed", "schedule"] });
+    plans.replace(id, {
+      timezone: "Europe/Berlin",
+      meals: [{ id: "breakfast", time: "07:30", days: ["mon", "tue"], portions: 2 }],
+    });
+    await new Promise((r) => setImmediate(r));
+    const pushed = published.filter((p) => p.topic === `feedkeeper/${id}/cmd/schedule`);
+    expect(pushed).toHaveLength(1);
+    expect(pushed[0]?.retain).toBe(false);
+    const version = plans.get(id).version;
+    expect(JSON.parse(pushed[0]?.payload ?? "{}")).toEqual({
+      version,
+      timezone: "Europe/Berlin",
+      meals: [{ id: "breakfast", time: "07:30", days: ["mon", "tue"], portions: 2, enabled: true }],
+      oneOffs: [],
+      skips: [],
+      pause: null,
+    });
+    message("schedule", { version, status: "applied" });
+    expect(plans.get(id).deviceVersion).toBe(version);
+    // Back with the same version: nothing to send.
+    message("hello", {
+      protocol: 1,
+      model: "m",
+      firmware: "1.0",
+      capabilities: ["feed", "schedule"],
+      scheduleVersion: version,
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(published.filter((p) => p.topic === `feedkeeper/${id}/cmd/schedule`)).toHaveLength(1);
+  });
+
+  it("sends no schedule to a device that cannot store one", async () => {
+    bridge.onConnected(id);
+    message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
+    plans.replace(id, { meals: [{ id: "breakfast", time: "07:30", days: ["mon"], portions: 2 }] });
+    await new Promise((r) => setImmediate(r));
+    expect(published.some((p) => p.topic.endsWith("/cmd/schedule"))).toBe(false);
   });
 
   it("ignores a retained feed report, which can only be a replay", () => {

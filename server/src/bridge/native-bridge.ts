@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import type { BrokerHooks, PublishOptions } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
+import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
 import { LogThrottle } from "../log-throttle.js";
@@ -17,7 +18,9 @@ import {
   type FeedCommandPayload,
   feedReportPayload,
   helloPayload,
+  type ScheduleCommandPayload,
   SERVER_STATUS_TOPIC,
+  scheduleReportPayload,
   statusPayload,
   telemetryPayload,
   topics,
@@ -27,13 +30,14 @@ export interface Publisher {
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
 }
 
-export class NativeBridge implements BrokerHooks, FeedCommandSender {
+export class NativeBridge implements BrokerHooks, FeedCommandSender, ScheduleSender {
   private publisher: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
 
   constructor(
     private readonly feeders: FeederService,
     private readonly feeds: FeedService,
+    private readonly schedules: DeviceScheduleSync,
     private readonly logger: Logger,
     clock: Clock,
   ) {
@@ -84,7 +88,15 @@ export class NativeBridge implements BrokerHooks, FeedCommandSender {
       }
       case "hello": {
         const hello = this.parseJson(feederId, channel, helloPayload, payload);
-        if (hello) this.feeders.helloReceived(feederId, hello);
+        if (hello) {
+          this.feeders.helloReceived(feederId, hello);
+          this.schedules.helloReceived(feederId, hello);
+        }
+        return;
+      }
+      case "schedule": {
+        const report = this.parseJson(feederId, channel, scheduleReportPayload, payload);
+        if (report) this.schedules.scheduleReported(feederId, report);
         return;
       }
       case "feed": {
@@ -116,6 +128,17 @@ export class NativeBridge implements BrokerHooks, FeedCommandSender {
     };
     // Never retained: a retained command would replay on every reconnect.
     await this.publisher.publish(topics.commandFeed(feederId), JSON.stringify(payload), {
+      qos: 1,
+      retain: false,
+    });
+  }
+
+  async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
+    if (!this.publisher) throw new Error("broker not attached");
+    const payload: ScheduleCommandPayload = schedule;
+    // Not retained either: the server re-sends it on every reconnect that reports another version, and a
+    // retained copy would outlive the feeder's deletion in the broker.
+    await this.publisher.publish(topics.commandSchedule(feederId), JSON.stringify(payload), {
       qos: 1,
       retain: false,
     });

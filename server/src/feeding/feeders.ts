@@ -10,7 +10,7 @@ import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { HelloPayload, TelemetryPayload } from "../protocol/native-v1.js";
 import type { Store } from "../store/db.js";
-import { feeders } from "../store/schema.js";
+import { feeders, pets } from "../store/schema.js";
 import { TelemetryWriter } from "./telemetry-writer.js";
 
 export const KNOWN_PROFILES = ["feedkeeper"] as const;
@@ -64,7 +64,14 @@ export class FeederService {
     this.removedListeners.push(listener);
   }
 
-  create(input: { name: string; profile: string; maxPortions?: number | undefined }): {
+  create(input: {
+    name: string;
+    profile: string;
+    maxPortions?: number | undefined;
+    dailyMaxPortions?: number | undefined;
+    minFeedIntervalSeconds?: number | undefined;
+    petId?: string | null | undefined;
+  }): {
     feeder: FeederView;
     password: string;
   } {
@@ -74,6 +81,7 @@ export class FeederService {
         `Unknown device profile "${input.profile}". Known: ${KNOWN_PROFILES.join(", ")}.`,
       );
     }
+    if (input.petId) this.requirePet(input.petId);
     const password = newSecret();
     const record = this.store.db
       .insert(feeders)
@@ -83,6 +91,12 @@ export class FeederService {
         profile: input.profile,
         secretHash: hashSecret(password),
         maxPortions: input.maxPortions ?? DEFAULT_MAX_PORTIONS,
+        // Left out when not given, so the schema's defaults apply.
+        ...(input.dailyMaxPortions !== undefined && { dailyMaxPortions: input.dailyMaxPortions }),
+        ...(input.minFeedIntervalSeconds !== undefined && {
+          minFeedIntervalSeconds: input.minFeedIntervalSeconds,
+        }),
+        petId: input.petId ?? null,
         createdAt: new Date(this.clock.now()),
       })
       .returning()
@@ -91,11 +105,26 @@ export class FeederService {
     return { feeder: this.toView(record), password };
   }
 
-  update(id: string, changes: { name?: string | undefined; maxPortions?: number | undefined }): FeederView {
+  update(
+    id: string,
+    changes: {
+      name?: string | undefined;
+      maxPortions?: number | undefined;
+      dailyMaxPortions?: number | undefined;
+      minFeedIntervalSeconds?: number | undefined;
+      petId?: string | null | undefined;
+    },
+  ): FeederView {
     this.require(id);
+    if (changes.petId) this.requirePet(changes.petId);
     const set = {
       ...(changes.name !== undefined && { name: changes.name }),
       ...(changes.maxPortions !== undefined && { maxPortions: changes.maxPortions }),
+      ...(changes.dailyMaxPortions !== undefined && { dailyMaxPortions: changes.dailyMaxPortions }),
+      ...(changes.minFeedIntervalSeconds !== undefined && {
+        minFeedIntervalSeconds: changes.minFeedIntervalSeconds,
+      }),
+      ...(changes.petId !== undefined && { petId: changes.petId }),
     };
     if (Object.keys(set).length > 0) this.store.db.update(feeders).set(set).where(eq(feeders.id, id)).run();
     return this.view(id);
@@ -205,6 +234,12 @@ export class FeederService {
       rssi: payload.rssi ?? null,
       error: payload.error ?? null,
     });
+  }
+
+  /** The pet a feeder is linked to must exist; a 404 would say the feeder was not found. */
+  private requirePet(petId: string): void {
+    const pet = this.store.db.select({ id: pets.id }).from(pets).where(eq(pets.id, petId)).get();
+    if (!pet) throw new AppError("unknown_pet", `petId: no pet with id "${petId}".`);
   }
 
   private markReady(id: string): void {

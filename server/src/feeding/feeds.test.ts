@@ -19,7 +19,7 @@ beforeEach(() => {
   store = tempStore();
   clock = new FakeClock();
   feeders = new FeederService(store, clock, silentLogger);
-  feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger);
+  feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, "UTC");
   sent = [];
   feeds.start({
     sendFeed: async (id, command) => {
@@ -118,6 +118,8 @@ describe("FeedService", () => {
   });
 
   it("resolves open feeds after a restart: expired ones expire, live ones keep their timers", async () => {
+    // Two feeds back to back; the interval limit has its own tests.
+    feeders.update(feederId, { minFeedIntervalSeconds: 0 });
     feeders.statusReported(feederId, "online");
     const early = feeds.request({ feederId, portions: 1, expiresInSeconds: 10 }).feed;
     const late = feeds.request({ feederId, portions: 1, expiresInSeconds: 300 }).feed;
@@ -131,6 +133,7 @@ describe("FeedService", () => {
       clock,
       SETTINGS,
       silentLogger,
+      "UTC",
     );
     restarted.start({ sendFeed: async () => undefined });
     expect(restarted.require(early.id).status).toBe("expired");

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -14,7 +14,8 @@ import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
 import { type FeedStatus, feeds } from "../store/schema.js";
 import { TERMINAL_STATUSES, transitionForReport } from "./feed-lifecycle.js";
-import type { FeederService } from "./feeders.js";
+import type { FeederRecord, FeederService } from "./feeders.js";
+import { localDayContaining } from "./meal-time.js";
 
 export type FeedRecord = typeof feeds.$inferSelect;
 export type FeedSource = FeedRecord["source"];
@@ -39,6 +40,8 @@ export interface FeedReport {
   at: Date;
   error?: string | undefined;
   grams?: number | undefined;
+  /** For meals from the device's own schedule: which meal of the plan it ran. */
+  mealId?: string | undefined;
 }
 
 export interface FeedRequest {
@@ -47,10 +50,14 @@ export interface FeedRequest {
   expiresInSeconds?: number | undefined;
   idempotencyKey?: string | undefined;
   requestedBy?: string | undefined;
+  /** Feed even beyond the feeder's safety limits (an owner's explicit decision). */
+  override?: boolean | undefined;
 }
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
+/** Feeds that dispensed or still may (a timed-out feed's outcome is unknown); failed and expired ones did not. */
+const MAY_HAVE_FED: FeedStatus[] = ["pending", "sent", "accepted", "dispensed", "timed_out"];
 
 /** The queries on the feed and report paths, prepared once: building them per call costs more than running them. */
 function prepareStatements(store: Store) {
@@ -71,6 +78,32 @@ function prepareStatements(store: Store) {
       .from(feeds)
       .where(and(eq(feeds.feederId, p("feederId")), eq(feeds.idempotencyKey, p("key"))))
       .prepare(),
+    portionsBetween: store.db
+      .select({ total: sql<number>`coalesce(sum(${feeds.portions}), 0)` })
+      .from(feeds)
+      .where(
+        and(
+          eq(feeds.feederId, p("feederId")),
+          gte(feeds.requestedAt, p("from")),
+          lt(feeds.requestedAt, p("to")),
+          inArray(feeds.status, MAY_HAVE_FED),
+        ),
+      )
+      .prepare(),
+    lastRemoteSince: store.db
+      .select({ requestedAt: feeds.requestedAt })
+      .from(feeds)
+      .where(
+        and(
+          eq(feeds.feederId, p("feederId")),
+          gt(feeds.requestedAt, p("since")),
+          eq(feeds.source, "remote"),
+          inArray(feeds.status, MAY_HAVE_FED),
+        ),
+      )
+      .orderBy(desc(feeds.requestedAt))
+      .limit(1)
+      .prepare(),
     latestOfEachFeeder: store.db
       .select()
       .from(feeds)
@@ -83,6 +116,7 @@ function prepareStatements(store: Store) {
 
 export class FeedService {
   private readonly timers = new Map<string, { cancel(): void }>();
+  private readonly deviceFeedListeners: Array<(feed: FeedRecord, mealId: string | undefined) => void> = [];
   private readonly statements: ReturnType<typeof prepareStatements>;
   private sender: FeedCommandSender | undefined;
 
@@ -92,6 +126,8 @@ export class FeedService {
     private readonly clock: Clock,
     private readonly settings: Config["feeds"],
     private readonly logger: Logger,
+    /** The zone a feeder's day is counted in when it has none of its own (as for its meal plan). */
+    private readonly serverTimeZone: string,
   ) {
     this.statements = prepareStatements(store);
     feeders.onReady((feederId) => this.dispatchPending(feederId));
@@ -130,6 +166,7 @@ export class FeedService {
       );
     }
     const now = this.clock.now();
+    let overridden: string | undefined;
     const result = this.store.transaction(() => {
       if (input.idempotencyKey !== undefined) {
         const previous = this.statements.byIdempotencyKey.get({
@@ -144,6 +181,13 @@ export class FeedService {
         if (previous) {
           this.store.db.update(feeds).set({ idempotencyKey: null }).where(eq(feeds.id, previous.id)).run();
         }
+      }
+      // Checked in the transaction that inserts, so two concurrent requests cannot both fit under a limit.
+      const beyond = this.beyondSafetyLimits(feeder, input.portions, now);
+      if (beyond !== undefined) {
+        if (!input.override)
+          throw new AppError("safety_limit", `${beyond} Send override: true to feed anyway.`);
+        overridden = beyond;
       }
       const id = randomUUID();
       const feed = this.store.db
@@ -164,6 +208,12 @@ export class FeedService {
         .get();
       return { feed, replayed: false };
     });
+    if (overridden !== undefined) {
+      this.logger.warn(
+        { feedId: result.feed.id, feederId: feeder.id, requestedBy: input.requestedBy, limit: overridden },
+        "safety limit overridden",
+      );
+    }
     if (!result.replayed) {
       this.logger.info(
         { feedId: result.feed.id, feederId: feeder.id, portions: input.portions },
@@ -172,6 +222,29 @@ export class FeedService {
       this.arm(result.feed);
     }
     return result;
+  }
+
+  /** Why a new remote feed of `portions` would break the feeder's safety limits, or undefined if it would not. */
+  private beyondSafetyLimits(feeder: FeederRecord, portions: number, now: number): string | undefined {
+    const day = localDayContaining(new Date(now), feeder.timezone ?? this.serverTimeZone);
+    const today = this.statements.portionsBetween.get({
+      feederId: feeder.id,
+      from: day.start.getTime(),
+      to: day.end.getTime(),
+    });
+    const total = (today?.total ?? 0) + portions;
+    if (total > feeder.dailyMaxPortions) {
+      return `This feed would bring today's total to ${total} portions; the daily limit for this feeder is ${feeder.dailyMaxPortions}.`;
+    }
+    const interval = feeder.minFeedIntervalSeconds;
+    if (interval > 0) {
+      const last = this.statements.lastRemoteSince.get({ feederId: feeder.id, since: now - interval * 1000 });
+      if (last) {
+        const ago = Math.max(0, Math.floor((now - last.requestedAt.getTime()) / 1000));
+        return `The last remote feed was ${ago} s ago; this feeder allows one every ${interval} s.`;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -201,6 +274,14 @@ export class FeedService {
       .returning()
       .get();
     return feed;
+  }
+
+  /**
+   * Called for every meal a device started itself, inside the transaction that
+   * records it, so matching it to a planned meal is never lost to a crash.
+   */
+  onDeviceFeed(listener: (feed: FeedRecord, mealId: string | undefined) => void): void {
+    this.deviceFeedListeners.push(listener);
   }
 
   /** Starts delivering a committed feed (sends it now or when the feeder is ready) and watches its deadline. */
@@ -281,7 +362,28 @@ export class FeedService {
   private recordDeviceFeed(feederId: string, report: FeedReport, now: number): void {
     const status: FeedStatus =
       report.status === "rejected" ? "failed" : report.status === "accepted" ? "accepted" : report.status;
-    const inserted = this.store.db
+    const inserted = this.store.transaction(() => {
+      const row = this.insertDeviceFeed(feederId, report, status, now);
+      if (row) for (const listener of this.deviceFeedListeners) listener(row, report.mealId);
+      return row;
+    });
+    if (!inserted) return;
+    this.logger.info(
+      { feedId: inserted.id, feederId, source: report.source, status, portions: report.portions },
+      report.source === "remote"
+        ? "device reported a command the ledger does not know"
+        : "device-started feed recorded",
+    );
+    this.arm(inserted);
+  }
+
+  private insertDeviceFeed(
+    feederId: string,
+    report: FeedReport,
+    status: FeedStatus,
+    now: number,
+  ): FeedRecord | undefined {
+    return this.store.db
       .insert(feeds)
       .values({
         id: randomUUID(),
@@ -300,14 +402,6 @@ export class FeedService {
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!inserted) return;
-    this.logger.info(
-      { feedId: inserted.id, feederId, source: report.source, status, portions: report.portions },
-      report.source === "remote"
-        ? "device reported a command the ledger does not know"
-        : "device-started feed recorded",
-    );
-    this.arm(inserted);
   }
 
   /** Sets the one timer an open feed needs (expiry or result timeout), or settles it if that moment has passed. */

@@ -1,19 +1,31 @@
 /**
  * The meal calendar a person reads: every planned occurrence in a period with
  * what became of it, joining the plan (what should happen) with the decided
- * occurrences and their feeds (what did).
+ * occurrences and their feeds (what did), plus the extra meals nobody planned
+ * (feed now, button presses, device schedule runs that match no meal).
  */
-import { and, eq, gte, lt } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, lt } from "drizzle-orm";
 import type { Store } from "../store/db.js";
 import { feeds, occurrences } from "../store/schema.js";
-import type { MealPlanService } from "./meal-plans.js";
-import { occurrenceId, occurrencesBetween } from "./meal-time.js";
+import { isPaused, type MealPlanService, plannedSlots } from "./meal-plans.js";
+import { localDateAt, occurrenceId, occurrencesBetween } from "./meal-time.js";
 
-export const MEAL_STATES = ["planned", "dispatched", "dispensed", "failed", "missed"] as const;
+export const MEAL_STATES = [
+  "planned",
+  "dispatched",
+  "dispensed",
+  "failed",
+  "missed",
+  "skipped",
+  "paused",
+] as const;
 export type MealState = (typeof MEAL_STATES)[number];
+export const MEAL_KINDS = ["meal", "one-off", "extra"] as const;
 
 export interface CalendarEntry {
-  occurrenceId: string;
+  /** Null for an extra meal, which belongs to no plan. */
+  occurrenceId: string | null;
+  kind: (typeof MEAL_KINDS)[number];
   mealId: string;
   label: string;
   localDate: string;
@@ -41,41 +53,107 @@ export class MealCalendar {
       .where(and(eq(occurrences.feederId, feederId), gte(occurrences.dueAt, from), lt(occurrences.dueAt, to)))
       .all();
     const byId = new Map(decided.map((d) => [d.occurrence.id, d]));
-    const entries = occurrencesBetween(plan.meals, plan.effectiveTimezone, from, to).map(
-      (o): CalendarEntry => {
-        const id = occurrenceId(feederId, o.localDate, o.mealId);
-        const meal = plan.meals.find((m) => m.id === o.mealId);
-        const row = byId.get(id);
-        byId.delete(id);
-        return this.entry(id, o.mealId, meal?.label ?? "", o.localDate, o.dueAt, meal?.portions ?? 0, row);
-      },
-    );
+    const slots = plannedSlots(plan);
+    const entries = occurrencesBetween(slots, plan.effectiveTimezone, from, to).map((o): CalendarEntry => {
+      const id = occurrenceId(feederId, o.localDate, o.mealId);
+      const meal = slots.find((m) => m.id === o.mealId);
+      const row = byId.get(id);
+      byId.delete(id);
+      const entry = this.entry(
+        id,
+        o.mealId,
+        meal?.label ?? "",
+        o.localDate,
+        o.dueAt,
+        meal?.portions ?? 0,
+        row,
+      );
+      if (meal?.oneOff) entry.kind = "one-off";
+      // Not decided yet, but the pause already says what will happen.
+      if (!row && isPaused(plan, o.localDate)) entry.state = "paused";
+      return entry;
+    });
     // Decided occurrences of meals since removed from the plan still happened (or did not): keep them.
     for (const [id, row] of byId) {
       const { occurrence } = row;
       entries.push(this.entry(id, occurrence.mealId, "", occurrence.localDate, occurrence.dueAt, 0, row));
     }
+    entries.push(...this.extras(feederId, plan.effectiveTimezone, from, to));
     return entries.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
   }
 
+  /** One occurrence as the calendar shows it. */
+  occurrence(feederId: string, occurrence: { id: string; dueAt: Date }): CalendarEntry {
+    const at = occurrence.dueAt.getTime();
+    const entry = this.between(feederId, new Date(at), new Date(at + 1)).find(
+      (e) => e.occurrenceId === occurrence.id,
+    );
+    if (!entry) throw new Error(`occurrence ${occurrence.id} is not in the calendar`);
+    return entry;
+  }
+
+  /** Feeds in the period that no occurrence accounts for. */
+  private extras(feederId: string, timeZone: string, from: Date, to: Date): CalendarEntry[] {
+    const inPeriod = and(
+      eq(feeds.feederId, feederId),
+      gte(feeds.requestedAt, from),
+      lt(feeds.requestedAt, to),
+    );
+    const linked = this.store.db
+      .select({ id: occurrences.feedId })
+      .from(occurrences)
+      .where(and(eq(occurrences.feederId, feederId), isNotNull(occurrences.feedId)));
+    const rows = this.store.db
+      .select()
+      .from(feeds)
+      .where(and(inPeriod, inArray(feeds.status, ["dispensed", "failed", "timed_out", "accepted"])))
+      .all();
+    const linkedIds = new Set(
+      linked
+        .all()
+        .map((r) => r.id)
+        .filter((id): id is string => id !== null),
+    );
+    return rows
+      .filter((f) => !linkedIds.has(f.id))
+      .map((feed) => ({
+        ...this.entry(
+          null,
+          "",
+          "",
+          localDateAt(feed.requestedAt, timeZone),
+          feed.requestedAt,
+          feed.portions,
+          {
+            occurrence: undefined,
+            feed,
+          },
+        ),
+        kind: "extra" as const,
+      }));
+  }
+
   private entry(
-    id: string,
+    id: string | null,
     mealId: string,
     label: string,
     localDate: string,
     dueAt: Date,
     portions: number,
-    row: { occurrence: typeof occurrences.$inferSelect; feed: typeof feeds.$inferSelect | null } | undefined,
+    row:
+      | { occurrence: typeof occurrences.$inferSelect | undefined; feed: typeof feeds.$inferSelect | null }
+      | undefined,
   ): CalendarEntry {
     const feed = row?.feed ?? null;
     return {
       occurrenceId: id,
+      kind: "meal",
       mealId,
       label,
       localDate,
       dueAt,
       portions: feed?.portions ?? portions,
-      state: stateOf(row?.occurrence.status, feed?.status),
+      state: stateOf(row?.occurrence?.status, feed?.status),
       feedId: feed?.id ?? null,
       grams: feed?.grams ?? null,
       source: feed?.source ?? null,
@@ -88,8 +166,6 @@ function stateOf(
   occurrence: (typeof occurrences.$inferSelect)["status"] | undefined,
   feed: (typeof feeds.$inferSelect)["status"] | undefined,
 ): MealState {
-  if (!occurrence) return "planned";
-  if (occurrence === "missed") return "missed";
   switch (feed) {
     case "dispensed":
       return "dispensed";
@@ -99,6 +175,11 @@ function stateOf(
     // Expired means the feeder never started it: for the pet, that meal was missed.
     case "expired":
       return "missed";
+    case undefined:
+      // No feed: what the server decided, or nothing yet (a device-side meal not yet reported is still planned).
+      return occurrence === undefined || occurrence === "expected" || occurrence === "dispatched"
+        ? "planned"
+        : occurrence;
     default:
       return "dispatched";
   }

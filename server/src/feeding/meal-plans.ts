@@ -1,20 +1,53 @@
 /**
- * A feeder's meal plan: its time zone, its catch-up grace and its meals.
- * Saving a plan replaces it whole (like the devices that store one), and
- * tells listeners (the scheduler) so upcoming meals follow at once.
+ * A feeder's meal plan: its time zone, its catch-up grace, its meals, one-off
+ * meals, skipped occurrences and a pause. Saving a plan replaces it whole
+ * (like the devices that store one). Every change bumps the plan's version and
+ * tells listeners (the scheduler, the device schedule sync) so upcoming meals
+ * follow at once.
  */
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { randomId } from "../auth/secrets.js";
+import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
+import { CAPABILITY_SCHEDULE } from "../protocol/native-v1.js";
 import type { Store } from "../store/db.js";
-import { feeders, meals } from "../store/schema.js";
+import { feeders, meals, occurrences, oneOffMeals } from "../store/schema.js";
 import type { FeederService } from "./feeders.js";
-import { isValidTimeZone, type MealSlot, WEEKDAYS, type Weekday } from "./meal-time.js";
+import {
+  isValidTimeZone,
+  localDateAt,
+  type MealSlot,
+  occurrenceId,
+  occurrenceOn,
+  occurrencesBetween,
+  WEEKDAYS,
+  type Weekday,
+} from "./meal-time.js";
 
 export interface Meal extends MealSlot {
   days: Weekday[];
   portions: number;
   label: string;
+}
+
+export interface OneOffMeal {
+  id: string;
+  date: string;
+  time: string;
+  portions: number;
+  label: string;
+}
+
+export interface Pause {
+  from: string;
+  until: string;
+}
+
+/** Anything that can fall due: a plan meal, or a one-off (which carries its date). */
+export interface PlannedSlot extends MealSlot {
+  portions: number;
+  label: string;
+  oneOff: boolean;
 }
 
 export interface MealPlan {
@@ -25,6 +58,34 @@ export interface MealPlan {
   effectiveTimezone: string;
   graceMinutes: number;
   meals: Meal[];
+  oneOffs: OneOffMeal[];
+  pause: Pause | null;
+  /** Bumped by every change; a device that stores schedules confirms the version it runs. */
+  version: number;
+  deviceVersion: number | null;
+  /** The device stores this plan and feeds from it itself; the server only reconciles. */
+  deviceDriven: boolean;
+}
+
+/** The plan's meals and one-offs as one list of slots, for calendar arithmetic. */
+export function plannedSlots(plan: MealPlan): PlannedSlot[] {
+  return [
+    ...plan.meals.map((m) => ({ ...m, oneOff: false })),
+    ...plan.oneOffs.map((o) => ({
+      id: o.id,
+      time: o.time,
+      days: [],
+      date: o.date,
+      enabled: true,
+      portions: o.portions,
+      label: o.label,
+      oneOff: true,
+    })),
+  ];
+}
+
+export function isPaused(plan: MealPlan, localDate: string): boolean {
+  return plan.pause !== null && plan.pause.from <= localDate && localDate <= plan.pause.until;
 }
 
 export interface MealPlanInput {
@@ -40,7 +101,18 @@ export interface MealPlanInput {
   >;
 }
 
+/** An occurrence named by its id and due instant, as the calendar looks it up. */
+export interface DecidedOccurrence {
+  id: string;
+  dueAt: Date;
+}
+
 export const MAX_MEALS = 24;
+export const MAX_ONE_OFFS = 50;
+const ONE_OFF_PREFIX = "once";
+/** "Skip next" looks this far ahead: a week and a day covers every weekly meal. */
+const SKIP_NEXT_HORIZON_MS = 8 * 24 * 60 * 60 * 1000;
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export class MealPlanService {
   private readonly listeners: Array<(feederId: string) => void> = [];
@@ -48,6 +120,7 @@ export class MealPlanService {
   constructor(
     private readonly store: Store,
     private readonly feeders: FeederService,
+    private readonly clock: Clock,
     private readonly serverTimeZone: string,
   ) {}
 
@@ -68,11 +141,31 @@ export class MealPlanService {
       .where(eq(meals.feederId, feederId))
       .orderBy(asc(meals.position))
       .all();
+    const oneOffs = this.store.db
+      .select()
+      .from(oneOffMeals)
+      .where(eq(oneOffMeals.feederId, feederId))
+      .orderBy(asc(oneOffMeals.localDate), asc(oneOffMeals.time))
+      .all();
     return {
       feederId,
       timezone: feeder.timezone,
       effectiveTimezone: feeder.timezone ?? this.serverTimeZone,
       graceMinutes: feeder.graceMinutes,
+      oneOffs: oneOffs.map((o) => ({
+        id: o.id,
+        date: o.localDate,
+        time: o.time,
+        portions: o.portions,
+        label: o.label,
+      })),
+      pause:
+        feeder.pausedFrom && feeder.pausedUntil
+          ? { from: feeder.pausedFrom, until: feeder.pausedUntil }
+          : null,
+      version: feeder.scheduleVersion,
+      deviceVersion: feeder.deviceScheduleVersion,
+      deviceDriven: feeder.capabilities?.includes(CAPABILITY_SCHEDULE) ?? false,
       meals: rows.map((r) => ({
         id: r.id,
         time: r.time,
@@ -84,17 +177,14 @@ export class MealPlanService {
     };
   }
 
-  /** Feeders that have at least one meal, for the scheduler to watch. */
+  /** Feeders that have at least one meal or one-off, for the scheduler to watch. */
   feedersWithMeals(): string[] {
-    return [
-      ...new Set(
-        this.store.db
-          .select({ id: meals.feederId })
-          .from(meals)
-          .all()
-          .map((r) => r.id),
-      ),
-    ];
+    const rows = this.store.db
+      .select({ id: meals.feederId })
+      .from(meals)
+      .union(this.store.db.select({ id: oneOffMeals.feederId }).from(oneOffMeals))
+      .all();
+    return rows.map((r) => r.id);
   }
 
   replace(feederId: string, input: MealPlanInput): MealPlan {
@@ -109,10 +199,30 @@ export class MealPlanService {
         `A meal at ${tooMany.time} asks for ${tooMany.portions} portions; this feeder allows at most ${feeder.maxPortions}.`,
       );
     }
+    // Planned meals are never refused when they fall due, so a plan beyond the daily limit is refused here.
+    const dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    for (const [i, day] of WEEKDAYS.entries()) {
+      const planned = input.meals
+        .filter((m) => (m.enabled ?? true) && m.days.includes(day))
+        .reduce((sum, m) => sum + m.portions, 0);
+      if (planned > feeder.dailyMaxPortions) {
+        throw new AppError(
+          "safety_limit",
+          `The meals on ${dayNames[i]} add up to ${planned} portions; the daily limit for this feeder is ${feeder.dailyMaxPortions}.`,
+        );
+      }
+    }
     const ids = input.meals.map((m) => m.id).filter((id): id is string => id !== undefined);
     if (new Set(ids).size !== ids.length)
       throw new AppError("validation_failed", "meals: two meals share an id.");
+    if (ids.some((id) => id.startsWith(ONE_OFF_PREFIX))) {
+      throw new AppError(
+        "validation_failed",
+        `meals: ids starting with "${ONE_OFF_PREFIX}" are for one-off meals.`,
+      );
+    }
     this.store.transaction(() => {
+      this.bumpVersion(feederId);
       const settings = {
         ...(input.timezone !== undefined && { timezone: input.timezone }),
         ...(input.graceMinutes !== undefined && { graceMinutes: input.graceMinutes }),
@@ -140,7 +250,225 @@ export class MealPlanService {
           .run();
       }
     });
-    for (const listener of this.listeners) listener(feederId);
+    this.changed(feederId);
     return this.get(feederId);
+  }
+
+  addOneOff(
+    feederId: string,
+    input: { date: string; time: string; portions: number; label?: string | undefined },
+  ): OneOffMeal {
+    const feeder = this.feeders.require(feederId);
+    if (input.portions > feeder.maxPortions) {
+      throw new AppError(
+        "portions_out_of_range",
+        `This one-off meal asks for ${input.portions} portions; this feeder allows at most ${feeder.maxPortions}.`,
+      );
+    }
+    const plan = this.get(feederId);
+    const slot = { id: "new", time: input.time, days: [], date: input.date, enabled: true };
+    const occurrence = occurrenceOn(slot, input.date, plan.effectiveTimezone);
+    if (!occurrence || occurrence.dueAt.getTime() <= this.clock.now()) {
+      throw new AppError(
+        "validation_failed",
+        `${input.date} ${input.time} has already passed in ${plan.effectiveTimezone}.`,
+      );
+    }
+    if (plan.oneOffs.length >= MAX_ONE_OFFS) {
+      throw new AppError(
+        "validation_failed",
+        `At most ${MAX_ONE_OFFS} one-off meals may be waiting; delete one first.`,
+      );
+    }
+    const oneOff: OneOffMeal = {
+      id: `${ONE_OFF_PREFIX}${randomId(8)}`,
+      date: input.date,
+      time: input.time,
+      portions: input.portions,
+      label: input.label ?? "",
+    };
+    this.store.transaction(() => {
+      this.bumpVersion(feederId);
+      this.store.db
+        .insert(oneOffMeals)
+        .values({ ...oneOff, localDate: oneOff.date, feederId, createdAt: new Date(this.clock.now()) })
+        .run();
+    });
+    this.changed(feederId);
+    return oneOff;
+  }
+
+  removeOneOff(feederId: string, id: string): void {
+    this.feeders.require(feederId);
+    const removed = this.store.transaction(() => {
+      const row = this.store.db
+        .delete(oneOffMeals)
+        .where(and(eq(oneOffMeals.feederId, feederId), eq(oneOffMeals.id, id)))
+        .returning()
+        .get();
+      if (row) this.bumpVersion(feederId);
+      return row;
+    });
+    if (!removed) throw new AppError("meal_not_found", `No one-off meal "${id}" on this feeder.`);
+    this.changed(feederId);
+  }
+
+  setPause(feederId: string, pause: Pause | null): MealPlan {
+    this.feeders.require(feederId);
+    if (
+      pause &&
+      !(DATE_PATTERN.test(pause.from) && DATE_PATTERN.test(pause.until) && pause.from <= pause.until)
+    ) {
+      throw new AppError(
+        "validation_failed",
+        "pause: from and until are dates (YYYY-MM-DD) and from is not after until.",
+      );
+    }
+    this.store.transaction(() => {
+      this.bumpVersion(feederId);
+      this.store.db
+        .update(feeders)
+        .set({ pausedFrom: pause?.from ?? null, pausedUntil: pause?.until ?? null })
+        .where(eq(feeders.id, feederId))
+        .run();
+    });
+    this.changed(feederId);
+    return this.get(feederId);
+  }
+
+  /**
+   * Skips one future occurrence. Recorded as a decided occurrence, so the
+   * scheduler passes it over the same way it never feeds a decided one twice.
+   */
+  skip(feederId: string, localDate: string, mealId: string): DecidedOccurrence {
+    const plan = this.get(feederId);
+    const slot = plannedSlots(plan).find((m) => m.id === mealId);
+    if (!slot) throw new AppError("meal_not_found", `No meal "${mealId}" in this feeder's plan.`);
+    const now = this.clock.now();
+    const occurrence = occurrenceOn(slot, localDate, plan.effectiveTimezone);
+    if (!occurrence || occurrence.dueAt.getTime() <= now) {
+      throw new AppError(
+        "meal_not_planned",
+        `"${mealId}" is not planned on ${localDate}, or its time has passed.`,
+      );
+    }
+    const id = occurrenceId(feederId, localDate, mealId);
+    this.store.transaction(() => {
+      const existing = this.store.db.select().from(occurrences).where(eq(occurrences.id, id)).get();
+      if (existing?.status === "skipped") return;
+      if (existing)
+        throw new AppError("meal_not_planned", `${localDate} ${mealId} is already ${existing.status}.`);
+      this.bumpVersion(feederId);
+      this.store.db
+        .insert(occurrences)
+        .values({
+          id,
+          feederId,
+          mealId,
+          localDate,
+          dueAt: occurrence.dueAt,
+          status: "skipped",
+          decidedAt: new Date(now),
+          checked: true,
+        })
+        .run();
+    });
+    this.changed(feederId);
+    return { id, dueAt: occurrence.dueAt };
+  }
+
+  /** Skips the next meal that is still planned (not yet fed, skipped or paused). */
+  skipNext(feederId: string): DecidedOccurrence {
+    const plan = this.get(feederId);
+    const now = this.clock.now();
+    const decided = new Set(
+      this.store.db
+        .select({ id: occurrences.id })
+        .from(occurrences)
+        .where(and(eq(occurrences.feederId, feederId), gt(occurrences.dueAt, new Date(now))))
+        .all()
+        .map((r) => r.id),
+    );
+    const next = occurrencesBetween(
+      plannedSlots(plan),
+      plan.effectiveTimezone,
+      new Date(now),
+      new Date(now + SKIP_NEXT_HORIZON_MS),
+    ).find(
+      (o) => !isPaused(plan, o.localDate) && !decided.has(occurrenceId(feederId, o.localDate, o.mealId)),
+    );
+    if (!next) throw new AppError("meal_not_planned", "No meal is planned in the next 8 days.");
+    return this.skip(feederId, next.localDate, next.mealId);
+  }
+
+  unskip(feederId: string, localDate: string, mealId: string): DecidedOccurrence {
+    this.feeders.require(feederId);
+    const id = occurrenceId(feederId, localDate, mealId);
+    const removed = this.store.transaction(() => {
+      const row = this.store.db
+        .delete(occurrences)
+        .where(
+          and(
+            eq(occurrences.id, id),
+            eq(occurrences.status, "skipped"),
+            gt(occurrences.dueAt, new Date(this.clock.now())),
+          ),
+        )
+        .returning()
+        .get();
+      if (row) this.bumpVersion(feederId);
+      return row;
+    });
+    if (!removed)
+      throw new AppError("meal_not_planned", `${localDate} ${mealId} is not a skipped future meal.`);
+    this.changed(feederId);
+    return { id, dueAt: removed.dueAt };
+  }
+
+  /** Future skips, as `<local date>/<meal id>`: what a device-side schedule must leave out. */
+  upcomingSkips(feederId: string): string[] {
+    return this.store.db
+      .select({ localDate: occurrences.localDate, mealId: occurrences.mealId })
+      .from(occurrences)
+      .where(
+        and(
+          eq(occurrences.feederId, feederId),
+          eq(occurrences.status, "skipped"),
+          gt(occurrences.dueAt, new Date(this.clock.now())),
+        ),
+      )
+      .all()
+      .map((r) => `${r.localDate}/${r.mealId}`);
+  }
+
+  /** The device says which plan version it runs. */
+  deviceRuns(feederId: string, version: number): void {
+    this.store.db
+      .update(feeders)
+      .set({ deviceScheduleVersion: version })
+      .where(eq(feeders.id, feederId))
+      .run();
+  }
+
+  /** One-offs whose day has passed are history (their occurrences stay); keeps the plan small. */
+  pruneOneOffs(feederId: string): void {
+    const plan = this.get(feederId);
+    const today = localDateAt(new Date(this.clock.now()), plan.effectiveTimezone);
+    this.store.db
+      .delete(oneOffMeals)
+      .where(and(eq(oneOffMeals.feederId, feederId), sql`${oneOffMeals.localDate} < ${today}`))
+      .run();
+  }
+
+  private bumpVersion(feederId: string): void {
+    this.store.db
+      .update(feeders)
+      .set({ scheduleVersion: sql`${feeders.scheduleVersion} + 1` })
+      .where(eq(feeders.id, feederId))
+      .run();
+  }
+
+  private changed(feederId: string): void {
+    for (const listener of this.listeners) listener(feederId);
   }
 }

@@ -18,8 +18,8 @@ let feederId: string;
 /** One server lifetime: services over the same database, as after a restart. */
 function boot() {
   const feeders = new FeederService(store, clock, silentLogger);
-  const feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger);
-  const plans = new MealPlanService(store, feeders, TZ);
+  const feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, TZ);
+  const plans = new MealPlanService(store, feeders, clock, TZ);
   const scheduler = new MealScheduler(store, plans, feeds, clock, silentLogger);
   feeds.start({ sendFeed: async () => undefined });
   return { feeders, feeds, plans, scheduler };

@@ -7,6 +7,10 @@
  * After a restart, meals that fell due while the server was down are fed once
  * if they are still within the feeder's grace window, and recorded as missed
  * otherwise; each decision is logged.
+ *
+ * A feeder that stores its schedule feeds itself: its occurrences are recorded
+ * as `expected`, never sent, and its own reports are matched to them
+ * (MealReconciler). Paused days are recorded as `paused`.
  */
 import { eq } from "drizzle-orm";
 import type { Clock } from "../clock.js";
@@ -14,7 +18,7 @@ import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
 import { occurrences, serverState } from "../store/schema.js";
 import type { FeedRecord, FeedService } from "./feeds.js";
-import type { MealPlanService } from "./meal-plans.js";
+import { isPaused, type MealPlanService, plannedSlots } from "./meal-plans.js";
 import { type Occurrence, occurrenceId, occurrencesBetween } from "./meal-time.js";
 
 interface Decision {
@@ -23,7 +27,7 @@ interface Decision {
   occurrence: Occurrence;
   portions: number;
   graceMs: number;
-  status: "dispatched" | "missed";
+  status: "dispatched" | "missed" | "expected" | "paused";
 }
 
 const CHECKPOINT_KEY = "meals_evaluated_until";
@@ -110,7 +114,7 @@ export class MealScheduler {
   private replan(feederId: string, from = this.clock.now()): void {
     const plan = this.plans.get(feederId);
     const next = occurrencesBetween(
-      plan.meals,
+      plannedSlots(plan),
       plan.effectiveTimezone,
       new Date(from),
       new Date(from + LOOKAHEAD_MS),
@@ -122,21 +126,27 @@ export class MealScheduler {
   /** What to do with each occurrence due in (from, to]: feed it, or (past its grace) record it missed. */
   private decide(feederId: string, from: number, to: number): Decision[] {
     const plan = this.plans.get(feederId);
-    const due = occurrencesBetween(plan.meals, plan.effectiveTimezone, new Date(from + 1), new Date(to + 1));
+    const slots = plannedSlots(plan);
+    const due = occurrencesBetween(slots, plan.effectiveTimezone, new Date(from + 1), new Date(to + 1));
     const graceMs = plan.graceMinutes * 60_000;
-    return due.flatMap((occurrence) => {
-      const meal = plan.meals.find((m) => m.id === occurrence.mealId);
+    return due.flatMap((occurrence): Decision[] => {
+      const meal = slots.find((m) => m.id === occurrence.mealId);
       if (!meal) return [];
-      const id = occurrenceId(feederId, occurrence.localDate, occurrence.mealId);
-      const dispatch = to - occurrence.dueAt.getTime() <= graceMs;
+      const status = isPaused(plan, occurrence.localDate)
+        ? "paused"
+        : plan.deviceDriven
+          ? "expected"
+          : to - occurrence.dueAt.getTime() <= graceMs
+            ? "dispatched"
+            : "missed";
       return [
         {
-          id,
+          id: occurrenceId(feederId, occurrence.localDate, occurrence.mealId),
           feederId,
           occurrence,
           portions: meal.portions,
           graceMs,
-          status: dispatch ? "dispatched" : "missed",
+          status,
         },
       ];
     });
@@ -149,10 +159,8 @@ export class MealScheduler {
     this.store.transaction(() => {
       for (const decision of decisions) {
         if (!this.insertOccurrence(decision)) continue;
-        if (decision.status === "missed") {
-          missed.push(decision);
-          continue;
-        }
+        if (decision.status === "missed") missed.push(decision);
+        if (decision.status !== "dispatched") continue;
         const feed = this.feeds.recordScheduled({
           feederId: decision.feederId,
           occurrenceId: decision.id,
@@ -197,6 +205,8 @@ export class MealScheduler {
         dueAt: decision.occurrence.dueAt,
         status: decision.status,
         decidedAt: new Date(this.clock.now()),
+        // Nothing can go wrong with a paused meal; the rest stay watched until their outcome is known.
+        checked: decision.status === "paused",
       })
       .onConflictDoNothing()
       .returning({ id: occurrences.id })

@@ -20,6 +20,8 @@ export interface MealSlot {
   time: string;
   days: readonly Weekday[];
   enabled: boolean;
+  /** A one-off meal's local date (YYYY-MM-DD); it then happens on that date only, whatever `days` says. */
+  date?: string | undefined;
 }
 
 export interface Occurrence {
@@ -43,6 +45,14 @@ export function occurrenceId(feederId: string, localDate: string, mealId: string
   return `${feederId}/${localDate}/${mealId}`;
 }
 
+/** The feeder's local calendar date (YYYY-MM-DD) at an instant. */
+export function localDateAt(at: Date, timeZone: string): string {
+  return Temporal.Instant.fromEpochMilliseconds(at.getTime())
+    .toZonedDateTimeISO(timeZone)
+    .toPlainDate()
+    .toString();
+}
+
 /** The instant a meal is due on a local date, with the DST rules above. */
 export function dueInstant(localDate: string, time: string, timeZone: string): Date {
   const wall = Temporal.PlainDateTime.from(`${localDate}T${time}`);
@@ -57,6 +67,14 @@ export function dueInstant(localDate: string, time: string, timeZone: string): D
   return new Date((transition ?? compatible).epochMilliseconds);
 }
 
+/** A meal's occurrence on a local date, if it is enabled and planned for that date. */
+export function occurrenceOn(meal: MealSlot, localDate: string, timeZone: string): Occurrence | undefined {
+  if (!meal.enabled) return undefined;
+  const weekday = WEEKDAYS[Temporal.PlainDate.from(localDate).dayOfWeek - 1] as Weekday;
+  if (meal.date !== undefined ? meal.date !== localDate : !meal.days.includes(weekday)) return undefined;
+  return { mealId: meal.id, localDate, dueAt: dueInstant(localDate, meal.time, timeZone) };
+}
+
 /** Every enabled meal's occurrence due in [from, to), in order of time. */
 export function occurrencesBetween(
   meals: readonly MealSlot[],
@@ -64,7 +82,7 @@ export function occurrencesBetween(
   from: Date,
   to: Date,
 ): Occurrence[] {
-  const active = meals.filter((m) => m.enabled && m.days.length > 0);
+  const active = meals.filter((m) => m.enabled && (m.date !== undefined || m.days.length > 0));
   if (active.length === 0 || to <= from) return [];
   // A local day can start up to 14 h before or after UTC midnight: widen by a day each side, filter by instant.
   const first = Temporal.Instant.fromEpochMilliseconds(from.getTime())
@@ -79,13 +97,25 @@ export function occurrencesBetween(
     Temporal.PlainDate.compare(day, last) <= 0;
     day = day.add({ days: 1 })
   ) {
-    const weekday = WEEKDAYS[day.dayOfWeek - 1] as Weekday;
     const localDate = day.toString();
     for (const meal of active) {
-      if (!meal.days.includes(weekday)) continue;
-      const dueAt = dueInstant(localDate, meal.time, timeZone);
-      if (dueAt >= from && dueAt < to) out.push({ mealId: meal.id, localDate, dueAt });
+      const occurrence = occurrenceOn(meal, localDate, timeZone);
+      if (occurrence && occurrence.dueAt >= from && occurrence.dueAt < to) out.push(occurrence);
     }
   }
   return out.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.mealId.localeCompare(b.mealId));
+}
+
+/**
+ * The local calendar day in `timeZone` that contains `at`, as instants [start, end). Such a day is
+ * 23 or 25 hours long when clocks change, and starts at 01:00 where a change skips midnight.
+ */
+export function localDayContaining(at: Date, timeZone: string): { start: Date; end: Date } {
+  const date = Temporal.Instant.fromEpochMilliseconds(at.getTime())
+    .toZonedDateTimeISO(timeZone)
+    .toPlainDate();
+  return {
+    start: new Date(date.toZonedDateTime(timeZone).epochMilliseconds),
+    end: new Date(date.add({ days: 1 }).toZonedDateTime(timeZone).epochMilliseconds),
+  };
 }

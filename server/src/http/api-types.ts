@@ -6,8 +6,17 @@ import type {
   FeederCredentialsSchema,
   FeederSchema,
   FeedSchema,
+  MealOccurrenceSchema,
+  MealSchema,
   NewFeederSchema,
   NewFeedSchema,
+  NewOneOffMealSchema,
+  OneOffMealSchema,
+  PauseSchema,
+  PetIntakeSchema,
+  PetSchema,
+  ScheduleInputSchema,
+  ScheduleSchema,
   TelemetrySchema,
   UserSchema,
 } from "./schemas.js";
@@ -22,3 +31,13 @@ export type FeederCredentials = z.infer<typeof FeederCredentialsSchema>;
 export type NewFeeder = z.input<typeof NewFeederSchema>;
 export type NewFeed = z.input<typeof NewFeedSchema>;
 export type ApiToken = z.infer<typeof ApiTokenSchema>;
+export type Meal = z.infer<typeof MealSchema>;
+export type Schedule = z.infer<typeof ScheduleSchema>;
+export type ScheduleInput = z.input<typeof ScheduleInputSchema>;
+export type MealOccurrence = z.infer<typeof MealOccurrenceSchema>;
+export type MealState = MealOccurrence["state"];
+export type OneOffMeal = z.infer<typeof OneOffMealSchema>;
+export type NewOneOffMeal = z.input<typeof NewOneOffMealSchema>;
+export type Pause = z.infer<typeof PauseSchema>;
+export type Pet = z.infer<typeof PetSchema>;
+export type PetIntake = z.infer<typeof PetIntakeSchema>;

@@ -12,10 +12,12 @@ import { type AppEnv, createRouter, type Services } from "./context.js";
 import { appErrorBody, errorBody } from "./error-response.js";
 import { authenticate, requireUser } from "./middleware/authenticate.js";
 import { sameOrigin } from "./middleware/same-origin.js";
+import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
+import { petsRouter } from "./routes/pets/pets.index.js";
 import { scheduleRouter } from "./routes/schedule/schedule.index.js";
 import { sessionRouter } from "./routes/session/session.index.js";
 import { setupRouter } from "./routes/setup/setup.index.js";
@@ -88,7 +90,9 @@ export function createApp(services: Services) {
     .route("/", tokensRouter)
     .route("/", feedersRouter)
     .route("/", feedsRouter)
-    .route("/", scheduleRouter);
+    .route("/", scheduleRouter)
+    .route("/", alertsRouter)
+    .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {
     // Public routes have no path parameters, so the documented path is the request path.

@@ -3,10 +3,12 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService, User } from "../auth/accounts.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
+import type { AlertService } from "../feeding/alerts.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedService } from "../feeding/feeds.js";
 import type { MealCalendar } from "../feeding/meal-calendar.js";
 import type { MealPlanService } from "../feeding/meal-plans.js";
+import type { PetService } from "../feeding/pets.js";
 import type { Logger } from "../logger.js";
 import { errorBody } from "./error-response.js";
 
@@ -17,6 +19,8 @@ export interface Services {
   feeders: FeederService;
   feeds: FeedService;
   plans: MealPlanService;
+  pets: PetService;
+  alerts: AlertService;
   calendar: MealCalendar;
   clock: Clock;
   /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */

@@ -3,7 +3,15 @@ import type { z } from "@hono/zod-openapi";
 import type { ApiTokenRecord, User } from "../auth/accounts.js";
 import type { FeederView } from "../feeding/feeders.js";
 import type { FeedRecord } from "../feeding/feeds.js";
-import type { ApiTokenSchema, FeederSchema, FeedSchema, UserSchema } from "./schemas.js";
+import type { PetIntake, PetRecord } from "../feeding/pets.js";
+import type {
+  ApiTokenSchema,
+  FeederSchema,
+  FeedSchema,
+  PetIntakeSchema,
+  PetSchema,
+  UserSchema,
+} from "./schemas.js";
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
@@ -37,6 +45,8 @@ export function presentFeeder(
     name: feeder.name,
     profile: feeder.profile,
     maxPortions: feeder.maxPortions,
+    dailyMaxPortions: feeder.dailyMaxPortions,
+    minFeedIntervalSeconds: feeder.minFeedIntervalSeconds,
     createdAt: feeder.createdAt.toISOString(),
     online: feeder.online,
     lastSeenAt: iso(feeder.lastSeenAt),
@@ -44,6 +54,7 @@ export function presentFeeder(
     firmware: feeder.firmware,
     capabilities: feeder.capabilities ?? [],
     portionGrams: feeder.portionGrams,
+    petId: feeder.petId,
     telemetry: feeder.telemetry
       ? { ...feeder.telemetry, at: new Date(feeder.telemetry.at).toISOString() }
       : null,
@@ -59,4 +70,17 @@ export function presentToken(token: ApiTokenRecord): z.infer<typeof ApiTokenSche
     expiresAt: iso(token.expiresAt),
     lastUsedAt: iso(token.lastUsedAt),
   };
+}
+
+export function presentPet(pet: PetRecord): z.infer<typeof PetSchema> {
+  return {
+    id: pet.id,
+    name: pet.name,
+    dailyGramsTarget: pet.dailyGramsTarget,
+    createdAt: pet.createdAt.toISOString(),
+  };
+}
+
+export function presentPetIntake(intake: PetIntake): z.infer<typeof PetIntakeSchema> {
+  return { pet: presentPet(intake.pet), timezone: intake.timezone, days: intake.days };
 }

@@ -5,10 +5,11 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERRORS } from "../errors.js";
-import { MEAL_STATES } from "../feeding/meal-calendar.js";
+import { MEAL_KINDS, MEAL_STATES } from "../feeding/meal-calendar.js";
 import { MAX_MEALS } from "../feeding/meal-plans.js";
 import { WEEKDAYS } from "../feeding/meal-time.js";
-import { FEED_STATUSES } from "../store/schema.js";
+import { MAX_DAILY_GRAMS_TARGET, MAX_PET_NAME_LENGTH } from "../feeding/pets.js";
+import { ALERT_KINDS, FEED_STATUSES } from "../store/schema.js";
 
 const isoTime = z.iso.datetime().openapi({ example: "2026-11-26T07:30:00.000Z" });
 
@@ -83,6 +84,8 @@ export const FeederSchema = z
     name: z.string(),
     profile: z.string(),
     maxPortions: z.number().int(),
+    dailyMaxPortions: z.number().int(),
+    minFeedIntervalSeconds: z.number().int(),
     createdAt: isoTime,
     online: z.boolean(),
     lastSeenAt: isoTime.nullable(),
@@ -90,6 +93,7 @@ export const FeederSchema = z
     firmware: z.string().nullable(),
     capabilities: z.array(z.string()),
     portionGrams: z.number().nullable(),
+    petId: z.string().nullable().openapi({ description: "The pet this feeder feeds; null = none" }),
     telemetry: TelemetrySchema.nullable(),
     lastFeed: FeedSchema.nullable(),
   })
@@ -109,10 +113,40 @@ export const NewFeederSchema = z
     name: z.string().trim().min(1, "name is required").max(64, "name must be at most 64 characters"),
     profile: z.string().min(1).max(64).openapi({ example: "feedkeeper" }),
     maxPortions: z.number().int().min(1).max(100).optional(),
+    dailyMaxPortions: z
+      .number()
+      .int("dailyMaxPortions must be a whole number")
+      .min(1, "dailyMaxPortions must be 1-1000")
+      .max(1000, "dailyMaxPortions must be 1-1000")
+      .optional()
+      .openapi({
+        description:
+          "Safety limit: portions per local day from all sources (remote, schedule, button). A remote feed beyond it is refused with 409 unless overridden. Default 40.",
+      }),
+    minFeedIntervalSeconds: z
+      .number()
+      .int("minFeedIntervalSeconds must be a whole number")
+      .min(0, "minFeedIntervalSeconds must be 0-86400")
+      .max(86_400, "minFeedIntervalSeconds must be 0-86400")
+      .optional()
+      .openapi({
+        description:
+          "Safety limit: seconds from one remote feed to the next; an earlier one is refused with 409 unless overridden. 0 turns it off. Default 60.",
+      }),
+    petId: z.string().min(1, "petId must not be empty").max(64).nullable().optional().openapi({
+      description:
+        "The pet this feeder feeds (a feeder feeds at most one pet; a pet may have several feeders); null = none.",
+    }),
   })
   .openapi("NewFeeder");
 
-export const FeederChangesSchema = NewFeederSchema.pick({ name: true, maxPortions: true })
+export const FeederChangesSchema = NewFeederSchema.pick({
+  name: true,
+  maxPortions: true,
+  dailyMaxPortions: true,
+  minFeedIntervalSeconds: true,
+  petId: true,
+})
   .partial()
   .openapi("FeederChanges");
 
@@ -125,6 +159,10 @@ export const NewFeedSchema = z
       .min(5, "expiresInSeconds must be at least 5")
       .optional()
       .openapi({ description: "How long the feeder may still start this feed. Default 60." }),
+    override: z.boolean().optional().openapi({
+      description:
+        "Feed even if this goes beyond the feeder's safety limits (dailyMaxPortions, minFeedIntervalSeconds). Owners only; logged.",
+    }),
   })
   .openapi("NewFeed");
 
@@ -154,6 +192,7 @@ const pathId = (name: string) =>
 export const FeederIdParam = z.object({ id: pathId("id") });
 export const FeedIdParam = z.object({ feedId: pathId("feedId") });
 export const TokenIdParam = z.object({ id: pathId("id") });
+export const PetIdParam = z.object({ id: pathId("id") });
 
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(
@@ -187,6 +226,44 @@ export const MealSchema = z
   })
   .openapi("Meal");
 
+const localDate = z.iso.date("dates are YYYY-MM-DD").openapi({ example: "2026-12-24" });
+
+export const PauseSchema = z
+  .object({ from: localDate, until: localDate })
+  .refine((p) => p.from <= p.until, { message: "from must not be after until", path: ["until"] })
+  .openapi("Pause", { description: "No meals from `from` through `until`, local dates, both included." });
+
+export const OneOffMealSchema = z
+  .object({
+    id: z.string().openapi({ example: "oncek3x9q2m4" }),
+    date: localDate,
+    time: MealSchema.shape.time,
+    portions: z.number().int(),
+    label: z.string(),
+  })
+  .openapi("OneOffMeal");
+
+export const NewOneOffMealSchema = z
+  .object({
+    date: localDate,
+    time: MealSchema.shape.time,
+    portions: MealSchema.shape.portions,
+    label: MealSchema.shape.label.optional(),
+  })
+  .openapi("NewOneOffMeal");
+
+export const AlertSchema = z
+  .object({
+    id: z.string(),
+    feederId: z.string().nullable(),
+    kind: z.enum(ALERT_KINDS),
+    message: z.string(),
+    occurrenceId: z.string().nullable(),
+    createdAt: isoTime,
+    acknowledgedAt: isoTime.nullable(),
+  })
+  .openapi("Alert");
+
 export const ScheduleSchema = z
   .object({
     timezone: z
@@ -196,6 +273,19 @@ export const ScheduleSchema = z
     effectiveTimezone: z.string().openapi({ example: "Europe/Berlin" }),
     graceMinutes: z.number().int(),
     meals: z.array(MealSchema),
+    oneOffs: z.array(OneOffMealSchema),
+    pause: PauseSchema.nullable(),
+    version: z
+      .number()
+      .int()
+      .openapi({ description: "Bumped by every change to the plan, skips and pause." }),
+    deviceVersion: z.number().int().nullable().openapi({
+      description: "The version the device says it runs, for feeders that store their own schedule.",
+    }),
+    deviceDriven: z.boolean().openapi({
+      description:
+        "True when the feeder stores the schedule and feeds on its own (it announced the `schedule` capability); the server then only reconciles its reports.",
+    }),
   })
   .openapi("Schedule");
 
@@ -219,7 +309,14 @@ export const ScheduleInputSchema = z
 
 export const MealOccurrenceSchema = z
   .object({
-    occurrenceId: z.string().openapi({ example: "k3x9q2m4p7ab/2026-11-26/breakfast" }),
+    occurrenceId: z
+      .string()
+      .nullable()
+      .openapi({ example: "k3x9q2m4p7ab/2026-11-26/breakfast", description: "Null for an extra meal." }),
+    kind: z.enum(MEAL_KINDS).openapi({
+      description:
+        "meal: from the plan; one-off: planned once; extra: fed outside the plan (feed now, button).",
+    }),
     mealId: z.string(),
     label: z.string(),
     localDate: z.string().openapi({ example: "2026-11-26" }),
@@ -232,3 +329,72 @@ export const MealOccurrenceSchema = z
     error: z.string().nullable(),
   })
   .openapi("MealOccurrence");
+
+export const PetSchema = z
+  .object({
+    id: z.string().openapi({ example: "p4k2x9m3q7ab" }),
+    name: z.string().openapi({ example: "Miso" }),
+    dailyGramsTarget: z
+      .number()
+      .nullable()
+      .openapi({ description: "Grams the pet should get per day; null = no target" }),
+    createdAt: isoTime,
+  })
+  .openapi("Pet");
+
+const targetRange = `dailyGramsTarget must be 1-${MAX_DAILY_GRAMS_TARGET} grams`;
+
+export const NewPetSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1, "name is required")
+      .max(MAX_PET_NAME_LENGTH, `name must be at most ${MAX_PET_NAME_LENGTH} characters`)
+      .openapi({ example: "Miso" }),
+    dailyGramsTarget: z
+      .number()
+      .min(1, targetRange)
+      .max(MAX_DAILY_GRAMS_TARGET, targetRange)
+      .nullable()
+      .optional()
+      .openapi({
+        description: "Grams per day to compare intake against; null or omitted = none",
+        example: 80,
+      }),
+  })
+  .openapi("NewPet");
+
+export const PetChangesSchema = NewPetSchema.partial().openapi("PetChanges");
+
+export const IntakeDaySchema = z
+  .object({
+    date: z.string().openapi({ description: "Local calendar date", example: "2026-11-26" }),
+    grams: z.number().openapi({
+      description:
+        "Grams dispensed that day by the pet's feeders (feeds with status `dispensed` only): the device's measurement, else portions × the feeder's portionGrams; to 0.1 g",
+      example: 72.5,
+    }),
+    unknownPortions: z.number().int().openapi({
+      description:
+        "Portions dispensed whose weight is unknown (no measurement, no portionGrams); not included in grams",
+    }),
+    targetGrams: z.number().nullable(),
+    percentOfTarget: z.number().int().nullable().openapi({
+      description: "grams as a whole percent of targetGrams; null without a target",
+      example: 91,
+    }),
+  })
+  .openapi("IntakeDay");
+
+export const PetIntakeSchema = z
+  .object({
+    pet: PetSchema,
+    timezone: z.string().openapi({
+      description:
+        "The zone days are read in: the one every feeder of the pet has set, if they all share one; else the server's",
+      example: "Europe/Berlin",
+    }),
+    days: z.array(IntakeDaySchema).openapi({ description: "Oldest first, ending with today" }),
+  })
+  .openapi("PetIntake");

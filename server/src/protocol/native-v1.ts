@@ -15,6 +15,9 @@ export const SERVER_STATUS_TOPIC = `${TOPIC_ROOT}/server/status`;
  */
 export const FEEDER_ID_PATTERN = /^[a-z0-9]{1,32}$/;
 
+/** The capability a device announces when it can store a schedule and feed from it on its own. */
+export const CAPABILITY_SCHEDULE = "schedule";
+
 /** The `error` a device sends with `rejected` when a command arrived after its expiresAt. */
 export const FEED_ERROR_EXPIRED = "expired";
 
@@ -24,7 +27,9 @@ export const topics = {
   hello: (feederId: string) => `${TOPIC_ROOT}/${feederId}/hello`,
   feed: (feederId: string) => `${TOPIC_ROOT}/${feederId}/feed`,
   telemetry: (feederId: string) => `${TOPIC_ROOT}/${feederId}/telemetry`,
+  schedule: (feederId: string) => `${TOPIC_ROOT}/${feederId}/schedule`,
   commandFeed: (feederId: string) => `${TOPIC_ROOT}/${feederId}/cmd/feed`,
+  commandSchedule: (feederId: string) => `${TOPIC_ROOT}/${feederId}/cmd/schedule`,
   commandFilter: (feederId: string) => `${TOPIC_ROOT}/${feederId}/cmd/#`,
 };
 
@@ -49,6 +54,10 @@ export const helloPayload = z.object({
   capabilities: z.array(z.string().min(1).max(32)).max(32),
   portionGrams: z.number().positive().max(1000).optional(),
   scheduleSlots: z.number().int().min(0).max(100).optional(),
+  /** The schedule version the device runs now; 0 or absent: none. */
+  scheduleVersion: z.number().int().min(0).optional(),
+  /** The device's clock when it said hello, so the server can tell a clock that is off. */
+  time: isoDateTime.optional(),
 });
 export type HelloPayload = z.infer<typeof helloPayload>;
 
@@ -58,6 +67,53 @@ export const feedCommandPayload = z.object({
   expiresAt: isoDateTime,
 });
 export type FeedCommandPayload = z.infer<typeof feedCommandPayload>;
+
+const localDate = z.iso.date();
+const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM");
+const weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+const scheduleMealId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only");
+
+/**
+ * The whole schedule as desired state: the device replaces what it has with it
+ * and confirms the version. Meals are in `timezone`'s wall-clock time.
+ */
+export const scheduleCommandPayload = z.object({
+  version: z.number().int().min(1),
+  timezone: z.string().min(1).max(64),
+  meals: z.array(
+    z.object({
+      id: scheduleMealId,
+      time: wallTime,
+      days: z.array(weekday),
+      portions: z.number().int().min(1).max(100),
+      enabled: z.boolean(),
+    }),
+  ),
+  oneOffs: z.array(
+    z.object({
+      id: scheduleMealId,
+      date: localDate,
+      time: wallTime,
+      portions: z.number().int().min(1).max(100),
+    }),
+  ),
+  /** Occurrences not to feed, as `<local date>/<meal id>`. */
+  skips: z.array(z.string().max(100)),
+  /** No meals from `from` through `until` (local dates, inclusive). */
+  pause: z.object({ from: localDate, until: localDate }).nullable(),
+});
+export type ScheduleCommandPayload = z.infer<typeof scheduleCommandPayload>;
+
+export const scheduleReportPayload = z.object({
+  version: z.number().int().min(0),
+  status: z.enum(["applied", "rejected"]),
+  error: z.string().max(200).optional(),
+});
+export type ScheduleReportPayload = z.infer<typeof scheduleReportPayload>;
 
 export const FEED_REPORT_STATUSES = ["accepted", "dispensed", "failed", "rejected"] as const;
 export const FEED_SOURCES = ["remote", "schedule", "button"] as const;

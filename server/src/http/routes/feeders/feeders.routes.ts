@@ -59,8 +59,9 @@ export const patchFeeder = createRoute({
   method: "patch",
   path: "/api/feeders/{id}",
   tags: ["Feeders"],
-  summary: "Rename a feeder or change its portion limit",
-  description: "Only `name` and `maxPortions` can change; other fields are ignored. The id never changes.",
+  summary: "Rename a feeder, change its limits or link it to a pet",
+  description:
+    "Only `name`, `maxPortions`, `dailyMaxPortions`, `minFeedIntervalSeconds` and `petId` can change; other fields are ignored. The id never changes. `petId: null` unlinks the feeder; an unknown pet is refused with 422 `unknown_pet`.",
   request: {
     params: FeederIdParam,
     body: { required: true, content: { "application/json": { schema: FeederChangesSchema } } },
@@ -70,7 +71,7 @@ export const patchFeeder = createRoute({
       description: "The feeder",
       content: { "application/json": { schema: z.object({ feeder: FeederSchema }) } },
     },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 422),
   },
 });
 

@@ -1,4 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import { AppError } from "../../../errors.js";
 import { type AppEnv, currentUser } from "../../context.js";
 import { presentFeed } from "../../presenters.js";
 import type { getFeed, listFeederFeeds, postFeed } from "./feeds.routes.js";
@@ -6,12 +7,18 @@ import type { getFeed, listFeederFeeds, postFeed } from "./feeds.routes.js";
 export const feedNow: RouteHandler<typeof postFeed, AppEnv> = (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
+  const user = currentUser(c);
+  // Today every account is an owner; a future role must not inherit the right to bypass safety limits.
+  if (body.override && user.role !== "owner") {
+    throw new AppError("forbidden", "Only an owner may override a feeder's safety limits.");
+  }
   const { feed } = c.get("services").feeds.request({
     feederId: id,
     portions: body.portions,
     expiresInSeconds: body.expiresInSeconds,
     idempotencyKey: c.req.valid("header")["idempotency-key"],
-    requestedBy: currentUser(c).id,
+    requestedBy: user.id,
+    override: body.override,
   });
   return c.json({ feed: presentFeed(feed) }, 202);
 };

@@ -7,7 +7,7 @@ export const postFeed = createRoute({
   tags: ["Feeds"],
   summary: "Feed now",
   description:
-    "Queues a feed command and answers at once with 202. Follow it at `GET /api/feeds/{feedId}`: pending → sent → accepted → dispensed | failed | expired | timed_out. Send an `Idempotency-Key` header to make retries safe: the same key within 24 h returns the first feed instead of feeding again.",
+    "Queues a feed command and answers at once with 202. Follow it at `GET /api/feeds/{feedId}`: pending → sent → accepted → dispensed | failed | expired | timed_out. Send an `Idempotency-Key` header to make retries safe: the same key within 24 h returns the first feed instead of feeding again. A feed beyond the feeder's safety limits (`dailyMaxPortions` per local day from all sources, `minFeedIntervalSeconds` between remote feeds) is refused with 409 `safety_limit`; an owner may send `override: true` to feed anyway.",
   request: {
     params: FeederIdParam,
     headers: z.object({

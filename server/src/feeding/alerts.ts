@@ -1,0 +1,112 @@
+/**
+ * Alerts: what an owner must hear about (a meal missed, failed or doubled, a
+ * device schedule that drifted, a device clock that is off). Each is stored
+ * once per fact (its key) and handed to every notifier; a notifier failing
+ * never loses the stored alert.
+ */
+import { randomUUID } from "node:crypto";
+import { and, count, desc, eq, isNull } from "drizzle-orm";
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/db.js";
+import { type AlertKind, alerts } from "../store/schema.js";
+
+export type Alert = typeof alerts.$inferSelect;
+
+/** Where alerts go besides the list: the log here; ntfy, webhooks and e-mail plug in behind this. */
+export interface Notifier {
+  readonly name: string;
+  notify(alert: Alert): Promise<void>;
+}
+
+export interface NewAlert {
+  kind: AlertKind;
+  feederId: string | null;
+  /** Identifies the fact: raising the same key twice stores and sends one alert. */
+  key: string;
+  message: string;
+  occurrenceId?: string | undefined;
+}
+
+export class LogNotifier implements Notifier {
+  readonly name = "log";
+
+  constructor(private readonly logger: Logger) {}
+
+  async notify(alert: Alert): Promise<void> {
+    this.logger.warn(
+      { alertId: alert.id, kind: alert.kind, feederId: alert.feederId, occurrenceId: alert.occurrenceId },
+      alert.message,
+    );
+  }
+}
+
+export class AlertService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly notifiers: readonly Notifier[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Stores the alert unless its key is known, then notifies. Returns it when it is new. */
+  raise(input: NewAlert): Alert | undefined {
+    const alert = this.store.db
+      .insert(alerts)
+      .values({
+        id: randomUUID(),
+        feederId: input.feederId,
+        kind: input.kind,
+        key: input.key,
+        message: input.message,
+        occurrenceId: input.occurrenceId ?? null,
+        createdAt: new Date(this.clock.now()),
+      })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!alert) return undefined;
+    for (const notifier of this.notifiers) {
+      notifier.notify(alert).catch((err: unknown) => {
+        this.logger.error({ err, alertId: alert.id, notifier: notifier.name }, "notifier failed");
+      });
+    }
+    return alert;
+  }
+
+  list(options: {
+    limit: number;
+    unacknowledgedOnly?: boolean | undefined;
+    feederId?: string | undefined;
+  }): Alert[] {
+    const conditions = [
+      options.unacknowledgedOnly ? isNull(alerts.acknowledgedAt) : undefined,
+      options.feederId ? eq(alerts.feederId, options.feederId) : undefined,
+    ];
+    return this.store.db
+      .select()
+      .from(alerts)
+      .where(and(...conditions))
+      .orderBy(desc(alerts.createdAt))
+      .limit(options.limit)
+      .all();
+  }
+
+  countUnacknowledged(): number {
+    const row = this.store.db.select({ n: count() }).from(alerts).where(isNull(alerts.acknowledgedAt)).get();
+    return row?.n ?? 0;
+  }
+
+  acknowledge(id: string): Alert {
+    const existing = this.store.db.select().from(alerts).where(eq(alerts.id, id)).get();
+    if (!existing) throw new AppError("alert_not_found");
+    if (existing.acknowledgedAt) return existing;
+    return this.store.db
+      .update(alerts)
+      .set({ acknowledgedAt: new Date(this.clock.now()) })
+      .where(eq(alerts.id, id))
+      .returning()
+      .get() as Alert;
+  }
+}

@@ -1,0 +1,33 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Alert } from "../../../feeding/alerts.js";
+import type { AppEnv } from "../../context.js";
+import type { acknowledgeAlert, listAlerts } from "./alerts.routes.js";
+
+const presentAlert = (alert: Alert) => ({
+  id: alert.id,
+  feederId: alert.feederId,
+  kind: alert.kind,
+  message: alert.message,
+  occurrenceId: alert.occurrenceId,
+  createdAt: alert.createdAt.toISOString(),
+  acknowledgedAt: alert.acknowledgedAt?.toISOString() ?? null,
+});
+
+export const list: RouteHandler<typeof listAlerts, AppEnv> = (c) => {
+  const { limit, unacknowledged, feederId } = c.req.valid("query");
+  const { alerts } = c.get("services");
+  return c.json(
+    {
+      alerts: alerts
+        .list({ limit, unacknowledgedOnly: unacknowledged === "true", feederId })
+        .map(presentAlert),
+      unacknowledged: alerts.countUnacknowledged(),
+    },
+    200,
+  );
+};
+
+export const acknowledge: RouteHandler<typeof acknowledgeAlert, AppEnv> = (c) => {
+  const alert = c.get("services").alerts.acknowledge(c.req.valid("param").id);
+  return c.json({ alert: presentAlert(alert) }, 200);
+};

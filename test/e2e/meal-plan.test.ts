@@ -1,0 +1,241 @@
+/**
+ * Meal plans in a real browser: open a feeder's meal plan from its card, plan two meals in the feeder's
+ * time zone (not the browser's), see the server's validation message without losing what was typed, find the
+ * plan again after a reload, and follow the calendar until the server's scheduler has fed the second meal to a
+ * simulated feeder. Needs the built server and web UI (`npm run build`) and a Chromium (see browser.ts).
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
+import { startServer } from "../helpers/server.js";
+import { launchBrowser } from "./browser.js";
+
+const ADMIN = { username: "admin", password: "correct horse battery" };
+const SCREENSHOT_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../..",
+  process.env.FEEDKEEPER_SCREENSHOT_DIR ?? "dist/screenshots",
+);
+const WAIT = { timeout: 15_000 };
+/** The feeder's zone differs from the browser's, so the calendar must use the feeder's. */
+const FEEDER_ZONE = "Asia/Tokyo";
+const BROWSER_ZONE = "America/New_York";
+const DST_RULE =
+  "Meals are evaluated in the feeder's time zone. A meal in the hour skipped when clocks spring forward runs once, at the first valid minute after the gap; a meal in the hour repeated when clocks fall back runs once, at the first of the two.";
+const GRACE_HINT =
+  "If the server was down at meal time, the meal is still fed when the server is back within this many minutes; later, it is recorded as missed and you get an alert.";
+const WEEKDAY_LABELS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+let srv: Server | undefined;
+let browser: Browser | undefined;
+let feeder: SimulatedFeeder | undefined;
+let feederId = "";
+const contexts: BrowserContext[] = [];
+const pageProblems: string[] = [];
+
+/** Date, time and weekday of an instant on the feeder's wall clock. */
+function feederClock(at: Date) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: FEEDER_ZONE,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    weekday: "short",
+    hourCycle: "h23",
+  }).formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return {
+    date: `${part("year")}-${part("month")}-${part("day")}`,
+    time: `${part("hour")}:${part("minute")}`,
+    weekday: part("weekday"),
+  };
+}
+
+const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
+  if (!browser) throw new Error("browser not started");
+  const context = await browser.newContext({
+    viewport,
+    isMobile: mobile,
+    hasTouch: mobile,
+    timezoneId: BROWSER_ZONE,
+  });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT.timeout);
+  page.on("pageerror", (err) => pageProblems.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
+  });
+  return page;
+}
+
+const mealRow = (page: Page, n: number): Locator =>
+  page.getByRole("group", { name: `Meal ${n}`, exact: true });
+const dayGroup = (page: Page, date: string): Locator =>
+  page.getByTestId("meal-calendar").locator(`section[data-date="${date}"]`);
+const entry = (group: Locator, label: string): Locator =>
+  group.getByTestId("occurrence").filter({ hasText: label });
+
+describe("web UI meal plan (real Chromium)", () => {
+  beforeAll(async () => {
+    srv = await startServer();
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await feeder?.stop().catch(() => {});
+    await srv?.stop();
+  }, 30_000);
+
+  it("plans meals, shows the server's validation message, keeps the plan and feeds it", {
+    timeout: 240_000,
+  }, async () => {
+    if (!srv) throw new Error("server not started");
+    const page = await newPage({ width: 1024, height: 800 });
+    await page.goto(srv.httpUrl);
+
+    await page.getByRole("heading", { name: "Welcome to Feedkeeper" }).waitFor();
+    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+    await page.getByLabel("Confirm password", { exact: true }).fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Kitchen");
+    await page.getByRole("button", { name: "Add feeder" }).click();
+    const credentials = page.getByTestId("credentials");
+    const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
+    feederId = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
+    await page.getByRole("button", { name: "I have saved these credentials" }).click();
+    feeder = new SimulatedFeeder({ url: srv.mqttUrl, id: feederId, password, dispenseMsPerPortion: 50 });
+    await feeder.start();
+
+    // From the card to the feeder's meal plan, with the rules for clock changes and downtime in view.
+    const card = page.getByTestId(`feeder-${feederId}`);
+    await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
+    await card.getByRole("link", { name: "Meal plan for Kitchen" }).click();
+    const heading = page.getByRole("heading", { name: "Meal plan: Kitchen" });
+    await heading.waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/feeders/${feederId}/schedule`);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Meal plan: Kitchen");
+    expect(await page.getByText(DST_RULE).isVisible()).toBe(true);
+    expect(await page.getByText(GRACE_HINT).isVisible()).toBe(true);
+    await page.getByText("No meals planned").waitFor();
+    await page.getByTestId("meal-calendar").getByText("Today").waitFor();
+
+    // Two meals in Tokyo time: breakfast every day but one, and one due a minute or two from now.
+    await page.getByLabel("Time zone").selectOption(FEEDER_ZONE);
+    const now = feederClock(new Date());
+    const today = now.date;
+    const dayOff = addDays(today, 3);
+    const dayOffLabel = WEEKDAY_LABELS[(new Date(`${dayOff}T00:00:00Z`).getUTCDay() + 6) % 7] ?? "";
+    await page.getByRole("button", { name: "Add meal" }).click();
+    const breakfast = mealRow(page, 1);
+    await breakfast.getByLabel("Time", { exact: true }).fill("07:30");
+    await breakfast.getByLabel("Label", { exact: true }).fill("Breakfast");
+    await breakfast.getByRole("checkbox", { name: dayOffLabel, exact: true }).uncheck();
+    // The browser lets 0 through (the form leaves value rules to the server) and the server refuses it.
+    await breakfast.getByLabel("Portions", { exact: true }).fill("0");
+    await page.getByRole("button", { name: "Add meal" }).click();
+    const soon = mealRow(page, 2);
+    await soon.getByLabel("Label", { exact: true }).fill("Soon");
+    await soon.getByLabel("Portions", { exact: true }).fill("2");
+    await page.getByRole("button", { name: "Save plan" }).click();
+
+    const alert = page.getByRole("alert");
+    await alert.filter({ hasText: "portions must be at least 1" }).waitFor();
+    expect(await alert.textContent()).toBe("Not saved: Meal 1: portions must be at least 1");
+    expect(await breakfast.getByText("portions must be at least 1").isVisible()).toBe(true);
+    expect(await breakfast.getByLabel("Portions", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(await breakfast.getByLabel("Label", { exact: true }).inputValue()).toBe("Breakfast");
+    expect(await soon.getByLabel("Label", { exact: true }).inputValue()).toBe("Soon");
+
+    // Fixed, and the second meal set to the next minute with at least 15 s to spare, then saved.
+    await breakfast.getByLabel("Portions", { exact: true }).fill("1");
+    expect(await breakfast.getByText("portions must be at least 1").count()).toBe(0);
+    const dueAt = new Date(Date.now() + 75_000);
+    dueAt.setSeconds(0, 0);
+    const due = feederClock(dueAt);
+    await soon.getByLabel("Time", { exact: true }).fill(due.time);
+    await page.getByRole("button", { name: "Save plan" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    expect(await alert.count()).toBe(0);
+
+    // A reload lands on the same plan, as saved.
+    await page.reload();
+    await heading.waitFor();
+    await mealRow(page, 2).waitFor();
+    expect(await page.getByLabel("Time zone").inputValue()).toBe(FEEDER_ZONE);
+    expect(await mealRow(page, 3).count()).toBe(0);
+    expect(await breakfast.getByLabel("Time", { exact: true }).inputValue()).toBe("07:30");
+    expect(await breakfast.getByLabel("Label", { exact: true }).inputValue()).toBe("Breakfast");
+    expect(await breakfast.getByLabel("Portions", { exact: true }).inputValue()).toBe("1");
+    expect(await breakfast.getByRole("checkbox", { name: dayOffLabel, exact: true }).isChecked()).toBe(false);
+    expect(await soon.getByLabel("Time", { exact: true }).inputValue()).toBe(due.time);
+    expect(await soon.getByLabel("Portions", { exact: true }).inputValue()).toBe("2");
+
+    // The calendar is in Tokyo dates: today and tomorrow hold breakfast, the day off does not.
+    const calendar = page.getByTestId("meal-calendar");
+    await calendar.getByText(`in ${FEEDER_ZONE} time`).waitFor();
+    const todayGroup = dayGroup(page, today);
+    const tomorrowGroup = dayGroup(page, addDays(today, 1));
+    await entry(todayGroup, "Breakfast").waitFor();
+    expect(await todayGroup.getByRole("heading").textContent()).toMatch(/^Today · /);
+    expect(await tomorrowGroup.getByRole("heading").textContent()).toMatch(/^Tomorrow · /);
+    expect(await entry(tomorrowGroup, "Breakfast").textContent()).toMatch(
+      /^07:30Breakfast · 1\s+portion.*Planned$/,
+    );
+    expect(await entry(tomorrowGroup, "Soon").textContent()).toContain("2\u00a0portions");
+    expect(await entry(dayGroup(page, dayOff), "Breakfast").count()).toBe(0);
+    expect(await entry(dayGroup(page, dayOff), "Soon").count()).toBe(1);
+
+    // The scheduler feeds "Soon" at its minute; the open calendar picks the outcome up by itself.
+    const fed = entry(dayGroup(page, due.date), "Soon");
+    expect(await fed.getAttribute("data-state")).toBe("planned");
+    await fed.and(page.locator('[data-state="dispensed"]')).waitFor({ timeout: 150_000 });
+    expect(await fed.textContent()).toMatch(/Dispensed · 20\s+g · by the meal plan$/);
+    expect(feeder.dispensed.map((m) => m.portions)).toEqual([2]);
+
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan.png"), fullPage: true });
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("fits a 375×740 phone screen without horizontal scrolling", { timeout: 60_000 }, async () => {
+    if (!srv) throw new Error("server not started");
+    const page = await newPage({ width: 375, height: 740 }, true);
+    await page.goto(`${srv.httpUrl}/#/feeders/${feederId}/schedule`);
+    // The hash survives signing in: the plan opens right after.
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Meal plan: Kitchen" }).waitFor();
+    await mealRow(page, 2).waitFor();
+    await page.getByTestId("meal-calendar").getByTestId("occurrence").first().waitFor();
+
+    for (const name of ["Save plan", "Remove meal 2"]) {
+      const box = await page.getByRole("button", { name }).boundingBox();
+      expect(box).not.toBeNull();
+      if (box) expect(box.x + box.width).toBeLessThanOrEqual(375);
+    }
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+
+    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan-phone.png"), fullPage: true });
+    expect(pageProblems).toEqual([]);
+  });
+});
