@@ -131,7 +131,7 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await page.getByText(DST_RULE).isVisible()).toBe(true);
     expect(await page.getByText(GRACE_HINT).isVisible()).toBe(true);
     await page.getByText("No meals planned").waitFor();
-    await page.getByTestId("meal-calendar").getByText("Today").waitFor();
+    await page.getByTestId("meal-calendar").getByRole("heading", { name: /^Today · / }).waitFor();
 
     // Two meals in Tokyo time: breakfast every day but one, and one due a minute or two from now.
     await page.getByLabel("Time zone").selectOption(FEEDER_ZONE);
@@ -193,11 +193,42 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await todayGroup.getByRole("heading").textContent()).toMatch(/^Today · /);
     expect(await tomorrowGroup.getByRole("heading").textContent()).toMatch(/^Tomorrow · /);
     expect(await entry(tomorrowGroup, "Breakfast").textContent()).toMatch(
-      /^07:30Breakfast · 1\s+portion.*Planned$/,
+      /^07:30Breakfast · 1\s+portion\W+Planned/,
     );
     expect(await entry(tomorrowGroup, "Soon").textContent()).toContain("2\u00a0portions");
     expect(await entry(dayGroup(page, dayOff), "Breakfast").count()).toBe(0);
     expect(await entry(dayGroup(page, dayOff), "Soon").count()).toBe(1);
+
+    // A one-off treat the day after tomorrow shows up in the calendar and in the list of waiting one-offs.
+    const treatDay = addDays(today, 2);
+    const oneOffs = page.getByRole("region", { name: "Add a one-off meal" });
+    await oneOffs.getByLabel("Date", { exact: true }).fill(treatDay);
+    await oneOffs.getByLabel("Time", { exact: true }).fill("12:00");
+    await oneOffs.getByLabel("Label (optional)", { exact: true }).fill("Treat");
+    await oneOffs.getByRole("button", { name: "Add one-off meal" }).click();
+    await oneOffs.getByRole("status").filter({ hasText: "Added:" }).waitFor();
+    const treat = entry(dayGroup(page, treatDay), "Treat");
+    await treat.waitFor();
+    expect(await treat.textContent()).toMatch(/^12:00Treat \(one-off\) · 1\s+portion/);
+    expect(await oneOffs.getByRole("listitem").count()).toBe(1);
+
+    // A two-day pause later in the week: every meal on those days is paused.
+    const pauseFrom = addDays(today, 4);
+    const pauseUntil = addDays(today, 5);
+    const pausePanel = page.getByRole("region", { name: "Pause meals (vacation, vet)" });
+    expect(await pausePanel.getByTestId("pause-state").textContent()).toBe("Meals run as planned.");
+    await pausePanel.getByLabel("From", { exact: true }).fill(pauseFrom);
+    await pausePanel.getByLabel("Until", { exact: true }).fill(pauseUntil);
+    await pausePanel.getByRole("button", { name: "Pause meals" }).click();
+    await pausePanel.getByRole("button", { name: "Resume meals" }).waitFor();
+    expect(await pausePanel.getByTestId("pause-state").textContent()).toMatch(/^Meals are paused from .+ through .+\.$/);
+    for (const date of [pauseFrom, pauseUntil]) {
+      const states = dayGroup(page, date).getByTestId("occurrence");
+      await states.first().and(page.locator('[data-state="paused"]')).waitFor();
+      expect(new Set(await states.evaluateAll((els) => els.map((el) => el.getAttribute("data-state"))))).toEqual(
+        new Set(["paused"]),
+      );
+    }
 
     // The scheduler feeds "Soon" at its minute; the open calendar picks the outcome up by itself.
     const fed = entry(dayGroup(page, due.date), "Soon");
@@ -206,8 +237,24 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await fed.textContent()).toMatch(/Dispensed · 20\s+g · by the meal plan$/);
     expect(feeder.dispensed.map((m) => m.portions)).toEqual([2]);
 
+    // Skip the next meal, then take the skip back from its calendar entry.
+    const skipped = calendar.locator('[data-testid="occurrence"][data-state="skipped"]');
+    await calendar.getByRole("button", { name: "Skip next meal" }).click();
+    await calendar.getByRole("status").filter({ hasText: /^Skipped: / }).waitFor();
+    await skipped.waitFor();
+    expect(await skipped.count()).toBe(1);
+
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan.png"), fullPage: true });
+
+    await skipped.getByRole("button", { name: /^Undo skip of / }).click();
+    await skipped.waitFor({ state: "detached" });
+    await pausePanel.getByRole("button", { name: "Resume meals" }).click();
+    await pausePanel.getByTestId("pause-state").filter({ hasText: "Meals run as planned." }).waitFor();
+    await calendar.locator('[data-state="paused"]').first().waitFor({ state: "detached" });
+    await oneOffs.getByRole("button", { name: /^Remove one-off meal / }).click();
+    await treat.waitFor({ state: "detached" });
+    expect(await oneOffs.getByRole("listitem").count()).toBe(0);
     expect(pageProblems).toEqual([]);
   });
 

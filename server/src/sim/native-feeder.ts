@@ -7,13 +7,18 @@ import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
+import { occurrencesBetween } from "../feeding/meal-time.js";
 import {
+  CAPABILITY_SCHEDULE,
   FEED_ERROR_EXPIRED,
   type FeedCommandPayload,
   type FeedReportPayload,
   feedCommandPayload,
   type HelloPayload,
   PROTOCOL_VERSION,
+  type ScheduleCommandPayload,
+  type ScheduleReportPayload,
+  scheduleCommandPayload,
   type TelemetryPayload,
   telemetryPayload,
   topics,
@@ -39,6 +44,8 @@ export interface SimulatedFeederOptions {
   jammed?: boolean;
   clean?: boolean;
   keepalive?: number;
+  /** How often a feeder with the `schedule` capability checks its own schedule (real time). */
+  scheduleCheckMs?: number;
   now?: () => Date;
   logger?: SimLogger;
 }
@@ -77,6 +84,8 @@ export interface SimulatedFeederEvents {
   /** `receivedAt` is `performance.now()` when the message arrived, for latency measurements. */
   command: [command: FeedCommandPayload, receivedAt: number];
   dispensed: [meal: DispensedMeal];
+  /** A schedule from the server was stored and confirmed. */
+  scheduleApplied: [version: number];
   failed: [problem: FeedProblem];
   rejected: [problem: FeedProblem];
 }
@@ -116,6 +125,12 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   readonly commandsReceived: ReceivedCommand[] = [];
 
   private readonly options: Required<Omit<SimulatedFeederOptions, "logger" | "now">>;
+  /** The stored schedule, for feeders with the `schedule` capability: kept in "flash" across reconnects. */
+  private schedule: ScheduleCommandPayload | undefined;
+  /** Up to when the stored schedule has been run. */
+  private scheduleCheckedUntil = 0;
+  private readonly scheduleRuns = new Set<string>();
+  private scheduleTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
   private readonly log: SimLogger;
   private jammed: boolean;
@@ -143,6 +158,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       jammed: options.jammed ?? false,
       clean: options.clean ?? false,
       keepalive: options.keepalive ?? 30,
+      scheduleCheckMs: options.scheduleCheckMs ?? 1000,
     };
     this.jammed = this.options.jammed;
     this.now = options.now ?? (() => new Date());
@@ -160,6 +176,11 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
    */
   start(): Promise<void> {
     if (this.client) return Promise.reject(new Error(`feeder ${this.id} was already started`));
+    if (this.storesSchedule) {
+      // Runs whether or not the server is reachable: that is the point of a device-side schedule.
+      this.scheduleTimer = setInterval(() => this.runSchedule(), this.options.scheduleCheckMs);
+      this.scheduleTimer.unref();
+    }
     const statusTopic = topics.status(this.id);
     const client = mqtt.connect(this.options.url, {
       protocolVersion: 4,
@@ -229,6 +250,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   /** Switches off properly: `offline` first, then DISCONNECT, which makes the broker discard the will. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.scheduleTimer);
     const client = this.client;
     if (!client || client.disconnecting || client.disconnected) return;
     let acknowledged = false;
@@ -249,7 +271,49 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   /** Drops the TCP connection without DISCONNECT, like a power cut, so the broker publishes the will. */
   kill(): void {
     this.stopping.abort();
+    clearInterval(this.scheduleTimer);
     this.client?.end(true);
+  }
+
+  get storesSchedule(): boolean {
+    return this.options.capabilities.includes(CAPABILITY_SCHEDULE);
+  }
+
+  /** The version of the stored schedule; 0 when there is none. */
+  get scheduleVersion(): number {
+    return this.schedule?.version ?? 0;
+  }
+
+  /**
+   * Feeds every meal of the stored schedule that fell due since the last run, by the feeder's own clock,
+   * each occurrence once. Reports are queued while the server is unreachable and sent after reconnecting.
+   */
+  runSchedule(): void {
+    const schedule = this.schedule;
+    const now = this.now().getTime();
+    const from = this.scheduleCheckedUntil;
+    this.scheduleCheckedUntil = now;
+    if (!schedule || from === 0 || now <= from) return;
+    const slots = [...schedule.meals, ...schedule.oneOffs.map((o) => ({ ...o, days: [], enabled: true }))];
+    const due = occurrencesBetween(slots, schedule.timezone, new Date(from + 1), new Date(now + 1));
+    for (const occurrence of due) {
+      const key = `${occurrence.localDate}/${occurrence.mealId}`;
+      const paused =
+        schedule.pause !== null &&
+        schedule.pause.from <= occurrence.localDate &&
+        occurrence.localDate <= schedule.pause.until;
+      if (paused || schedule.skips.includes(key) || this.scheduleRuns.has(key)) continue;
+      this.scheduleRuns.add(key);
+      const meal = slots.find((m) => m.id === occurrence.mealId);
+      if (!meal) continue;
+      // The protocol's recommended id for a scheduled meal: the occurrence id the server would use.
+      const id = `${this.id}/${key}`;
+      this.runOnMotor(() =>
+        this.dispense({ id, portions: meal.portions, source: "schedule", mealId: occurrence.mealId }),
+      ).catch((error: unknown) => {
+        if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
+      });
+    }
   }
 
   setJammed(jammed: boolean): void {
@@ -296,6 +360,8 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       firmware: this.options.firmware,
       capabilities: this.options.capabilities,
       portionGrams: this.options.portionGrams,
+      time: this.now().toISOString(),
+      ...(this.storesSchedule && { scheduleVersion: this.scheduleVersion }),
     };
     await client.publishAsync(topics.hello(this.id), JSON.stringify(hello), { qos: 1 });
     this.log.info({ feeder: this.id }, "ready");
@@ -306,6 +372,10 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     if (retained) {
       // A retained command would fire again on every reconnect, long after anyone wanted it.
       this.log.warn({ feeder: this.id, topic }, "ignoring retained command");
+      return;
+    }
+    if (topic === topics.commandSchedule(this.id) && this.storesSchedule) {
+      this.applySchedule(payload);
       return;
     }
     if (topic !== topics.commandFeed(this.id)) {
@@ -351,6 +421,36 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     });
   }
 
+  /** Replaces the stored schedule with the server's and confirms the version; meals already due are not re-run. */
+  private applySchedule(payload: Buffer): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString("utf8"));
+    } catch {
+      json = undefined;
+    }
+    const parsed = scheduleCommandPayload.safeParse(json);
+    if (!parsed.success) {
+      const version =
+        typeof (json as { version?: unknown })?.version === "number"
+          ? (json as { version: number }).version
+          : 0;
+      this.publishScheduleReport({ version, status: "rejected", error: "invalid_schedule" });
+      return;
+    }
+    if (this.scheduleCheckedUntil === 0) this.scheduleCheckedUntil = this.now().getTime();
+    this.schedule = parsed.data;
+    this.log.info({ feeder: this.id, version: parsed.data.version }, "schedule applied");
+    this.publishScheduleReport({ version: parsed.data.version, status: "applied" });
+    this.emit("scheduleApplied", parsed.data.version);
+  }
+
+  private publishScheduleReport(report: ScheduleReportPayload): void {
+    this.requireClient().publish(topics.schedule(this.id), JSON.stringify(report), { qos: 1 }, (error) => {
+      if (error) this.log.warn({ feeder: this.id, err: error }, "schedule report not delivered");
+    });
+  }
+
   private rememberCommandId(id: string): void {
     this.seenCommandIds.add(id);
     if (this.seenCommandIds.size > DEDUP_CAPACITY) {
@@ -370,7 +470,12 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     return run;
   }
 
-  private async dispense(meal: { id: string; portions: number; source: FeedSource }): Promise<void> {
+  private async dispense(meal: {
+    id: string;
+    portions: number;
+    source: FeedSource;
+    mealId?: string;
+  }): Promise<void> {
     const { dispenseMsPerPortion, portionGrams } = this.options;
     const signal = this.stopping.signal;
     // Device-started meals are reported only when done; remote ones are acknowledged first so the server
