@@ -80,6 +80,7 @@ async function boot(): Promise<Running> {
 async function meals() {
   const res = await api.request("GET", `/api/feeders/${feederId}/meals?days=1`);
   return res.body.meals as Array<{
+    kind: string;
     mealId: string;
     state: string;
     grams: number | null;
@@ -352,7 +353,7 @@ describe("device-side meal plan", () => {
     expect(doubled.message).toContain("dispensed twice");
     const day = await meals();
     expect(day.filter((m) => m.mealId === "breakfast").map((m) => m.state)).toEqual(["dispensed"]);
-    expect(day.filter((m) => (m as { kind?: string }).kind === "extra")).toHaveLength(1);
+    expect(day.filter((m) => m.kind === "extra")).toHaveLength(1);
   });
 
   it("notices a device that lost its schedule, and sends it again", async () => {
