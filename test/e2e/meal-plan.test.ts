@@ -1,8 +1,10 @@
 /**
  * Meal plans in a real browser: open a feeder's meal plan from its card, plan two meals in the feeder's
  * time zone (not the browser's), see the server's validation message without losing what was typed, find the
- * plan again after a reload, and follow the calendar until the server's scheduler has fed the second meal to a
- * simulated feeder. Needs the built server and web UI (`npm run build`) and a Chromium (see browser.ts).
+ * plan again after a reload, add a one-off meal, pause two days, follow the calendar until the server's
+ * scheduler has fed a meal to a simulated feeder, skip the next meal and undo it; then the header's alert
+ * count for a feeder whose clock is off, until the alert is acknowledged. Needs the built server and web UI
+ * (`npm run build`) and a Chromium (see browser.ts).
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
@@ -33,7 +35,7 @@ type Server = Awaited<ReturnType<typeof startServer>>;
 
 let srv: Server | undefined;
 let browser: Browser | undefined;
-let feeder: SimulatedFeeder | undefined;
+const feeders: SimulatedFeeder[] = [];
 let feederId = "";
 const contexts: BrowserContext[] = [];
 const pageProblems: string[] = [];
@@ -60,6 +62,13 @@ function feederClock(at: Date) {
 
 const addDays = (date: string, days: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+async function signIn(page: Page): Promise<void> {
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
+  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
 
 async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
   if (!browser) throw new Error("browser not started");
@@ -95,7 +104,7 @@ describe("web UI meal plan (real Chromium)", () => {
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close().catch(() => {});
-    await feeder?.stop().catch(() => {});
+    for (const feeder of feeders) await feeder.stop().catch(() => {});
     await srv?.stop();
   }, 30_000);
 
@@ -117,7 +126,13 @@ describe("web UI meal plan (real Chromium)", () => {
     const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
     feederId = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
     await page.getByRole("button", { name: "I have saved these credentials" }).click();
-    feeder = new SimulatedFeeder({ url: srv.mqttUrl, id: feederId, password, dispenseMsPerPortion: 50 });
+    const feeder = new SimulatedFeeder({
+      url: srv.mqttUrl,
+      id: feederId,
+      password,
+      dispenseMsPerPortion: 50,
+    });
+    feeders.push(feeder);
     await feeder.start();
 
     // From the card to the feeder's meal plan, with the rules for clock changes and downtime in view.
@@ -131,7 +146,10 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await page.getByText(DST_RULE).isVisible()).toBe(true);
     expect(await page.getByText(GRACE_HINT).isVisible()).toBe(true);
     await page.getByText("No meals planned").waitFor();
-    await page.getByTestId("meal-calendar").getByRole("heading", { name: /^Today · / }).waitFor();
+    await page
+      .getByTestId("meal-calendar")
+      .getByRole("heading", { name: /^Today · / })
+      .waitFor();
 
     // Two meals in Tokyo time: breakfast every day but one, and one due a minute or two from now.
     await page.getByLabel("Time zone").selectOption(FEEDER_ZONE);
@@ -221,13 +239,15 @@ describe("web UI meal plan (real Chromium)", () => {
     await pausePanel.getByLabel("Until", { exact: true }).fill(pauseUntil);
     await pausePanel.getByRole("button", { name: "Pause meals" }).click();
     await pausePanel.getByRole("button", { name: "Resume meals" }).waitFor();
-    expect(await pausePanel.getByTestId("pause-state").textContent()).toMatch(/^Meals are paused from .+ through .+\.$/);
+    expect(await pausePanel.getByTestId("pause-state").textContent()).toMatch(
+      /^Meals are paused from .+ through .+\.$/,
+    );
     for (const date of [pauseFrom, pauseUntil]) {
       const states = dayGroup(page, date).getByTestId("occurrence");
       await states.first().and(page.locator('[data-state="paused"]')).waitFor();
-      expect(new Set(await states.evaluateAll((els) => els.map((el) => el.getAttribute("data-state"))))).toEqual(
-        new Set(["paused"]),
-      );
+      expect(
+        new Set(await states.evaluateAll((els) => els.map((el) => el.getAttribute("data-state")))),
+      ).toEqual(new Set(["paused"]));
     }
 
     // The scheduler feeds "Soon" at its minute; the open calendar picks the outcome up by itself.
@@ -240,7 +260,10 @@ describe("web UI meal plan (real Chromium)", () => {
     // Skip the next meal, then take the skip back from its calendar entry.
     const skipped = calendar.locator('[data-testid="occurrence"][data-state="skipped"]');
     await calendar.getByRole("button", { name: "Skip next meal" }).click();
-    await calendar.getByRole("status").filter({ hasText: /^Skipped: / }).waitFor();
+    await calendar
+      .getByRole("status")
+      .filter({ hasText: /^Skipped: / })
+      .waitFor();
     await skipped.waitFor();
     expect(await skipped.count()).toBe(1);
 
@@ -263,10 +286,7 @@ describe("web UI meal plan (real Chromium)", () => {
     const page = await newPage({ width: 375, height: 740 }, true);
     await page.goto(`${srv.httpUrl}/#/feeders/${feederId}/schedule`);
     // The hash survives signing in: the plan opens right after.
-    await page.getByRole("heading", { name: "Sign in" }).waitFor();
-    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page);
     await page.getByRole("heading", { name: "Meal plan: Kitchen" }).waitFor();
     await mealRow(page, 2).waitFor();
     await page.getByTestId("meal-calendar").getByTestId("occurrence").first().waitFor();
@@ -282,7 +302,53 @@ describe("web UI meal plan (real Chromium)", () => {
     }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
 
-    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan-phone.png"), fullPage: true });
+    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan-phone.png") });
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("counts unacknowledged alerts in the header until they are acknowledged", {
+    timeout: 60_000,
+  }, async () => {
+    if (!srv) throw new Error("server not started");
+    const page = await newPage({ width: 1024, height: 800 });
+    await page.goto(srv.httpUrl);
+    await signIn(page);
+    const alertsLink = page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: /^Alerts/ });
+    await alertsLink.waitFor();
+    expect(await page.getByTestId("alert-count").count()).toBe(0);
+
+    // A feeder whose clock is ten minutes behind raises an alert as soon as it says hello.
+    await page.getByLabel("Name", { exact: true }).fill("Hallway");
+    await page.getByRole("button", { name: "Add feeder" }).click();
+    const credentials = page.getByTestId("credentials");
+    const id = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
+    const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
+    await page.getByRole("button", { name: "I have saved these credentials" }).click();
+    const late = new SimulatedFeeder({
+      url: srv.mqttUrl,
+      id,
+      password,
+      now: () => new Date(Date.now() - 600_000),
+    });
+    feeders.push(late);
+    await late.start();
+
+    await page.reload();
+    await page.getByTestId("alert-count").filter({ hasText: "1" }).waitFor();
+    expect(await alertsLink.textContent()).toBe("Alerts1 1 new");
+    await alertsLink.click();
+    await page.getByRole("heading", { name: "Alerts", exact: true }).waitFor();
+    const alert = page.getByTestId("alert").filter({ hasText: "Feeder's clock is off" });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("Hallway's clock is 10 min");
+    expect(await page.getByTestId("alert").count()).toBe(1);
+
+    await alert.getByRole("button", { name: /^Acknowledge: Feeder's clock is off, / }).click();
+    await alert.getByText(/Acknowledged /).waitFor();
+    await page.getByTestId("alert-count").waitFor({ state: "detached" });
+    expect(await alert.getByRole("button").count()).toBe(0);
+    await alert.getByRole("link", { name: "Open meal plan" }).click();
+    await page.getByRole("heading", { name: "Meal plan: Hallway" }).waitFor();
     expect(pageProblems).toEqual([]);
   });
 });

@@ -3,20 +3,40 @@
  * server's schemas (server/src/http/api-types.ts), so the UI cannot drift from the API;
  * the envelopes below wrap them the way the endpoints answer.
  */
-import type { Feed, Feeder, FeederCredentials, User } from "../../server/src/http/api-types";
+import type {
+  Alert,
+  Feed,
+  Feeder,
+  FeederCredentials,
+  Meal,
+  MealOccurrence,
+  OneOffMeal,
+  Schedule,
+  User,
+} from "../../server/src/http/api-types";
 
 export type {
+  Alert,
   ApiError as ApiErrorBody,
   Feed,
   Feeder,
   FeederCredentials,
   FeedStatus,
+  Meal,
+  MealOccurrence,
+  MealState,
   NewFeed,
   NewFeeder,
+  NewOneOffMeal,
+  OneOffMeal,
+  Pause,
+  Schedule,
+  ScheduleInput,
   Telemetry,
   User,
 } from "../../server/src/http/api-types";
 export type FeedSource = Feed["source"];
+export type Weekday = Meal["days"][number];
 
 // ---- Envelopes ----
 
@@ -50,4 +70,41 @@ export interface CreateFeederResponse {
 /** POST /api/feeders/{id}/feeds (202), GET /api/feeds/{feedId} (200) */
 export interface FeedResponse {
   feed: Feed;
+}
+
+/** GET /api/feeders/{id} */
+export interface FeederResponse {
+  feeder: Feeder;
+}
+
+/** GET and PUT /api/feeders/{id}/schedule */
+export interface ScheduleResponse {
+  schedule: Schedule;
+}
+
+/** GET /api/feeders/{id}/meals */
+export interface MealCalendarResponse {
+  meals: MealOccurrence[];
+}
+
+/** POST /api/feeders/{id}/schedule/skip-next, PUT and DELETE .../schedule/skips/{date}/{mealId} */
+export interface MealResponse {
+  meal: MealOccurrence;
+}
+
+/** POST /api/feeders/{id}/schedule/one-offs (201) */
+export interface OneOffResponse {
+  oneOff: OneOffMeal;
+}
+
+/** GET /api/alerts */
+export interface AlertsResponse {
+  alerts: Alert[];
+  /** Unacknowledged alerts in all, not only in this page of the list. */
+  unacknowledged: number;
+}
+
+/** POST /api/alerts/{id}/ack */
+export interface AlertResponse {
+  alert: Alert;
 }

@@ -1,12 +1,22 @@
 import type {
+  AlertResponse,
+  AlertsResponse,
   ApiErrorBody,
   CreateFeederResponse,
   Credentials,
+  FeederResponse,
   FeedersResponse,
   FeedResponse,
   FeedStatus,
+  MealCalendarResponse,
+  MealResponse,
   NewFeed,
   NewFeeder,
+  NewOneOffMeal,
+  OneOffResponse,
+  Pause,
+  ScheduleInput,
+  ScheduleResponse,
   SetupStatus,
   UserResponse,
 } from "./api-types";
@@ -15,12 +25,15 @@ import type {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** Validation failures list `{ path, message }` per field, so a form can point at the field. */
+  readonly details: unknown;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, details?: unknown) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -75,7 +88,8 @@ async function request<T>(method: string, path: string, options: RequestOptions 
     data = null;
   }
   if (!res.ok) {
-    if (isErrorBody(data)) throw new ApiError(res.status, data.error.code, data.error.message);
+    if (isErrorBody(data))
+      throw new ApiError(res.status, data.error.code, data.error.message, data.error.details);
     throw new ApiError(res.status, `http_${res.status}`, `The server answered with HTTP ${res.status}.`);
   }
   if (data === null)
@@ -88,6 +102,15 @@ export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   if (err instanceof Error) return err.message;
   return "Something went wrong.";
+}
+
+/** The per-field complaints of a validation failure (`details` of a 400), if the server sent them. */
+export function errorDetails(err: unknown): Array<{ path: string; message: string }> {
+  if (!(err instanceof ApiError) || !Array.isArray(err.details)) return [];
+  return err.details.filter(
+    (d): d is { path: string; message: string } =>
+      typeof d?.path === "string" && typeof d?.message === "string",
+  );
 }
 
 export function isUnauthorized(err: unknown): boolean {
@@ -158,4 +181,32 @@ export const api = {
   },
   feedStatus: (feedId: string, signal?: AbortSignal) =>
     request<FeedResponse>("GET", `/api/feeds/${enc(feedId)}`, { signal }),
+  feeder: (feederId: string, signal?: AbortSignal) =>
+    request<FeederResponse>("GET", `/api/feeders/${enc(feederId)}`, { signal }),
+  schedule: (feederId: string, signal?: AbortSignal) =>
+    request<ScheduleResponse>("GET", `/api/feeders/${enc(feederId)}/schedule`, { signal }),
+  saveSchedule: (feederId: string, body: ScheduleInput) =>
+    request<ScheduleResponse>("PUT", `/api/feeders/${enc(feederId)}/schedule`, { body }),
+  mealCalendar: (feederId: string, days: number, signal?: AbortSignal) =>
+    request<MealCalendarResponse>("GET", `/api/feeders/${enc(feederId)}/meals?days=${days}`, { signal }),
+  skipNextMeal: (feederId: string) =>
+    request<MealResponse>("POST", `/api/feeders/${enc(feederId)}/schedule/skip-next`),
+  skipMeal: (feederId: string, date: string, mealId: string) =>
+    request<MealResponse>("PUT", `/api/feeders/${enc(feederId)}/schedule/skips/${enc(date)}/${enc(mealId)}`),
+  unskipMeal: (feederId: string, date: string, mealId: string) =>
+    request<MealResponse>(
+      "DELETE",
+      `/api/feeders/${enc(feederId)}/schedule/skips/${enc(date)}/${enc(mealId)}`,
+    ),
+  pauseMeals: (feederId: string, body: Pause) =>
+    request<ScheduleResponse>("PUT", `/api/feeders/${enc(feederId)}/schedule/pause`, { body }),
+  resumeMeals: (feederId: string) =>
+    request<ScheduleResponse>("DELETE", `/api/feeders/${enc(feederId)}/schedule/pause`),
+  addOneOff: (feederId: string, body: NewOneOffMeal) =>
+    request<OneOffResponse>("POST", `/api/feeders/${enc(feederId)}/schedule/one-offs`, { body }),
+  removeOneOff: (feederId: string, mealId: string) =>
+    request<void>("DELETE", `/api/feeders/${enc(feederId)}/schedule/one-offs/${enc(mealId)}`),
+  alerts: (limit: number, signal?: AbortSignal) =>
+    request<AlertsResponse>("GET", `/api/alerts?limit=${limit}`, { signal }),
+  acknowledgeAlert: (alertId: string) => request<AlertResponse>("POST", `/api/alerts/${enc(alertId)}/ack`),
 };

@@ -1,11 +1,14 @@
 import "./styles.css";
 import { render } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
+import { Alerts } from "./pages/Alerts";
 import { Feeders } from "./pages/Feeders";
 import { Login } from "./pages/Login";
+import { MealPlan } from "./pages/MealPlan";
 import { Setup } from "./pages/Setup";
+import { alertsHref, feedersHref, parseHash, type Route } from "./routes";
 import { ErrorAlert } from "./ui";
 
 type View =
@@ -13,19 +16,71 @@ type View =
   | { kind: "error"; message: string }
   | { kind: "setup" }
   | { kind: "login"; notice?: string }
-  | { kind: "feeders"; user: User };
+  | { kind: "signedIn"; user: User };
 
-const TITLES: Record<View["kind"], string> = {
+/** Signed in, the page comes from the URL hash. */
+const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["page"], string> = {
   loading: "Feedkeeper",
   error: "Feedkeeper",
   setup: "First-run setup · Feedkeeper",
   login: "Sign in · Feedkeeper",
   feeders: "Feeders · Feedkeeper",
+  schedule: "Meal plan · Feedkeeper",
+  alerts: "Alerts · Feedkeeper",
 };
+
+const NAV = {
+  label: "Pages",
+  feeders: "Feeders",
+  alerts: "Alerts",
+  unacknowledged: (n: number) => `${n} new`,
+};
+
+const ALERT_COUNT_REFRESH_MS = 15_000;
+
+/** Unacknowledged alerts, for the header; null until known. */
+function useAlertCount(signedIn: boolean, onUnauthorized: () => void) {
+  const [count, setCount] = useState<number | null>(null);
+  useEffect(() => {
+    if (!signedIn) return;
+    const ctrl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async () => {
+      if (!document.hidden) {
+        try {
+          setCount((await api.alerts(1, ctrl.signal)).unacknowledged);
+        } catch (err) {
+          if (isUnauthorized(err)) return onUnauthorized();
+          // The badge is a hint; the pages report failures. Try again next period.
+        }
+      }
+      if (!ctrl.signal.aborted) timer = setTimeout(tick, ALERT_COUNT_REFRESH_MS);
+    };
+    void tick();
+    return () => {
+      ctrl.abort();
+      clearTimeout(timer);
+    };
+  }, [signedIn, onUnauthorized]);
+  return [count, setCount] as const;
+}
+
+function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseHash(location.hash));
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return route;
+}
 
 function App() {
   const [view, setView] = useState<View>({ kind: "loading" });
   const [logoutError, setLogoutError] = useState<string | null>(null);
+  const route = useHashRoute();
+  const page = view.kind === "signedIn" ? route.page : view.kind;
+  const shownRoute = useRef(route.page);
 
   const boot = useCallback(async () => {
     setView({ kind: "loading" });
@@ -33,7 +88,7 @@ function App() {
       const { required } = await api.setupStatus();
       if (required) return setView({ kind: "setup" });
       const { user } = await api.session();
-      setView({ kind: "feeders", user });
+      setView({ kind: "signedIn", user });
     } catch (err) {
       if (isUnauthorized(err)) setView({ kind: "login" });
       else setView({ kind: "error", message: errorMessage(err) });
@@ -45,14 +100,22 @@ function App() {
   }, [boot]);
 
   useEffect(() => {
-    document.title = TITLES[view.kind];
-  }, [view.kind]);
+    document.title = TITLES[page];
+  }, [page]);
 
-  const onSignedIn = useCallback((user: User) => setView({ kind: "feeders", user }), []);
+  // A hash link replaces the page without a load: start keyboard and screen reader users at its heading.
+  useEffect(() => {
+    if (shownRoute.current === route.page) return;
+    shownRoute.current = route.page;
+    document.querySelector<HTMLElement>("main h2[tabindex]")?.focus();
+  }, [route.page]);
+
+  const onSignedIn = useCallback((user: User) => setView({ kind: "signedIn", user }), []);
   const onUnauthorized = useCallback(
     () => setView({ kind: "login", notice: "Your session has ended. Please sign in again." }),
     [],
   );
+  const [alertCount, setAlertCount] = useAlertCount(view.kind === "signedIn", onUnauthorized);
 
   async function logout() {
     setLogoutError(null);
@@ -71,7 +134,23 @@ function App() {
     <>
       <header class="topbar">
         <h1>Feedkeeper</h1>
-        {view.kind === "feeders" && (
+        {view.kind === "signedIn" && (
+          <nav class="nav" aria-label={NAV.label}>
+            <a href={feedersHref} aria-current={route.page === "feeders" ? "page" : undefined}>
+              {NAV.feeders}
+            </a>
+            <a href={alertsHref} aria-current={route.page === "alerts" ? "page" : undefined}>
+              {NAV.alerts}
+              {alertCount ? (
+                <span class="count" data-testid="alert-count">
+                  {alertCount}
+                  <span class="visually-hidden"> {NAV.unacknowledged(alertCount)}</span>
+                </span>
+              ) : null}
+            </a>
+          </nav>
+        )}
+        {view.kind === "signedIn" && (
           <div class="account">
             <span class="muted">{view.user.username}</span>
             <button type="button" onClick={logout}>
@@ -100,7 +179,13 @@ function App() {
           />
         )}
         {view.kind === "login" && <Login onDone={onSignedIn} notice={view.notice} />}
-        {view.kind === "feeders" && <Feeders onUnauthorized={onUnauthorized} />}
+        {view.kind === "signedIn" && route.page === "feeders" && <Feeders onUnauthorized={onUnauthorized} />}
+        {view.kind === "signedIn" && route.page === "schedule" && (
+          <MealPlan key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "alerts" && (
+          <Alerts onCount={setAlertCount} onUnauthorized={onUnauthorized} />
+        )}
       </main>
     </>
   );

@@ -43,6 +43,20 @@ export function Field(props: FieldProps) {
   );
 }
 
+/** A field's own error, shown under it; point the field's aria-describedby at `id`. */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <small id={id} class="field-error">
+      {message}
+    </small>
+  );
+}
+
+/** aria-describedby for a field with a hint and maybe an error. */
+export const describedBy = (...ids: Array<string | false | undefined>) =>
+  ids.filter(Boolean).join(" ") || undefined;
+
 /** An error message, announced by screen readers. Renders nothing when there is no message. */
 export function ErrorAlert({ message }: { message: string | null }) {
   if (!message) return null;

@@ -67,12 +67,33 @@ export class AlertService {
       .returning()
       .get();
     if (!alert) return undefined;
-    for (const notifier of this.notifiers) {
-      notifier.notify(alert).catch((err: unknown) => {
-        this.logger.error({ err, alertId: alert.id, notifier: notifier.name }, "notifier failed");
-      });
+    if (!this.store.inTransaction()) {
+      this.notify(alert);
+      return alert;
     }
+    // Raised inside a transaction: notify once it has committed, and not at all if it rolled back.
+    setImmediate(() => {
+      try {
+        if (this.store.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.id, alert.id)).get()) {
+          this.notify(alert);
+        }
+      } catch (err) {
+        this.logger.error({ err, alertId: alert.id }, "could not notify an alert (server stopping?)");
+      }
+    });
     return alert;
+  }
+
+  private notify(alert: Alert): void {
+    for (const notifier of this.notifiers) {
+      const failed = (err: unknown) =>
+        this.logger.error({ err, alertId: alert.id, notifier: notifier.name }, "notifier failed");
+      try {
+        notifier.notify(alert).catch(failed);
+      } catch (err) {
+        failed(err);
+      }
+    }
   }
 
   list(options: {

@@ -74,7 +74,8 @@ export class DeviceScheduleSync {
       if (plan.deviceVersion !== runs) this.plans.deviceRuns(feederId, runs);
       return;
     }
-    if (plan.deviceVersion === plan.version) {
+    // Version 0 was never planned, so a device cannot have lost it.
+    if (plan.version > 0 && plan.deviceVersion === plan.version) {
       this.alerts.raise({
         kind: "schedule_drift",
         feederId,
@@ -98,6 +99,8 @@ export class DeviceScheduleSync {
         key: `schedule_drift:${feederId}:rejected:${report.version}`,
         message: `${this.name(feederId)} refused schedule version ${report.version}: ${report.error ?? "no reason given"}. It keeps feeding from its old schedule.`,
       });
+      // The refusal is the drift: no second alert when its confirmation does not come.
+      if (report.version === plan.version) this.cancelTimer(feederId);
       return;
     }
     this.plans.deviceRuns(feederId, report.version);

@@ -104,6 +104,25 @@ function prepareStatements(store: Store) {
       .orderBy(desc(feeds.requestedAt))
       .limit(1)
       .prepare(),
+    markSent: store.db
+      .update(feeds)
+      // Epoch ms, as the column stores it: drizzle types no placeholder in set().
+      .set({ status: "sent", sentAt: sql`${p("sentAt")}` })
+      .where(and(eq(feeds.id, p("id")), eq(feeds.status, "pending")))
+      .prepare(),
+    insertScheduled: store.db
+      .insert(feeds)
+      .values({
+        id: p("id"),
+        feederId: p("feederId"),
+        commandId: p("commandId"),
+        source: "schedule",
+        portions: p("portions"),
+        status: "pending",
+        requestedAt: p("requestedAt"),
+        expiresAt: p("expiresAt"),
+      })
+      .prepare(),
     latestOfEachFeeder: store.db
       .select()
       .from(feeds)
@@ -119,6 +138,8 @@ export class FeedService {
   private readonly deviceFeedListeners: Array<(feed: FeedRecord, mealId: string | undefined) => void> = [];
   private readonly statements: ReturnType<typeof prepareStatements>;
   private sender: FeedCommandSender | undefined;
+  /** Feeds the sender has taken, to be marked sent together: one commit, not one fsync per feed. */
+  private sentMarks: Array<{ id: string; sentAt: number }> = [];
 
   constructor(
     private readonly store: Store,
@@ -253,26 +274,33 @@ export class FeedService {
    * then hand the feed to track() once that transaction has committed.
    */
   recordScheduled(input: {
+    /** The feed's id, when the caller must know it before the row exists; a new UUID otherwise. */
+    id?: string | undefined;
     feederId: string;
     occurrenceId: string;
     portions: number;
     expiresAt: Date;
   }): FeedRecord {
-    const now = this.clock.now();
-    const feed = this.store.db
-      .insert(feeds)
-      .values({
-        id: randomUUID(),
-        feederId: input.feederId,
-        commandId: input.occurrenceId,
-        source: "schedule",
-        portions: input.portions,
-        status: "pending",
-        requestedAt: new Date(now),
-        expiresAt: input.expiresAt,
-      })
-      .returning()
-      .get();
+    // A whole fleet's meals can fall due in one tick: the insert is prepared, and without RETURNING, which
+    // made each insert several times slower. The record is the row as written; the type lists every column.
+    const feed: FeedRecord = {
+      id: input.id ?? randomUUID(),
+      feederId: input.feederId,
+      commandId: input.occurrenceId,
+      source: "schedule",
+      portions: input.portions,
+      status: "pending",
+      error: null,
+      grams: null,
+      requestedBy: null,
+      idempotencyKey: null,
+      requestedAt: new Date(this.clock.now()),
+      expiresAt: new Date(input.expiresAt.getTime()),
+      sentAt: null,
+      acceptedAt: null,
+      completedAt: null,
+    };
+    this.statements.insertScheduled.run(feed);
     return feed;
   }
 
@@ -456,17 +484,35 @@ export class FeedService {
     if (!sender || !feed.expiresAt) return;
     sender
       .sendFeed(feed.feederId, { id: feed.commandId, portions: feed.portions, expiresAt: feed.expiresAt })
-      .then(() => {
-        this.store.db
-          .update(feeds)
-          .set({ status: "sent", sentAt: new Date(this.clock.now()) })
-          .where(and(eq(feeds.id, feed.id), eq(feeds.status, "pending")))
-          .run();
-      })
+      .then(() => this.markSent(feed.id))
       .catch((err: unknown) => {
         // Still pending: the next ready event retries it until it expires.
         this.logger.error({ err, feedId: feed.id }, "could not hand the feed command to the broker");
       });
+  }
+
+  /**
+   * Marks a feed sent once the sender has taken it. A fleet's meals are handed over in one go, so the marks
+   * are gathered until the current batch of callbacks has run and written in one transaction: thousands of
+   * commits, an fsync each, would hold up the event loop for many seconds.
+   */
+  private markSent(feedId: string): void {
+    this.sentMarks.push({ id: feedId, sentAt: this.clock.now() });
+    if (this.sentMarks.length === 1) queueMicrotask(() => this.writeSentMarks());
+  }
+
+  private writeSentMarks(): void {
+    const marks = this.sentMarks;
+    this.sentMarks = [];
+    try {
+      this.store.transaction(() => {
+        // Only from pending: a device report that came first has already moved the feed on.
+        for (const mark of marks) this.statements.markSent.run(mark);
+      });
+    } catch (err) {
+      // They stay pending: the next ready event sends them again (same command ids) until they expire.
+      this.logger.error({ err, feeds: marks.length }, "could not mark feeds as sent");
+    }
   }
 
   private dispatchPending(feederId: string): void {

@@ -116,13 +116,30 @@ const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export class MealPlanService {
   private readonly listeners: Array<(feederId: string) => void> = [];
+  // The scheduler reads every due feeder's plan on each tick: prepared once, not rebuilt per call.
+  private readonly mealsOf;
+  private readonly oneOffsOf;
 
   constructor(
     private readonly store: Store,
     private readonly feeders: FeederService,
     private readonly clock: Clock,
     private readonly serverTimeZone: string,
-  ) {}
+  ) {
+    const feederId = sql.placeholder("feederId");
+    this.mealsOf = store.db
+      .select()
+      .from(meals)
+      .where(eq(meals.feederId, feederId))
+      .orderBy(asc(meals.position))
+      .prepare();
+    this.oneOffsOf = store.db
+      .select()
+      .from(oneOffMeals)
+      .where(eq(oneOffMeals.feederId, feederId))
+      .orderBy(asc(oneOffMeals.localDate), asc(oneOffMeals.time))
+      .prepare();
+  }
 
   onChange(listener: (feederId: string) => void): void {
     this.listeners.push(listener);
@@ -135,18 +152,8 @@ export class MealPlanService {
 
   get(feederId: string): MealPlan {
     const feeder = this.feeders.require(feederId);
-    const rows = this.store.db
-      .select()
-      .from(meals)
-      .where(eq(meals.feederId, feederId))
-      .orderBy(asc(meals.position))
-      .all();
-    const oneOffs = this.store.db
-      .select()
-      .from(oneOffMeals)
-      .where(eq(oneOffMeals.feederId, feederId))
-      .orderBy(asc(oneOffMeals.localDate), asc(oneOffMeals.time))
-      .all();
+    const rows = this.mealsOf.all({ feederId });
+    const oneOffs = this.oneOffsOf.all({ feederId });
     return {
       feederId,
       timezone: feeder.timezone,

@@ -4,6 +4,7 @@ import {
   isValidTimeZone,
   type MealSlot,
   occurrenceId,
+  occurrenceOn,
   occurrencesBetween,
   WEEKDAYS,
 } from "./meal-time.js";
@@ -106,5 +107,64 @@ describe("occurrencesBetween", () => {
   it("recognises IANA zones", () => {
     expect(isValidTimeZone("Australia/Lord_Howe")).toBe(true);
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
+  });
+});
+
+describe("one-off meals", () => {
+  const BERLIN = "Europe/Berlin";
+  const oneOff = (id: string, date: string, time: string, days: MealSlot["days"] = []): MealSlot => ({
+    id,
+    time,
+    days,
+    enabled: true,
+    date,
+  });
+  const week = (meals: MealSlot[], tz = BERLIN) =>
+    // Monday 2026-11-23 through Sunday 2026-11-29, local time.
+    occurrencesBetween(
+      meals,
+      tz,
+      dueInstant("2026-11-23", "00:00", tz),
+      dueInstant("2026-11-30", "00:00", tz),
+    );
+
+  it("happens on its date only, whatever its days say", () => {
+    const got = week([
+      oneOff("plain", "2026-11-28", "12:00"),
+      oneOff("everyDay", "2026-11-25", "09:00", WEEKDAYS),
+      // 2026-11-29 is a Sunday: the date wins over days that leave it out.
+      oneOff("mondays", "2026-11-29", "18:00", ["mon"]),
+      oneOff("nextWeek", "2026-12-01", "12:00", WEEKDAYS),
+    ]);
+    expect(got.map((o) => [o.mealId, o.localDate, o.dueAt.toISOString()])).toEqual([
+      ["everyDay", "2026-11-25", "2026-11-25T08:00:00.000Z"],
+      ["plain", "2026-11-28", "2026-11-28T11:00:00.000Z"],
+      ["mondays", "2026-11-29", "2026-11-29T17:00:00.000Z"],
+    ]);
+  });
+
+  it("follows the DST rules: once, at the first valid minute or the first of a repeated one", () => {
+    const forward = day("2026-03-29", BERLIN, [oneOff("gap", "2026-03-29", "02:30")]);
+    expect(forward.map((o) => o.dueAt.toISOString())).toEqual(["2026-03-29T01:00:00.000Z"]);
+    const back = day("2026-10-25", BERLIN, [oneOff("twice", "2026-10-25", "02:30")]);
+    expect(back.map((o) => o.dueAt.toISOString())).toEqual(["2026-10-25T00:30:00.000Z"]);
+    const lordHowe = day("2026-10-04", "Australia/Lord_Howe", [oneOff("gap", "2026-10-04", "02:15")]);
+    expect(lordHowe.map((o) => o.dueAt.toISOString())).toEqual(["2026-10-03T15:30:00.000Z"]);
+  });
+
+  it("occurrenceOn gives nothing for a disabled meal or a day it is not planned on", () => {
+    const weekly: MealSlot = { id: "weekend", time: "10:00", days: ["sat", "sun"], enabled: true };
+    const once = oneOff("once", "2026-11-28", "10:00");
+    expect(occurrenceOn(weekly, "2026-11-28", BERLIN)).toEqual({
+      mealId: "weekend",
+      localDate: "2026-11-28",
+      dueAt: new Date("2026-11-28T09:00:00Z"),
+    });
+    expect(occurrenceOn(weekly, "2026-11-27", BERLIN)).toBeUndefined();
+    expect(occurrenceOn({ ...weekly, enabled: false }, "2026-11-28", BERLIN)).toBeUndefined();
+    expect(occurrenceOn(once, "2026-11-28", BERLIN)?.dueAt.toISOString()).toBe("2026-11-28T09:00:00.000Z");
+    expect(occurrenceOn(once, "2026-11-29", BERLIN)).toBeUndefined();
+    expect(occurrenceOn({ ...once, enabled: false }, "2026-11-28", BERLIN)).toBeUndefined();
+    expect(week([{ ...once, enabled: false }])).toEqual([]);
   });
 });

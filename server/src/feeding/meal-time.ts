@@ -53,24 +53,88 @@ export function localDateAt(at: Date, timeZone: string): string {
     .toString();
 }
 
+/**
+ * Results of the calendar arithmetic below, which is pure but slow in Temporal (tens of µs a step): the
+ * scheduler asks the same questions (this date in this zone, a meal at 07:30 on it) for every feeder of a
+ * fleet, every tick.
+ * Bounded: emptied when full, so a server with unusually many distinct triples just computes more.
+ */
+const CACHE_MAX = 20_000;
+const dueInstants = new Map<string, number>();
+const weekdays = new Map<string, Weekday>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 /** The instant a meal is due on a local date, with the DST rules above. */
 export function dueInstant(localDate: string, time: string, timeZone: string): Date {
+  const key = `${timeZone} ${localDate}T${time}`;
+  const at = dueInstants.get(key) ?? remember(dueInstants, key, computeDueInstant(localDate, time, timeZone));
+  return new Date(at);
+}
+
+interface LocalDay {
+  /** The day is [start, end): its first instant to the next day's, 23 or 25 hours when clocks change. */
+  start: number;
+  end: number;
+  date: string;
+  previous: string;
+}
+/** Per zone, the few local days last asked about: every feeder in a zone asks about the same instants. */
+const localDays = new Map<string, LocalDay[]>();
+const LOCAL_DAYS_PER_ZONE = 8;
+const nextDates = new Map<string, string>();
+
+/** The local date at an instant (and the date before it), from a cached day when the instant is in one. */
+function localDayAt(at: number, timeZone: string): LocalDay {
+  const days = localDays.get(timeZone) ?? remember(localDays, timeZone, []);
+  const cached = days.find((d) => d.start <= at && at < d.end);
+  if (cached) return cached;
+  const date = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(timeZone).toPlainDate();
+  const day = {
+    start: date.toZonedDateTime(timeZone).epochMilliseconds,
+    end: date.add({ days: 1 }).toZonedDateTime(timeZone).epochMilliseconds,
+    date: date.toString(),
+    previous: date.subtract({ days: 1 }).toString(),
+  };
+  if (days.push(day) > LOCAL_DAYS_PER_ZONE) days.shift();
+  return day;
+}
+
+function nextDate(localDate: string): string {
+  return (
+    nextDates.get(localDate) ??
+    remember(nextDates, localDate, Temporal.PlainDate.from(localDate).add({ days: 1 }).toString())
+  );
+}
+
+function weekdayOf(localDate: string): Weekday {
+  return (
+    weekdays.get(localDate) ??
+    remember(weekdays, localDate, WEEKDAYS[Temporal.PlainDate.from(localDate).dayOfWeek - 1] as Weekday)
+  );
+}
+
+function computeDueInstant(localDate: string, time: string, timeZone: string): number {
   const wall = Temporal.PlainDateTime.from(`${localDate}T${time}`);
   const compatible = wall.toZonedDateTime(timeZone, { disambiguation: "compatible" });
   if (Temporal.PlainDateTime.compare(compatible.toPlainDateTime(), wall) === 0) {
     // Exists (once, or twice: "compatible" takes the earlier of a repeated hour).
-    return new Date(compatible.epochMilliseconds);
+    return compatible.epochMilliseconds;
   }
   // Skipped by a forward transition: the transition itself is the first valid minute after the gap.
   const before = wall.toZonedDateTime(timeZone, { disambiguation: "earlier" });
   const transition = before.getTimeZoneTransition("next");
-  return new Date((transition ?? compatible).epochMilliseconds);
+  return (transition ?? compatible).epochMilliseconds;
 }
 
 /** A meal's occurrence on a local date, if it is enabled and planned for that date. */
 export function occurrenceOn(meal: MealSlot, localDate: string, timeZone: string): Occurrence | undefined {
   if (!meal.enabled) return undefined;
-  const weekday = WEEKDAYS[Temporal.PlainDate.from(localDate).dayOfWeek - 1] as Weekday;
+  const weekday = weekdayOf(localDate);
   if (meal.date !== undefined ? meal.date !== localDate : !meal.days.includes(weekday)) return undefined;
   return { mealId: meal.id, localDate, dueAt: dueInstant(localDate, meal.time, timeZone) };
 }
@@ -85,19 +149,11 @@ export function occurrencesBetween(
   const active = meals.filter((m) => m.enabled && (m.date !== undefined || m.days.length > 0));
   if (active.length === 0 || to <= from) return [];
   // A local day can start up to 14 h before or after UTC midnight: widen by a day each side, filter by instant.
-  const first = Temporal.Instant.fromEpochMilliseconds(from.getTime())
-    .toZonedDateTimeISO(timeZone)
-    .toPlainDate();
-  const last = Temporal.Instant.fromEpochMilliseconds(to.getTime())
-    .toZonedDateTimeISO(timeZone)
-    .toPlainDate();
+  const first = localDayAt(from.getTime(), timeZone);
+  const last = localDayAt(to.getTime(), timeZone).date;
   const out: Occurrence[] = [];
-  for (
-    let day = first.subtract({ days: 1 });
-    Temporal.PlainDate.compare(day, last) <= 0;
-    day = day.add({ days: 1 })
-  ) {
-    const localDate = day.toString();
+  // ISO dates (four-digit years) sort as strings do.
+  for (let localDate = first.previous; localDate <= last; localDate = nextDate(localDate)) {
     for (const meal of active) {
       const occurrence = occurrenceOn(meal, localDate, timeZone);
       if (occurrence && occurrence.dueAt >= from && occurrence.dueAt < to) out.push(occurrence);

@@ -1,6 +1,7 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
 import type {
+  AlertSchema,
   ApiTokenSchema,
   ErrorSchema,
   FeederCredentialsSchema,
@@ -39,5 +40,6 @@ export type MealState = MealOccurrence["state"];
 export type OneOffMeal = z.infer<typeof OneOffMealSchema>;
 export type NewOneOffMeal = z.input<typeof NewOneOffMealSchema>;
 export type Pause = z.infer<typeof PauseSchema>;
+export type Alert = z.infer<typeof AlertSchema>;
 export type Pet = z.infer<typeof PetSchema>;
 export type PetIntake = z.infer<typeof PetIntakeSchema>;

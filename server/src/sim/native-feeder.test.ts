@@ -101,6 +101,7 @@ describe("SimulatedFeeder", () => {
       firmware: "2.3.4",
       capabilities: ["feed"],
       portionGrams: 8,
+      time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
     });
   });
 

@@ -24,6 +24,8 @@ export interface Store {
   db: Db;
   /** Runs fn in one immediate transaction (better-sqlite3 transactions are synchronous). */
   transaction<T>(fn: () => T): T;
+  /** True while a transaction is open, e.g. to hold side effects until it commits. */
+  inTransaction(): boolean;
   /** Path of the database file. */
   file: string;
   close(): void;
@@ -48,6 +50,7 @@ export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS
     db,
     file,
     transaction: (fn) => sqlite.transaction(fn).immediate(),
+    inTransaction: () => sqlite.inTransaction,
     close: () => {
       if (sqlite.open) sqlite.close();
     },

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
 import type { CreateFeederResponse, Feed, Feeder, FeedStatus } from "../api-types";
+import { scheduleHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 
 const LIST_REFRESH_MS = 3000;
@@ -186,6 +187,11 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
           {posting || waiting ? "Feeding…" : "Feed"}
         </button>
       </form>
+      <p class="card-links">
+        <a href={scheduleHref(feeder.id)} aria-label={`Meal plan for ${feeder.name}`}>
+          Meal plan
+        </a>
+      </p>
     </article>
   );
 }

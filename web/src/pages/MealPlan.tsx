@@ -1,0 +1,544 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { api, errorDetails, errorMessage, isAbort, isUnauthorized } from "../api";
+import type { Feeder, Schedule, ScheduleInput, Weekday } from "../api-types";
+import { feedersHref } from "../routes";
+import { describedBy, ErrorAlert, FieldError } from "../ui";
+import { MealCalendar } from "./MealCalendar";
+import { OneOffPanel, PausePanel } from "./MealPlanExtras";
+
+const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+// Every string of this page, for the translations to come.
+const T = {
+  back: "← All feeders",
+  title: "Meal plan",
+  titleFor: (name: string) => `Meal plan: ${name}`,
+  loading: "Loading the meal plan…",
+  settings: "Plan",
+  timezone: "Time zone",
+  serverDefault: "Server default",
+  serverDefaultIs: (zone: string) => `Server default (${zone})`,
+  otherZones: "Other",
+  thisDevice: (zone: string) => `This device is set to ${zone}.`,
+  dstRule:
+    "Meals are evaluated in the feeder's time zone. A meal in the hour skipped when clocks spring forward runs once, at the first valid minute after the gap; a meal in the hour repeated when clocks fall back runs once, at the first of the two.",
+  grace: "Grace minutes",
+  graceHint:
+    "If the server was down at meal time, the meal is still fed when the server is back within this many minutes; later, it is recorded as missed and you get an alert.",
+  meals: "Meals",
+  noMeals: "No meals planned. Add one below.",
+  meal: (n: number) => `Meal ${n}`,
+  time: "Time",
+  portions: "Portions",
+  portionsHint: (max: number) => `1 to ${max}`,
+  label: "Label",
+  labelPlaceholder: "e.g. Breakfast",
+  days: "Days",
+  weekdays: {
+    mon: "Mon",
+    tue: "Tue",
+    wed: "Wed",
+    thu: "Thu",
+    fri: "Fri",
+    sat: "Sat",
+    sun: "Sun",
+  } satisfies Record<Weekday, string>,
+  enabled: "Enabled",
+  remove: "Remove",
+  removeMeal: (n: number) => `Remove meal ${n}`,
+  addMeal: "Add meal",
+  save: "Save plan",
+  saving: "Saving…",
+  saved: "Saved.",
+  unsaved: "Unsaved changes.",
+  notSaved: "Not saved:",
+  notANumber: "Enter a whole number.",
+};
+
+interface DraftMeal {
+  /** Identifies the row while editing; new meals have no server id yet. */
+  key: number;
+  id: string | undefined;
+  time: string;
+  days: Weekday[];
+  /** As typed, so a half-typed number is never replaced under the user's fingers. */
+  portions: string;
+  label: string;
+  enabled: boolean;
+}
+
+interface Draft {
+  /** "" = the server's zone. */
+  timezone: string;
+  graceMinutes: string;
+  meals: DraftMeal[];
+}
+
+/** Field errors by "timezone", "graceMinutes", "meals" or "<row key>.<field>". */
+type FieldErrors = Record<string, string>;
+
+let nextKey = 1;
+
+function toDraft(schedule: Schedule): Draft {
+  return {
+    timezone: schedule.timezone ?? "",
+    graceMinutes: String(schedule.graceMinutes),
+    meals: schedule.meals.map((m) => ({ ...m, key: nextKey++, portions: String(m.portions) })),
+  };
+}
+
+function newMeal(): DraftMeal {
+  return {
+    key: nextKey++,
+    id: undefined,
+    time: "08:00",
+    days: [...WEEKDAYS],
+    portions: "1",
+    label: "",
+    enabled: true,
+  };
+}
+
+const isWholeNumber = (s: string) => /^\s*-?\d+\s*$/.test(s);
+
+function toInput(draft: Draft): ScheduleInput {
+  return {
+    timezone: draft.timezone || null,
+    graceMinutes: Number(draft.graceMinutes),
+    meals: draft.meals.map((m) => ({
+      ...(m.id !== undefined && { id: m.id }),
+      time: m.time,
+      days: WEEKDAYS.filter((d) => m.days.includes(d)),
+      portions: Number(m.portions),
+      label: m.label,
+      enabled: m.enabled,
+    })),
+  };
+}
+
+/** Only what the server cannot be sent at all; every rule about values is the server's to state. */
+function localErrors(draft: Draft): FieldErrors {
+  const errors: FieldErrors = {};
+  if (!isWholeNumber(draft.graceMinutes)) errors.graceMinutes = T.notANumber;
+  for (const m of draft.meals) if (!isWholeNumber(m.portions)) errors[`${m.key}.portions`] = T.notANumber;
+  return errors;
+}
+
+type Detail = ReturnType<typeof errorDetails>[number];
+
+/** Ties each server complaint ("meals.1.portions") to the row it was about when the plan was sent. */
+function fieldErrorsFrom(details: Detail[], sent: DraftMeal[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const { path, message } of details) {
+    const [first, index, field] = path.split(".");
+    const row = first === "meals" && index !== undefined ? sent[Number(index)] : undefined;
+    const key = row && field ? `${row.key}.${field}` : (first ?? "");
+    errors[key] = errors[key] ? `${errors[key]}; ${message}` : message;
+  }
+  return errors;
+}
+
+function summaryOf(err: unknown, details: Detail[]): string {
+  if (details.length === 0) return `${T.notSaved} ${errorMessage(err)}`;
+  const where = (path: string) => {
+    const [first, index] = path.split(".");
+    if (first === "meals" && index !== undefined && /^\d+$/.test(index)) return T.meal(Number(index) + 1);
+    return first === "graceMinutes" ? T.grace : first === "timezone" ? T.timezone : path;
+  };
+  return `${T.notSaved} ${details.map((d) => (d.path ? `${where(d.path)}: ${d.message}` : d.message)).join("; ")}`;
+}
+
+function zoneGroups(): Map<string, string[]> | null {
+  if (typeof Intl.supportedValuesOf !== "function") return null;
+  const zones = Intl.supportedValuesOf("timeZone");
+  if (!zones.includes("UTC")) zones.push("UTC");
+  const groups = new Map<string, string[]>();
+  for (const zone of zones) {
+    const region = zone.includes("/") ? (zone.split("/")[0] ?? T.otherZones) : T.otherZones;
+    groups.set(region, [...(groups.get(region) ?? []), zone]);
+  }
+  return groups;
+}
+
+function ZoneField({
+  value,
+  saved,
+  error,
+  disabled,
+  onInput,
+}: {
+  value: string;
+  saved: Schedule;
+  error: string | undefined;
+  disabled: boolean;
+  onInput: (zone: string) => void;
+}) {
+  const [groups] = useState(zoneGroups);
+  const known = groups && [...groups.values()].some((zones) => zones.includes(value));
+  const deviceZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const errorId = error ? "plan-timezone-error" : undefined;
+  const common = {
+    id: "plan-timezone",
+    "aria-describedby": describedBy("plan-timezone-hint", errorId),
+    "aria-invalid": error ? true : undefined,
+    disabled,
+  };
+  return (
+    <div class="field">
+      <label for="plan-timezone">{T.timezone}</label>
+      {groups ? (
+        <select {...common} value={value} onChange={(e) => onInput(e.currentTarget.value)}>
+          <option value="">
+            {saved.timezone === null ? T.serverDefaultIs(saved.effectiveTimezone) : T.serverDefault}
+          </option>
+          {value && !known && <option value={value}>{value}</option>}
+          {[...groups].map(([region, zones]) => (
+            <optgroup key={region} label={region}>
+              {zones.map((zone) => (
+                <option key={zone} value={zone}>
+                  {zone}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
+      ) : (
+        <input
+          {...common}
+          type="text"
+          value={value}
+          placeholder={saved.effectiveTimezone}
+          autoCapitalize="off"
+          spellcheck={false}
+          onInput={(e) => onInput(e.currentTarget.value.trim())}
+        />
+      )}
+      <FieldError id="plan-timezone-error" message={error} />
+      <small id="plan-timezone-hint" class="hint">
+        {T.dstRule} {deviceZone && T.thisDevice(deviceZone)}
+      </small>
+    </div>
+  );
+}
+
+interface RowProps {
+  meal: DraftMeal;
+  n: number;
+  maxPortions: number;
+  errors: FieldErrors;
+  autoFocus: boolean;
+  disabled: boolean;
+  onChange: (meal: DraftMeal) => void;
+  onRemove: () => void;
+}
+
+function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, onRemove }: RowProps) {
+  const timeRef = useRef<HTMLInputElement>(null);
+  // Before the next paint: a focus that lands later would pull the caret out of a field the user went on to.
+  useLayoutEffect(() => {
+    if (autoFocus) timeRef.current?.focus();
+  }, [autoFocus]);
+  const id = (field: string) => `meal-${meal.key}-${field}`;
+  const err = (field: string) => errors[`${meal.key}.${field}`];
+  const errId = (field: string) => (err(field) ? id(`${field}-error`) : undefined);
+  const set = (patch: Partial<DraftMeal>) => onChange({ ...meal, ...patch });
+  const toggleDay = (day: Weekday, on: boolean) =>
+    set({ days: on ? [...meal.days, day] : meal.days.filter((d) => d !== day) });
+
+  return (
+    <fieldset class={meal.enabled ? "meal-row" : "meal-row off"} disabled={disabled}>
+      <legend>{T.meal(n)}</legend>
+      <div class="meal-grid">
+        <div class="field">
+          <label for={id("time")}>{T.time}</label>
+          <input
+            ref={timeRef}
+            id={id("time")}
+            type="time"
+            value={meal.time}
+            required
+            aria-invalid={err("time") ? true : undefined}
+            aria-describedby={describedBy("plan-timezone-hint", errId("time"))}
+            onInput={(e) => set({ time: e.currentTarget.value })}
+          />
+          <FieldError id={id("time-error")} message={err("time")} />
+        </div>
+        <div class="field">
+          <label for={id("portions")}>{T.portions}</label>
+          <input
+            id={id("portions")}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={maxPortions}
+            step={1}
+            value={meal.portions}
+            aria-invalid={err("portions") ? true : undefined}
+            aria-describedby={describedBy(id("portions-hint"), errId("portions"))}
+            onInput={(e) => set({ portions: e.currentTarget.value })}
+          />
+          <small id={id("portions-hint")} class="hint">
+            {T.portionsHint(maxPortions)}
+          </small>
+          <FieldError id={id("portions-error")} message={err("portions")} />
+        </div>
+        <div class="field meal-label">
+          <label for={id("label")}>{T.label}</label>
+          <input
+            id={id("label")}
+            type="text"
+            value={meal.label}
+            maxLength={40}
+            placeholder={T.labelPlaceholder}
+            aria-invalid={err("label") ? true : undefined}
+            aria-describedby={errId("label")}
+            onInput={(e) => set({ label: e.currentTarget.value })}
+          />
+          <FieldError id={id("label-error")} message={err("label")} />
+        </div>
+      </div>
+      <fieldset class="days" aria-describedby={errId("days")}>
+        <legend>{T.days}</legend>
+        {WEEKDAYS.map((day) => (
+          <label key={day} class="day">
+            <input
+              type="checkbox"
+              checked={meal.days.includes(day)}
+              onChange={(e) => toggleDay(day, e.currentTarget.checked)}
+            />
+            <span>{T.weekdays[day]}</span>
+          </label>
+        ))}
+      </fieldset>
+      <FieldError id={id("days-error")} message={err("days")} />
+      <div class="meal-actions">
+        <label class="switch">
+          <input
+            type="checkbox"
+            role="switch"
+            checked={meal.enabled}
+            aria-checked={meal.enabled}
+            onChange={(e) => set({ enabled: e.currentTarget.checked })}
+          />
+          <span>{T.enabled}</span>
+        </label>
+        <button type="button" aria-label={T.removeMeal(n)} onClick={onRemove}>
+          {T.remove}
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
+function PlanForm({
+  feeder,
+  saved,
+  onSaved,
+  onUnauthorized,
+}: {
+  feeder: Feeder;
+  saved: Schedule;
+  onSaved: (schedule: Schedule) => void;
+  onUnauthorized: () => void;
+}) {
+  const [draft, setDraft] = useState(() => toDraft(saved));
+  const [baseline, setBaseline] = useState(() => JSON.stringify(toInput(draft)));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [justSaved, setJustSaved] = useState(false);
+  const [focusKey, setFocusKey] = useState<number | null>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const maxPortions = Math.max(1, Math.floor(feeder.maxPortions));
+  const dirty = JSON.stringify(toInput(draft)) !== baseline;
+
+  const edit = (next: Draft, ...fields: string[]) => {
+    setDraft(next);
+    setJustSaved(false);
+    if (fields.some((f) => fieldErrors[f])) {
+      setFieldErrors(Object.fromEntries(Object.entries(fieldErrors).filter(([k]) => !fields.includes(k))));
+    }
+  };
+  const editMeal = (meal: DraftMeal) => {
+    const before = draft.meals.find((m) => m.key === meal.key);
+    const changed = before
+      ? (Object.keys(meal) as Array<keyof DraftMeal>).filter((k) => meal[k] !== before[k])
+      : [];
+    edit(
+      { ...draft, meals: draft.meals.map((m) => (m.key === meal.key ? meal : m)) },
+      ...changed.map((f) => `${meal.key}.${f}`),
+    );
+  };
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    setJustSaved(false);
+    const local = localErrors(draft);
+    if (Object.keys(local).length > 0) {
+      setFieldErrors(local);
+      setError(`${T.notSaved} ${Object.values(local)[0]}`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const sent = draft.meals;
+    try {
+      const { schedule } = await api.saveSchedule(feeder.id, toInput(draft));
+      const next = toDraft(schedule);
+      setDraft(next);
+      setBaseline(JSON.stringify(toInput(next)));
+      setFieldErrors({});
+      setJustSaved(true);
+      onSaved(schedule);
+    } catch (err) {
+      if (isUnauthorized(err)) return onUnauthorized();
+      const details = errorDetails(err);
+      setFieldErrors(fieldErrorsFrom(details, sent));
+      setError(summaryOf(err, details));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="plan-settings-title">
+      <h3 id="plan-settings-title">{T.settings}</h3>
+      <form onSubmit={save} noValidate>
+        <ZoneField
+          value={draft.timezone}
+          saved={saved}
+          error={fieldErrors.timezone}
+          disabled={busy}
+          onInput={(timezone) => edit({ ...draft, timezone }, "timezone")}
+        />
+        <div class="field">
+          <label for="plan-grace">{T.grace}</label>
+          <input
+            id="plan-grace"
+            class="narrow"
+            type="number"
+            inputMode="numeric"
+            min={0}
+            max={180}
+            step={1}
+            value={draft.graceMinutes}
+            aria-invalid={fieldErrors.graceMinutes ? true : undefined}
+            aria-describedby={describedBy("plan-grace-hint", fieldErrors.graceMinutes && "plan-grace-error")}
+            disabled={busy}
+            onInput={(e) => edit({ ...draft, graceMinutes: e.currentTarget.value }, "graceMinutes")}
+          />
+          <FieldError id="plan-grace-error" message={fieldErrors.graceMinutes} />
+          <small id="plan-grace-hint" class="hint">
+            {T.graceHint}
+          </small>
+        </div>
+        <h4>{T.meals}</h4>
+        {draft.meals.length === 0 && <p class="muted">{T.noMeals}</p>}
+        {draft.meals.map((meal, i) => (
+          <MealRow
+            key={meal.key}
+            meal={meal}
+            n={i + 1}
+            maxPortions={maxPortions}
+            errors={fieldErrors}
+            autoFocus={meal.key === focusKey}
+            disabled={busy}
+            onChange={editMeal}
+            onRemove={() => {
+              edit({ ...draft, meals: draft.meals.filter((m) => m.key !== meal.key) });
+              addButton.current?.focus(); // the focused row is gone; stay in the form
+            }}
+          />
+        ))}
+        <FieldError id="plan-meals-error" message={fieldErrors.meals} />
+        <div class="form-actions">
+          <button
+            type="button"
+            ref={addButton}
+            disabled={busy}
+            onClick={() => {
+              const meal = newMeal();
+              setFocusKey(meal.key);
+              edit({ ...draft, meals: [...draft.meals, meal] });
+            }}
+          >
+            {T.addMeal}
+          </button>
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? T.saving : T.save}
+          </button>
+          <span class="save-state" role="status">
+            {justSaved ? T.saved : dirty ? T.unsaved : ""}
+          </span>
+        </div>
+        <ErrorAlert message={error} />
+      </form>
+    </section>
+  );
+}
+
+export function MealPlan({ feederId, onUnauthorized }: { feederId: string; onUnauthorized: () => void }) {
+  const [feeder, setFeeder] = useState<Feeder | null>(null);
+  const [saved, setSaved] = useState<Schedule | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [calendarKey, setCalendarKey] = useState(0);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    (async () => {
+      try {
+        const [f, s] = await Promise.all([
+          api.feeder(feederId, ctrl.signal),
+          api.schedule(feederId, ctrl.signal),
+        ]);
+        setFeeder(f.feeder);
+        setSaved(s.schedule);
+      } catch (err) {
+        if (isAbort(err)) return;
+        if (isUnauthorized(err)) return onUnauthorized();
+        setLoadError(errorMessage(err));
+      }
+    })();
+    return () => ctrl.abort();
+  }, [feederId, onUnauthorized]);
+
+  const onChanged = useCallback((schedule: Schedule) => {
+    setSaved(schedule);
+    setCalendarKey((k) => k + 1);
+  }, []);
+
+  return (
+    <>
+      <p class="back">
+        <a href={feedersHref}>{T.back}</a>
+      </p>
+      <h2 tabIndex={-1}>{feeder ? T.titleFor(feeder.name) : T.title}</h2>
+      <ErrorAlert message={loadError} />
+      {!loadError && !saved && <p class="muted">{T.loading}</p>}
+      {feeder && saved && (
+        <>
+          <PlanForm feeder={feeder} saved={saved} onSaved={onChanged} onUnauthorized={onUnauthorized} />
+          <MealCalendar
+            feederId={feederId}
+            timeZone={saved.effectiveTimezone}
+            refreshKey={calendarKey}
+            onUnauthorized={onUnauthorized}
+          />
+          <OneOffPanel
+            feeder={feeder}
+            schedule={saved}
+            onChanged={onChanged}
+            onUnauthorized={onUnauthorized}
+          />
+          <PausePanel
+            feeder={feeder}
+            schedule={saved}
+            onChanged={onChanged}
+            onUnauthorized={onUnauthorized}
+          />
+        </>
+      )}
+    </>
+  );
+}
