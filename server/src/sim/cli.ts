@@ -5,8 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import type { TelemetryPayload } from "../protocol/native-v1.js";
-import { type SimLogger, SimulatedFeeder } from "./native-feeder.js";
+import { CAPABILITY_SCHEDULE, type TelemetryPayload } from "../protocol/native-v1.js";
+import { DEFAULT_CAPABILITIES, type SimLogger, SimulatedFeeder } from "./native-feeder.js";
 
 const USAGE = `Usage: npm run simulate -- [options]
 
@@ -20,6 +20,8 @@ Options:
   --url <mqtt url>                broker address (default mqtt://127.0.0.1:1883)
   --jam                           every feeder is jammed: commands are accepted, then fail with "jam"
   --dispense-ms <ms>              time to dispense one portion (default 200)
+  --stores-schedule               announce the "schedule" capability: keep the server's meal plan and feed
+                                  from it on the feeder's own clock, also while the server is down
   --telemetry-interval <seconds>  send food level, battery and signal strength this often
   --help                          show this text`;
 
@@ -46,6 +48,7 @@ const argsSchema = z
     api: z.url({ protocol: /^https?$/, error: "--api must be an http:// or https:// URL" }).optional(),
     token: z.string().min(1).optional(),
     jam: z.boolean(),
+    storesSchedule: z.boolean(),
     dispenseMs: numberOption("--dispense-ms", 0, 600_000, true),
     telemetryInterval: numberOption("--telemetry-interval", 1, 86_400, false).optional(),
   })
@@ -95,6 +98,7 @@ function parseCommandLine(argv: string[]): Args | "help" {
     api: values.api,
     token: values.token,
     jam: values.jam,
+    storesSchedule: values["stores-schedule"],
     dispenseMs: values["dispense-ms"],
     telemetryInterval: values["telemetry-interval"],
   });
@@ -118,6 +122,7 @@ function parseRaw(argv: string[]) {
       api: { type: "string" },
       token: { type: "string" },
       jam: { type: "boolean", default: false },
+      "stores-schedule": { type: "boolean", default: false },
       "dispense-ms": { type: "string", default: "200" },
       "telemetry-interval": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -230,6 +235,7 @@ function printEvents(feeder: SimulatedFeeder): void {
     say(`failed ${problem.portions} portions (${problem.source}) error=${problem.error} id=${problem.id}`),
   );
   feeder.on("rejected", (problem) => say(`rejected id=${problem.id} error=${problem.error}`));
+  feeder.on("scheduleApplied", (version) => say(`schedule version ${version} stored`));
 }
 
 /** A hopper that empties with every meal and a battery that drains slowly, with a wobbling signal. */
@@ -294,6 +300,7 @@ async function main(): Promise<number> {
         id,
         password,
         jammed: args.jam,
+        ...(args.storesSchedule && { capabilities: [...DEFAULT_CAPABILITIES, CAPABILITY_SCHEDULE] }),
         dispenseMsPerPortion: args.dispenseMs,
         logger,
       }),

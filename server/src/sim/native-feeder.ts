@@ -90,6 +90,8 @@ export interface SimulatedFeederEvents {
   rejected: [problem: FeedProblem];
 }
 
+export const DEFAULT_CAPABILITIES = ["feed"];
+
 /** Enough to recognise redeliveries: a broker redelivers recent commands, not ones from thousands of meals ago. */
 const DEDUP_CAPACITY = 1000;
 /** How long a graceful stop waits for the broker to acknowledge the `offline` status. */
@@ -152,7 +154,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       password: options.password,
       model: options.model ?? "feedkeeper-sim",
       firmware: options.firmware ?? "sim-1.0.0",
-      capabilities: options.capabilities ?? ["feed"],
+      capabilities: options.capabilities ?? DEFAULT_CAPABILITIES,
       portionGrams: options.portionGrams ?? 10,
       dispenseMsPerPortion: options.dispenseMsPerPortion ?? 200,
       jammed: options.jammed ?? false,
