@@ -272,6 +272,8 @@ export class MealPlanService {
         `This one-off meal asks for ${input.portions} portions; this feeder allows at most ${feeder.maxPortions}.`,
       );
     }
+    // Past one-offs are history (their occurrences stay); they no longer count towards the limit below.
+    this.pruneOneOffs(feederId);
     const plan = this.get(feederId);
     const slot = { id: "new", time: input.time, days: [], date: input.date, enabled: true };
     const occurrence = occurrenceOn(slot, input.date, plan.effectiveTimezone);
@@ -279,6 +281,15 @@ export class MealPlanService {
       throw new AppError(
         "validation_failed",
         `${input.date} ${input.time} has already passed in ${plan.effectiveTimezone}.`,
+      );
+    }
+    const planned = plannedSlots(plan)
+      .filter((m) => occurrenceOn(m, input.date, plan.effectiveTimezone) !== undefined)
+      .reduce((sum, m) => sum + m.portions, input.portions);
+    if (planned > feeder.dailyMaxPortions) {
+      throw new AppError(
+        "safety_limit",
+        `With this one-off meal, ${input.date} would have ${planned} portions planned; the daily limit for this feeder is ${feeder.dailyMaxPortions}.`,
       );
     }
     if (plan.oneOffs.length >= MAX_ONE_OFFS) {
@@ -457,8 +468,7 @@ export class MealPlanService {
       .run();
   }
 
-  /** One-offs whose day has passed are history (their occurrences stay); keeps the plan small. */
-  pruneOneOffs(feederId: string): void {
+  private pruneOneOffs(feederId: string): void {
     const plan = this.get(feederId);
     const today = localDateAt(new Date(this.clock.now()), plan.effectiveTimezone);
     this.store.db

@@ -9,7 +9,7 @@ import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { FeederService } from "./feeders.js";
 import { type FeedRequest, FeedService } from "./feeds.js";
 import { MealPlanService } from "./meal-plans.js";
-import { localDayContaining, WEEKDAYS } from "./meal-time.js";
+import { localDateAt, localDayContaining, WEEKDAYS } from "./meal-time.js";
 
 const SETTINGS = { defaultExpirySeconds: 60, maxExpirySeconds: 900, resultTimeoutSeconds: 120 };
 const SERVER_ZONE = "Europe/Berlin";
@@ -221,6 +221,18 @@ describe("meal plans", () => {
     // A disabled meal is not fed, so it does not count.
     const saved = plans.replace(feederId, { meals: meals.map((m) => ({ ...m, enabled: m.id !== "treat" })) });
     expect(saved.meals).toHaveLength(3);
+  });
+
+  it("refuses a one-off meal that would take its day past the daily limit", () => {
+    const plans = new MealPlanService(store, feeders, clock, SERVER_ZONE);
+    feeders.update(feederId, { dailyMaxPortions: 10 });
+    plans.replace(feederId, { meals: [{ id: "breakfast", time: "07:30", days: WEEKDAYS, portions: 8 }] });
+    const tomorrow = localDateAt(new Date(clock.now() + 24 * 3_600_000), SERVER_ZONE);
+    expect(plans.addOneOff(feederId, { date: tomorrow, time: "12:00", portions: 2 }).portions).toBe(2);
+    expect(() => plans.addOneOff(feederId, { date: tomorrow, time: "15:00", portions: 1 })).toThrow(
+      `With this one-off meal, ${tomorrow} would have 11 portions planned; the daily limit for this feeder is 10.`,
+    );
+    expect(plans.get(feederId).oneOffs).toHaveLength(1);
   });
 });
 
