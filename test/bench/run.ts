@@ -1,13 +1,21 @@
 /**
- * `npm run bench`: the built server as a child process, 1,000 simulated feeders in this process, and the
- * numbers the project promises: feed latency, telemetry ingest against a bare broker, idle memory, cold start,
- * and list throughput. It is a report, not a test: targets print PASS or FAIL, and the exit code is 0 unless
- * something broke. Results also go to dist/bench-results.json.
+ * `npm run bench`: the numbers the project promises, in two sections.
+ *
+ * - `server`: the built server as a child process, 1,000 simulated feeders in this process: feed latency,
+ *   telemetry ingest against a bare broker, idle memory, cold start, and list throughput.
+ * - `meals`: 10,000 feeders × 4 meals due in the same minute, through the real scheduler and feed path in
+ *   this process (meal-dispatch.ts): the dispatch spread, and proof that each meal was dispatched once.
+ *
+ * Both run by default; name sections to run only those, e.g. `npm run bench -- meals` (or, without the build
+ * the server section needs, `npx tsx test/bench/run.ts meals`). It is a report, not a test: targets print PASS
+ * or FAIL, and the exit code is 0 unless something broke (a meal dispatched twice or not at all counts as
+ * broken). Results also go to dist/bench-results.json (dist/bench-results-<sections>.json for some sections).
  *
  * Knobs for quick runs (defaults are the real benchmark): BENCH_FEEDERS, BENCH_FEEDS, BENCH_TELEMETRY,
- * BENCH_INFLIGHT. BENCH_SERVER_NODE_OPTIONS becomes the server's NODE_OPTIONS, to try runtime flags under the
- * same load, e.g. `BENCH_SERVER_NODE_OPTIONS=--max-semi-space-size=1 npx tsx test/bench/run.ts`, or to
- * `--require` a preload that profiles (Node refuses --cpu-prof in NODE_OPTIONS).
+ * BENCH_INFLIGHT; BENCH_MEAL_FEEDERS and BENCH_MEALS_PER_FEEDER for the meals section. BENCH_SERVER_NODE_OPTIONS
+ * becomes the server's NODE_OPTIONS, to try runtime flags under the same load, e.g.
+ * `BENCH_SERVER_NODE_OPTIONS=--max-semi-space-size=1 npx tsx test/bench/run.ts server`, or to `--require` a
+ * preload that profiles (Node refuses --cpu-prof in NODE_OPTIONS).
  *
  * Memory is MiB throughout (/proc reports KiB); the RSS target is read as 100 MiB.
  */
@@ -20,6 +28,7 @@ import type { TelemetryPayload } from "../../server/src/protocol/native-v1.js";
 import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
 import { TestApi } from "../helpers/api.js";
 import { startServer, type TestServer } from "../helpers/server.js";
+import { mealDispatchBench } from "./meal-dispatch.js";
 import { rawBrokerBaseline } from "./raw-broker.js";
 import { round, type Summary, summarize } from "./stats.js";
 import {
@@ -41,11 +50,25 @@ function envInt(name: string, fallback: number): number {
   return value;
 }
 
+const SECTION_NAMES = ["server", "meals"] as const;
+type Section = (typeof SECTION_NAMES)[number];
+const SECTIONS = ((): ReadonlySet<Section> => {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(SECTION_NAMES as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark section ${unknown.join(", ")}; sections: ${SECTION_NAMES.join(", ")}`);
+    process.exit(2);
+  }
+  return new Set(asked.length > 0 ? (asked as Section[]) : SECTION_NAMES);
+})();
+
 const FEEDERS = envInt("BENCH_FEEDERS", 1000);
 const FEEDS = envInt("BENCH_FEEDS", 300);
 const TELEMETRY = envInt("BENCH_TELEMETRY", 20_000);
 /** QoS 1 publishes awaiting their PUBACK at any moment, for the feeders and the raw baseline alike. */
 const IN_FLIGHT = envInt("BENCH_INFLIGHT", 100);
+const MEAL_FEEDERS = envInt("BENCH_MEAL_FEEDERS", 10_000);
+const MEALS_PER_FEEDER = envInt("BENCH_MEALS_PER_FEEDER", 4);
 const WARMUP_FEEDS = 10;
 const CREATE_CONCURRENCY = 20;
 const CONNECT_CONCURRENCY = 50;
@@ -61,12 +84,19 @@ const DISPENSE_MS_PER_PORTION = 5;
  */
 const LOG_LEVEL = "info";
 /** Everything must be over well before this; past it the run cleans up and fails. */
-const WATCHDOG_MS = 240_000;
+const WATCHDOG_MS = (SECTIONS.has("server") ? 240_000 : 0) + (SECTIONS.has("meals") ? 120_000 : 0);
 
-const TARGETS = { feedP99Ms: 20, ingestRatio: 0.5, idleRssMiB: 100 } as const;
+/** mealDispatchMaxMs: every meal's command handed to the sender within this long of the tick at its due time. */
+const TARGETS = { feedP99Ms: 20, ingestRatio: 0.5, idleRssMiB: 100, mealDispatchMaxMs: 1000 } as const;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const RESULTS_FILE = path.join(ROOT, "dist/bench-results.json");
+/** A run of some sections only gets a file of its own, so it never overwrites a whole run's results. */
+const RESULTS_FILE = path.join(
+  ROOT,
+  SECTIONS.size === SECTION_NAMES.length
+    ? "dist/bench-results.json"
+    : `dist/bench-results-${[...SECTIONS].join("-")}.json`,
+);
 
 const runStart = performance.now();
 function progress(message: string): void {
@@ -162,9 +192,13 @@ function pass(ok: boolean): string {
   return ok ? "PASS" : "FAIL";
 }
 
-async function main(): Promise<void> {
+const summaryJson = (s: Summary) =>
+  Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "count" ? v : round(v, 3)]));
+
+/** Cold start, feed latency, telemetry ingest, memory and list throughput of the built server. */
+async function serverSection(): Promise<Record<string, unknown>> {
   progress(
-    `node ${process.version}, ${os.cpus().length} CPUs; ${FEEDERS} feeders, ${FEEDS} feeds, ${TELEMETRY} telemetry messages, ${IN_FLIGHT} in flight`,
+    `server section: ${FEEDERS} feeders, ${FEEDS} feeds, ${TELEMETRY} telemetry messages, ${IN_FLIGHT} in flight`,
   );
 
   // --- Cold start, and the empty server's memory ----------------------------------------------------------
@@ -452,11 +486,7 @@ async function main(): Promise<void> {
     anon: round(m.anon, 1),
     file: round(m.file, 1),
   });
-  const summaryJson = (s: Summary) =>
-    Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "count" ? v : round(v, 3)]));
-  const results = {
-    at: new Date().toISOString(),
-    environment: { node: process.version, cpus: os.cpus().length, platform: process.platform },
+  return {
     config: {
       feeders: FEEDERS,
       feeds: FEEDS,
@@ -515,9 +545,72 @@ async function main(): Promise<void> {
       idleRssMiB: { target: TARGETS.idleRssMiB, pass: rssPass },
     },
   };
+}
+
+/**
+ * Meals due together for a whole fleet: the spread of their dispatch, and the exactly-once checks. A failed
+ * check is a broken server, not a missed target: it fails the run.
+ */
+async function mealSection(): Promise<Record<string, unknown>> {
+  progress(`meals section: ${MEAL_FEEDERS} feeders × ${MEALS_PER_FEEDER} meals due in the same minute`);
+  const r = await mealDispatchBench({ feeders: MEAL_FEEDERS, mealsPerFeeder: MEALS_PER_FEEDER, progress });
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const spreadPass = r.spread !== null && r.spread.max <= TARGETS.mealDispatchMaxMs;
+  const onceOk = r.checks.every((c) => c.ok);
+  const lines = [
+    "",
+    `Meal dispatch: ${r.feeders} feeders × ${r.mealsPerFeeder} meals due at the same instant (${r.occurrences} occurrences); real scheduler, feed service and SQLite, no MQTT`,
+    "-".repeat(100),
+    r.spread
+      ? `dispatch spread, tick start → command handed to the sender: p50 ${ms(r.spread.p50)}  p99 ${ms(r.spread.p99)}  max ${ms(r.spread.max)}  (first ${ms(r.spread.min)})  [target max ≤ ${TARGETS.mealDispatchMaxMs} ms: ${pass(spreadPass)}]`
+      : `dispatch spread: nothing was handed to the sender  [target max ≤ ${TARGETS.mealDispatchMaxMs} ms: FAIL]`,
+    `  the tick: ${ms(r.tickMs)} in all, of which its one transaction (${r.occurrences} occurrences and their feeds) ${ms(r.transactionMs)}; ${r.sent} commands handed over`,
+    `  all feeds marked sent in the ledger: ${r.ledgerSentMs === null ? "not within the bound" : `${ms(r.ledgerSentMs)} after the tick started`}`,
+    `  on a real clock the scheduler ticks every 1000 ms, so a meal may also wait up to that long for the tick that runs it`,
+    `exactly once: ${onceOk ? "PASS" : "FAIL"}`,
+    ...r.checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`),
+    `setup: ${r.feeders} feeders and their plans through the services in one transaction ${ms(r.setupMs)}; scheduler start ${ms(r.schedulerStartMs)}`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+  const results = {
+    config: { feeders: r.feeders, mealsPerFeeder: r.mealsPerFeeder, occurrences: r.occurrences },
+    setupMs: round(r.setupMs),
+    schedulerStartMs: round(r.schedulerStartMs),
+    tickMs: round(r.tickMs),
+    transactionMs: round(r.transactionMs),
+    sent: r.sent,
+    spreadMs: r.spread ? summaryJson(r.spread) : null,
+    ledgerSentMs: r.ledgerSentMs === null ? null : round(r.ledgerSentMs),
+    restartSchedulerStartMs: round(r.restartStartMs),
+    checks: r.checks,
+    targets: { dispatchMaxMs: { target: TARGETS.mealDispatchMaxMs, pass: spreadPass } },
+  };
+  if (!onceOk) {
+    writeResults({ mealDispatch: results });
+    throw new Error("meal dispatch: a meal was not dispatched exactly once (see the checks above)");
+  }
+  return results;
+}
+
+function writeResults(sections: Record<string, unknown>): void {
+  const results = {
+    at: new Date().toISOString(),
+    environment: { node: process.version, cpus: os.cpus().length, platform: process.platform },
+    sections: [...SECTIONS],
+    ...sections,
+  };
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   progress(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
+}
+
+async function main(): Promise<void> {
+  progress(`node ${process.version}, ${os.cpus().length} CPUs; sections: ${[...SECTIONS].join(", ")}`);
+  // Meals first: in this process, before the server and its 1,000 simulated feeders exist.
+  const meals = SECTIONS.has("meals") ? { mealDispatch: await mealSection() } : {};
+  const server = SECTIONS.has("server") ? await serverSection() : {};
+  writeResults({ ...server, ...meals });
 }
 
 let exitCode = 0;
