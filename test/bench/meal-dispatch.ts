@@ -5,8 +5,8 @@
  * sender stands in for the bridge and notes when each command was handed over.
  *
  * Time: the services run on a FakeClock, so the tick happens exactly at the due instant; what is measured is
- * real time (performance.now()) from the start of that tick to each sendFeed call. The scheduler ticks once a
- * second, so on a real clock a meal may wait up to one tick interval before the tick that runs it starts.
+ * real time (performance.now()) from the start of that tick to each sendFeed call. On a real clock the scheduler
+ * also times its tick to the next due instant, so tick start and due instant coincide there too.
  *
  * Exactly once is checked, not assumed: the sender's command ids, the ledger's rows, later ticks of the same
  * scheduler, and a restart (fresh services over the reopened database, within the grace window, as after a

@@ -566,7 +566,7 @@ async function mealSection(): Promise<Record<string, unknown>> {
       : `dispatch spread: nothing was handed to the sender  [target max ≤ ${TARGETS.mealDispatchMaxMs} ms: FAIL]`,
     `  the tick: ${ms(r.tickMs)} in all, of which its one transaction (${r.occurrences} occurrences and their feeds) ${ms(r.transactionMs)}; ${r.sent} commands handed over`,
     `  all feeds marked sent in the ledger: ${r.ledgerSentMs === null ? "not within the bound" : `${ms(r.ledgerSentMs)} after the tick started`}`,
-    `  on a real clock the scheduler ticks every 1000 ms, so a meal may also wait up to that long for the tick that runs it`,
+    `  on a real clock the scheduler times its tick to the next due instant, so tick start ≈ due instant`,
     `exactly once: ${onceOk ? "PASS" : "FAIL"}`,
     ...r.checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`),
     `setup: ${r.feeders} feeders and their plans through the services in one transaction ${ms(r.setupMs)}; scheduler start ${ms(r.schedulerStartMs)}`,

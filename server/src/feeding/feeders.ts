@@ -38,6 +38,7 @@ interface Live {
 export class FeederService {
   private readonly live = new Map<string, Live>();
   private readonly readyListeners: Array<(feederId: string) => void> = [];
+  private readonly helloListeners: Array<(feederId: string) => void> = [];
   private readonly removedListeners: Array<(feederId: string) => void> = [];
   readonly telemetryWriter: TelemetryWriter;
   // Every MQTT CONNECT and every API call on a feeder looks it up: prepared once.
@@ -54,6 +55,11 @@ export class FeederService {
       .from(feeders)
       .where(eq(feeders.id, sql.placeholder("id")))
       .prepare();
+  }
+
+  /** After a hello is stored: what the device can do (its capabilities) may have changed. */
+  onHello(listener: (feederId: string) => void): void {
+    this.helloListeners.push(listener);
   }
 
   onReady(listener: (feederId: string) => void): void {
@@ -219,6 +225,7 @@ export class FeederService {
       })
       .where(eq(feeders.id, id))
       .run();
+    for (const listener of this.helloListeners) listener(id);
     this.markReady(id);
   }
 

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableName, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -59,6 +59,18 @@ const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
 /** Feeds that dispensed or still may (a timed-out feed's outcome is unknown); failed and expired ones did not. */
 const MAY_HAVE_FED: FeedStatus[] = ["pending", "sent", "accepted", "dispensed", "timed_out"];
 
+/**
+ * A planned meal's feed, written for a whole fleet in one tick: a plain statement, its column names taken
+ * from the schema so a renamed column cannot leave it behind.
+ */
+function prepareInsertScheduled(store: Store) {
+  const f = feeds;
+  const columns = [f.id, f.feederId, f.commandId, f.portions, f.requestedAt, f.expiresAt].map((c) => c.name);
+  return store.statement(
+    `insert into ${getTableName(f)} (${columns.join(", ")}, ${f.source.name}, ${f.status.name}) values (${columns.map(() => "?").join(", ")}, 'schedule', 'pending')`,
+  );
+}
+
 /** The queries on the feed and report paths, prepared once: building them per call costs more than running them. */
 function prepareStatements(store: Store) {
   const p = sql.placeholder;
@@ -110,19 +122,7 @@ function prepareStatements(store: Store) {
       .set({ status: "sent", sentAt: sql`${p("sentAt")}` })
       .where(and(eq(feeds.id, p("id")), eq(feeds.status, "pending")))
       .prepare(),
-    insertScheduled: store.db
-      .insert(feeds)
-      .values({
-        id: p("id"),
-        feederId: p("feederId"),
-        commandId: p("commandId"),
-        source: "schedule",
-        portions: p("portions"),
-        status: "pending",
-        requestedAt: p("requestedAt"),
-        expiresAt: p("expiresAt"),
-      })
-      .prepare(),
+    insertScheduled: prepareInsertScheduled(store),
     latestOfEachFeeder: store.db
       .select()
       .from(feeds)
@@ -300,7 +300,14 @@ export class FeedService {
       acceptedAt: null,
       completedAt: null,
     };
-    this.statements.insertScheduled.run(feed);
+    this.statements.insertScheduled.run(
+      feed.id,
+      feed.feederId,
+      feed.commandId,
+      feed.portions,
+      feed.requestedAt.getTime(),
+      feed.expiresAt?.getTime(),
+    );
     return feed;
   }
 

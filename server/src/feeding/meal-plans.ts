@@ -150,6 +150,11 @@ export class MealPlanService {
     this.feeders.onRemoved(listener);
   }
 
+  /** A device said hello: whether it keeps the plan itself may have changed. */
+  onDeviceAnnounced(listener: (feederId: string) => void): void {
+    this.feeders.onHello(listener);
+  }
+
   get(feederId: string): MealPlan {
     const feeder = this.feeders.require(feederId);
     const rows = this.mealsOf.all({ feederId });
@@ -172,7 +177,7 @@ export class MealPlanService {
           : null,
       version: feeder.scheduleVersion,
       deviceVersion: feeder.deviceScheduleVersion,
-      deviceDriven: feeder.capabilities?.includes(CAPABILITY_SCHEDULE) ?? false,
+      deviceDriven: this.isDeviceDriven(feederId),
       meals: rows.map((r) => ({
         id: r.id,
         time: r.time,
@@ -182,6 +187,11 @@ export class MealPlanService {
         enabled: r.enabled,
       })),
     };
+  }
+
+  /** Whether the feeder keeps this plan itself (it announced the `schedule` capability). */
+  isDeviceDriven(feederId: string): boolean {
+    return this.feeders.find(feederId)?.capabilities?.includes(CAPABILITY_SCHEDULE) ?? false;
   }
 
   /** Feeders that have at least one meal or one-off, for the scheduler to watch. */

@@ -13,13 +13,13 @@
  * (MealReconciler). Paused days are recorded as `paused`.
  */
 import { randomUUID } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableName } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
 import { occurrences, serverState } from "../store/schema.js";
 import type { FeedRecord, FeedService } from "./feeds.js";
-import { isPaused, type MealPlanService, plannedSlots } from "./meal-plans.js";
+import { isPaused, type MealPlan, type MealPlanService, plannedSlots } from "./meal-plans.js";
 import { type Occurrence, occurrenceId, occurrencesBetween } from "./meal-time.js";
 
 interface Decision {
@@ -33,6 +33,8 @@ interface Decision {
 
 const CHECKPOINT_KEY = "meals_evaluated_until";
 const TICK_MS = 1000;
+/** How long after a tick the fed feeders' next meals are looked up (see tick()). */
+const REPLAN_AFTER_MS = 50;
 /** How far back a restart looks for meals it may have missed. */
 const MAX_CATCH_UP_MS = 7 * 24 * 60 * 60 * 1000;
 /** How far ahead the next due meal is searched for. */
@@ -41,7 +43,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class MealScheduler {
   /** The instant each watched feeder's next meal is due (ms); evaluated up to `evaluatedUntil`. */
-  private readonly nextDue = new Map<string, number>();
+  private readonly nextDue = new Map<string, { at: number; plan: MealPlan }>();
   private evaluatedUntil = 0;
   private timer: { cancel(): void } | undefined;
   private lastCheckpointWrite = 0;
@@ -56,6 +58,10 @@ export class MealScheduler {
   ) {
     plans.onChange((feederId) => this.replan(feederId));
     plans.onFeederRemoved((feederId) => this.nextDue.delete(feederId));
+    // The plan snapshot says who feeds (server or device): refresh it when the device may have changed.
+    plans.onDeviceAnnounced((feederId) => {
+      if (this.nextDue.has(feederId)) this.replanSafely(feederId, this.clock.now());
+    });
   }
 
   start(): void {
@@ -64,11 +70,11 @@ export class MealScheduler {
     const since = saved ? Math.max(Number(saved.value), now - MAX_CATCH_UP_MS) : now;
     const watched = this.plans.feedersWithMeals();
     this.apply(
-      watched.flatMap((feederId) => this.decide(feederId, since, now)),
+      watched.flatMap((feederId) => this.decide(this.plans.get(feederId), since, now)),
       true,
     );
     this.evaluatedUntil = now;
-    for (const feederId of watched) this.replan(feederId, now + 1);
+    for (const feederId of watched) this.replanSafely(feederId, now + 1);
     this.writeCheckpoint(now);
     this.schedule();
   }
@@ -80,30 +86,48 @@ export class MealScheduler {
   }
 
   /** Runs every meal that fell due since the last tick, all in one transaction. */
+  /**
+   * Runs every meal that fell due since the last tick, all in one transaction.
+   * The plans were read when each feeder's next meal was found (and again on
+   * every change to the plan and every hello), so a fleet's meals go out
+   * without a query per feeder first.
+   */
   tick(): void {
     const now = this.clock.now();
-    const due = [...this.nextDue].filter(([, at]) => at <= now).map(([feederId]) => feederId);
+    const due: string[] = [];
     const decisions: Decision[] = [];
-    for (const feederId of due) {
+    for (const [feederId, next] of this.nextDue) {
+      if (next.at > now) continue;
+      due.push(feederId);
       // One feeder's broken plan must never hold up the others' meals.
       try {
-        decisions.push(...this.decide(feederId, this.evaluatedUntil, now));
-        this.replan(feederId, now + 1);
+        decisions.push(...this.decide(next.plan, this.evaluatedUntil, now));
       } catch (err) {
-        this.nextDue.delete(feederId);
         this.logger.error(
           { err, feederId },
           "could not evaluate this feeder's meal plan; it is skipped until saved again",
         );
       }
     }
+    for (const feederId of due) this.nextDue.delete(feederId);
     this.apply(decisions, false);
     this.evaluatedUntil = now;
     // The checkpoint only bounds a restart's look-back; a stale one just re-checks decided rows.
     if (now - this.lastCheckpointWrite >= 30_000) this.writeCheckpoint(now);
+    // Finding the next meals can take a while for a fleet: let the commands just handed over reach the
+    // network first. Nothing is lost meanwhile; a meal due before then is caught by the next tick's window.
+    if (due.length > 0) {
+      this.clock.setTimeout(() => {
+        for (const feederId of due) this.replanSafely(feederId, now + 1);
+      }, REPLAN_AFTER_MS);
+    }
   }
 
+  /** Ticks every second, or at the instant the next meal is due if that is sooner. */
   private schedule(): void {
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const next of this.nextDue.values()) soonest = Math.min(soonest, next.at);
+    const delay = Math.max(0, Math.min(TICK_MS, soonest - this.clock.now()));
     this.timer = this.clock.setTimeout(() => {
       try {
         this.tick();
@@ -111,7 +135,19 @@ export class MealScheduler {
         this.logger.error({ err }, "meal scheduler tick failed");
       }
       this.schedule();
-    }, TICK_MS);
+    }, delay);
+  }
+
+  private replanSafely(feederId: string, from: number): void {
+    try {
+      this.replan(feederId, from);
+    } catch (err) {
+      this.nextDue.delete(feederId);
+      this.logger.error(
+        { err, feederId },
+        "could not evaluate this feeder's meal plan; it is skipped until saved again",
+      );
+    }
   }
 
   private replan(feederId: string, from = this.clock.now()): void {
@@ -122,13 +158,13 @@ export class MealScheduler {
     // Most plans have a meal within a day: that short window first (a whole fleet is replanned in one
     // tick), the rest of the lookahead only if it has none. Either way the earliest occurrence wins.
     const next = first(from, from + DAY_MS) ?? first(from + DAY_MS, from + LOOKAHEAD_MS);
-    if (next) this.nextDue.set(feederId, next.dueAt.getTime());
+    if (next) this.nextDue.set(feederId, { at: next.dueAt.getTime(), plan });
     else this.nextDue.delete(feederId);
   }
 
   /** What to do with each occurrence due in (from, to]: feed it, or (past its grace) record it missed. */
-  private decide(feederId: string, from: number, to: number): Decision[] {
-    const plan = this.plans.get(feederId);
+  private decide(plan: MealPlan, from: number, to: number): Decision[] {
+    const { feederId } = plan;
     const slots = plannedSlots(plan);
     const due = occurrencesBetween(slots, plan.effectiveTimezone, new Date(from + 1), new Date(to + 1));
     const graceMs = plan.graceMinutes * 60_000;
@@ -197,18 +233,18 @@ export class MealScheduler {
 
   /** False when this occurrence was already decided (by an earlier run, before a restart). */
   private insertOccurrence(decision: Decision, feedId: string | null): boolean {
-    const { changes } = this.insertOccurrenceStatement().run({
-      id: decision.id,
-      feederId: decision.feederId,
-      mealId: decision.occurrence.mealId,
-      localDate: decision.occurrence.localDate,
-      dueAt: decision.occurrence.dueAt,
-      status: decision.status,
+    const { changes } = this.insertOccurrenceStatement().run(
+      decision.id,
+      decision.feederId,
+      decision.occurrence.mealId,
+      decision.occurrence.localDate,
+      decision.occurrence.dueAt.getTime(),
+      decision.status,
       feedId,
-      decidedAt: new Date(this.clock.now()),
+      this.clock.now(),
       // Nothing can go wrong with a paused meal; the rest stay watched until their outcome is known.
-      checked: decision.status === "paused",
-    });
+      decision.status === "paused" ? 1 : 0,
+    );
     return changes > 0;
   }
 
@@ -231,21 +267,21 @@ export class MealScheduler {
  * Prepared once: when a fleet's meals fall due together, one tick runs thousands of these. Without RETURNING
  * (a conflict shows as no change), which made each insert several times slower.
  */
+/** Column names come from the schema, so a renamed column cannot leave this statement behind. */
 function prepareInsertOccurrence(store: Store) {
-  const p = sql.placeholder;
-  return store.db
-    .insert(occurrences)
-    .values({
-      id: p("id"),
-      feederId: p("feederId"),
-      mealId: p("mealId"),
-      localDate: p("localDate"),
-      dueAt: p("dueAt"),
-      status: p("status"),
-      feedId: p("feedId"),
-      decidedAt: p("decidedAt"),
-      checked: p("checked"),
-    })
-    .onConflictDoNothing()
-    .prepare();
+  const o = occurrences;
+  const columns = [
+    o.id,
+    o.feederId,
+    o.mealId,
+    o.localDate,
+    o.dueAt,
+    o.status,
+    o.feedId,
+    o.decidedAt,
+    o.checked,
+  ];
+  return store.statement(
+    `insert into ${getTableName(o)} (${columns.map((c) => c.name).join(", ")}) values (${columns.map(() => "?").join(", ")}) on conflict do nothing`,
+  );
 }
