@@ -11,6 +11,8 @@ import type {
   Meal,
   MealOccurrence,
   OneOffMeal,
+  Pet,
+  PetIntake,
   Schedule,
   User,
 } from "../../server/src/http/api-types";
@@ -20,16 +22,22 @@ export type {
   ApiError as ApiErrorBody,
   Feed,
   Feeder,
+  FeederChanges,
   FeederCredentials,
   FeedStatus,
+  IntakeDay,
   Meal,
   MealOccurrence,
   MealState,
   NewFeed,
   NewFeeder,
   NewOneOffMeal,
+  NewPet,
   OneOffMeal,
   Pause,
+  Pet,
+  PetChanges,
+  PetIntake,
   Schedule,
   ScheduleInput,
   Telemetry,
@@ -108,3 +116,16 @@ export interface AlertsResponse {
 export interface AlertResponse {
   alert: Alert;
 }
+
+/** GET /api/pets */
+export interface PetsResponse {
+  pets: Pet[];
+}
+
+/** POST /api/pets (201), GET and PATCH /api/pets/{id} */
+export interface PetResponse {
+  pet: Pet;
+}
+
+/** GET /api/pets/{id}/intake */
+export type PetIntakeResponse = PetIntake;

@@ -4,6 +4,7 @@ import type {
   ApiErrorBody,
   CreateFeederResponse,
   Credentials,
+  FeederChanges,
   FeederResponse,
   FeedersResponse,
   FeedResponse,
@@ -13,8 +14,13 @@ import type {
   NewFeed,
   NewFeeder,
   NewOneOffMeal,
+  NewPet,
   OneOffResponse,
   Pause,
+  PetChanges,
+  PetIntakeResponse,
+  PetResponse,
+  PetsResponse,
   ScheduleInput,
   ScheduleResponse,
   SetupStatus,
@@ -171,9 +177,12 @@ export const api = {
     const body: NewFeeder = { name, profile: "feedkeeper" };
     return request<CreateFeederResponse>("POST", "/api/feeders", { body });
   },
-  /** One key per user action; retries of that action reuse it, so the server feeds at most once. */
-  feed: (feederId: string, portions: number, idempotencyKey: string) => {
-    const body: NewFeed = { portions };
+  /**
+   * One key per user action; retries of that action reuse it, so the server feeds at most once.
+   * `override` feeds beyond the feeder's safety limits (owners only; the server logs it).
+   */
+  feed: (feederId: string, portions: number, idempotencyKey: string, override = false) => {
+    const body: NewFeed = override ? { portions, override: true } : { portions };
     const headers = { "Idempotency-Key": idempotencyKey };
     return withRetry(() =>
       request<FeedResponse>("POST", `/api/feeders/${enc(feederId)}/feeds`, { body, headers }),
@@ -183,6 +192,8 @@ export const api = {
     request<FeedResponse>("GET", `/api/feeds/${enc(feedId)}`, { signal }),
   feeder: (feederId: string, signal?: AbortSignal) =>
     request<FeederResponse>("GET", `/api/feeders/${enc(feederId)}`, { signal }),
+  updateFeeder: (feederId: string, body: FeederChanges) =>
+    request<FeederResponse>("PATCH", `/api/feeders/${enc(feederId)}`, { body }),
   schedule: (feederId: string, signal?: AbortSignal) =>
     request<ScheduleResponse>("GET", `/api/feeders/${enc(feederId)}/schedule`, { signal }),
   saveSchedule: (feederId: string, body: ScheduleInput) =>
@@ -209,4 +220,11 @@ export const api = {
   alerts: (limit: number, signal?: AbortSignal) =>
     request<AlertsResponse>("GET", `/api/alerts?limit=${limit}`, { signal }),
   acknowledgeAlert: (alertId: string) => request<AlertResponse>("POST", `/api/alerts/${enc(alertId)}/ack`),
+  pets: (signal?: AbortSignal) => request<PetsResponse>("GET", "/api/pets", { signal }),
+  createPet: (body: NewPet) => request<PetResponse>("POST", "/api/pets", { body }),
+  updatePet: (petId: string, body: PetChanges) =>
+    request<PetResponse>("PATCH", `/api/pets/${enc(petId)}`, { body }),
+  deletePet: (petId: string) => request<void>("DELETE", `/api/pets/${enc(petId)}`),
+  petIntake: (petId: string, days: number, signal?: AbortSignal) =>
+    request<PetIntakeResponse>("GET", `/api/pets/${enc(petId)}/intake?days=${days}`, { signal }),
 };

@@ -4,11 +4,13 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
 import { Alerts } from "./pages/Alerts";
+import { FeederSettings } from "./pages/FeederSettings";
 import { Feeders } from "./pages/Feeders";
 import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
+import { Pets } from "./pages/Pets";
 import { Setup } from "./pages/Setup";
-import { alertsHref, feedersHref, parseHash, type Route } from "./routes";
+import { alertsHref, feedersHref, parseHash, petsHref, type Route } from "./routes";
 import { ErrorAlert } from "./ui";
 
 type View =
@@ -26,12 +28,15 @@ const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["
   login: "Sign in · Feedkeeper",
   feeders: "Feeders · Feedkeeper",
   schedule: "Meal plan · Feedkeeper",
+  settings: "Feeder settings · Feedkeeper",
   alerts: "Alerts · Feedkeeper",
+  pets: "Pets · Feedkeeper",
 };
 
 const NAV = {
   label: "Pages",
   feeders: "Feeders",
+  pets: "Pets",
   alerts: "Alerts",
   unacknowledged: (n: number) => `${n} new`,
 };
@@ -139,6 +144,9 @@ function App() {
             <a href={feedersHref} aria-current={route.page === "feeders" ? "page" : undefined}>
               {NAV.feeders}
             </a>
+            <a href={petsHref} aria-current={route.page === "pets" ? "page" : undefined}>
+              {NAV.pets}
+            </a>
             <a href={alertsHref} aria-current={route.page === "alerts" ? "page" : undefined}>
               {NAV.alerts}
               {alertCount ? (
@@ -179,10 +187,16 @@ function App() {
           />
         )}
         {view.kind === "login" && <Login onDone={onSignedIn} notice={view.notice} />}
-        {view.kind === "signedIn" && route.page === "feeders" && <Feeders onUnauthorized={onUnauthorized} />}
+        {view.kind === "signedIn" && route.page === "feeders" && (
+          <Feeders user={view.user} onUnauthorized={onUnauthorized} />
+        )}
         {view.kind === "signedIn" && route.page === "schedule" && (
           <MealPlan key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />
         )}
+        {view.kind === "signedIn" && route.page === "settings" && (
+          <FeederSettings key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "pets" && <Pets onUnauthorized={onUnauthorized} />}
         {view.kind === "signedIn" && route.page === "alerts" && (
           <Alerts onCount={setAlertCount} onUnauthorized={onUnauthorized} />
         )}

@@ -4,16 +4,20 @@ import type {
   AlertSchema,
   ApiTokenSchema,
   ErrorSchema,
+  FeederChangesSchema,
   FeederCredentialsSchema,
   FeederSchema,
   FeedSchema,
+  IntakeDaySchema,
   MealOccurrenceSchema,
   MealSchema,
   NewFeederSchema,
   NewFeedSchema,
   NewOneOffMealSchema,
+  NewPetSchema,
   OneOffMealSchema,
   PauseSchema,
+  PetChangesSchema,
   PetIntakeSchema,
   PetSchema,
   ScheduleInputSchema,
@@ -30,6 +34,7 @@ export type Feeder = z.infer<typeof FeederSchema>;
 export type Telemetry = z.infer<typeof TelemetrySchema>;
 export type FeederCredentials = z.infer<typeof FeederCredentialsSchema>;
 export type NewFeeder = z.input<typeof NewFeederSchema>;
+export type FeederChanges = z.input<typeof FeederChangesSchema>;
 export type NewFeed = z.input<typeof NewFeedSchema>;
 export type ApiToken = z.infer<typeof ApiTokenSchema>;
 export type Meal = z.infer<typeof MealSchema>;
@@ -43,3 +48,6 @@ export type Pause = z.infer<typeof PauseSchema>;
 export type Alert = z.infer<typeof AlertSchema>;
 export type Pet = z.infer<typeof PetSchema>;
 export type PetIntake = z.infer<typeof PetIntakeSchema>;
+export type NewPet = z.input<typeof NewPetSchema>;
+export type PetChanges = z.input<typeof PetChangesSchema>;
+export type IntakeDay = z.infer<typeof IntakeDaySchema>;

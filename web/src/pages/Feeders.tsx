@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
-import type { CreateFeederResponse, Feed, Feeder, FeedStatus } from "../api-types";
-import { scheduleHref } from "../routes";
+import type { CreateFeederResponse, Feed, Feeder, FeedStatus, User } from "../api-types";
+import { scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 
 const LIST_REFRESH_MS = 3000;
@@ -10,15 +10,75 @@ const FEED_POLL_MS = 1000;
 const FEED_WATCH_LIMIT_MS = 10 * 60_000;
 export const MQTT_PORT_HINT = 1883;
 
-const STATUS_TEXT: Record<FeedStatus, string> = {
-  pending: "waiting to be sent",
-  sent: "sent to the feeder",
-  accepted: "dispensing",
-  dispensed: "dispensed",
-  failed: "failed",
-  expired: "expired (the feeder did not get it in time)",
-  timed_out: "timed out (no confirmation from the feeder)",
+const portionsText = (n: number) => `${n}\u00a0${n === 1 ? "portion" : "portions"}`;
+
+// Every string of this page, for the translations to come.
+const T = {
+  title: "Feeders",
+  loading: "Loading feeders…",
+  none: "No feeders yet. Add one below.",
+  status: {
+    pending: "waiting to be sent",
+    sent: "sent to the feeder",
+    accepted: "dispensing",
+    dispensed: "dispensed",
+    failed: "failed",
+    expired: "expired (the feeder did not get it in time)",
+    timed_out: "timed out (no confirmation from the feeder)",
+  } satisfies Record<FeedStatus, string>,
+  portions: portionsText,
+  grams: (g: number) => `${g}\u00a0g`,
+  online: "Online",
+  offline: "Offline",
+  foodLevel: "Food level",
+  unknown: "unknown",
+  low: " (low)",
+  battery: "Battery",
+  lastSeen: "Last seen",
+  never: "never",
+  firmware: (version: string) => `firmware ${version}`,
+  reports: "Feeder reports:",
+  feed: "Feed",
+  lastFeed: "Last feed",
+  noFeed: "none yet",
+  portionsLabel: "Portions",
+  feedButton: "Feed",
+  feeding: "Feeding…",
+  gaveUp: "No final answer from the feeder yet. Check the feeder before feeding again.",
+  feedGone: "The server no longer knows this feed.",
+  checkFailed: (message: string) => `Could not check the feed (${message}). Retrying…`,
+  limitTitle: "Not fed: safety limit.",
+  overrideHint: (n: number) =>
+    `Feed anyway sends ${portionsText(n)} past the limit, once; it is logged. Only do this if you know the pet needs it.`,
+  ownerOnly: "Only an owner can feed past a safety limit.",
+  feedAnyway: "Feed anyway",
+  cancel: "Cancel",
+  mealPlan: "Meal plan",
+  mealPlanFor: (name: string) => `Meal plan for ${name}`,
+  settings: "Settings",
+  settingsFor: (name: string) => `Settings for ${name}`,
+  addTitle: "Add a feeder",
+  name: "Name",
+  nameRequired: "Enter a name for the feeder.",
+  add: "Add feeder",
+  adding: "Adding…",
+  credentialsFor: (name: string) => `Credentials for “${name}”`,
+  mqttServer: "MQTT server",
+  username: "Username",
+  clientId: "Client ID",
+  password: "Password",
+  topicRoot: "Topic root",
+  shownOnce: "Shown only once.",
+  copyNow: "Copy these into the feeder's configuration now. The password cannot be displayed again.",
+  brokerHint: (url: string) =>
+    `The feeder connects to this server's MQTT broker at ${url}. If the feeder cannot reach that host name, use the server's LAN IP address instead.`,
+  saved: "I have saved these credentials",
 };
+
+/** The API's refusal ends with how to override it in a request; here the "Feed anyway" button says that. */
+function limitMessage(message: string): string {
+  return message.replace(/\s*Send override: true to feed anyway\.?\s*$/i, "").trim() || message;
+}
 
 function formatTime(iso: string | null): string {
   if (!iso) return "";
@@ -35,10 +95,9 @@ function percent(fraction: number): string {
 }
 
 function describeFeed(feed: Feed): string {
-  const amount = `${feed.portions}\u00a0${feed.portions === 1 ? "portion" : "portions"}`;
   const source = feed.source === "remote" ? "" : ` (${feed.source})`;
-  let text = `${amount}${source}: ${STATUS_TEXT[feed.status]}`;
-  if (feed.status === "dispensed" && feed.grams !== null) text += `, ${feed.grams}\u00a0g`;
+  let text = `${T.portions(feed.portions)}${source}: ${T.status[feed.status]}`;
+  if (feed.status === "dispensed" && feed.grams !== null) text += `, ${T.grams(feed.grams)}`;
   if (feed.error) text += ` — ${feed.error}`;
   const at = formatTime(feed.completedAt ?? feed.requestedAt);
   return at ? `${text} · ${at}` : text;
@@ -54,11 +113,19 @@ function shownFeed(watched: Feed | null, last: Feed | null): Feed | null {
 
 interface CardProps {
   feeder: Feeder;
+  /** Owners may feed past a safety limit. */
+  canOverride: boolean;
   onChanged: () => void;
   onUnauthorized: () => void;
 }
 
-function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
+/** A feed the server refused for a safety limit: what it said, and what was asked for. */
+interface Refusal {
+  message: string;
+  portions: number;
+}
+
+function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProps) {
   const maxPortions = Math.max(1, Math.floor(feeder.maxPortions));
   const [portions, setPortions] = useState(1);
   const [posting, setPosting] = useState(false);
@@ -67,6 +134,8 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
   const [watchSince, setWatchSince] = useState(0);
   const [gaveUp, setGaveUp] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const feedButton = useRef<HTMLButtonElement>(null);
 
   const chosen = Math.min(portions, maxPortions);
   const waiting = watched !== null && !isTerminal(watched.status) && !gaveUp;
@@ -78,7 +147,7 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
     const timer = setTimeout(async () => {
       if (Date.now() - watchSince > FEED_WATCH_LIMIT_MS) {
         setGaveUp(true);
-        setError("No final answer from the feeder yet. Check the feeder before feeding again.");
+        setError(T.gaveUp);
         return;
       }
       try {
@@ -91,10 +160,10 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
         if (isUnauthorized(err)) return onUnauthorized();
         if (err instanceof ApiError && err.status === 404) {
           setGaveUp(true);
-          setError("The server no longer knows this feed.");
+          setError(T.feedGone);
           return;
         }
-        setError(`Could not check the feed (${errorMessage(err)}). Retrying…`);
+        setError(T.checkFailed(errorMessage(err)));
         setWatched({ ...watched }); // re-run this effect: try again in a second
       }
     }, FEED_POLL_MS);
@@ -104,22 +173,26 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
     };
   }, [watched, watchSince, gaveUp, onChanged, onUnauthorized]);
 
-  async function feed(e: Event) {
-    e.preventDefault();
+  async function send(count: number, override: boolean) {
     if (inFlight.current || waiting) return;
     inFlight.current = true;
     setPosting(true);
     setError(null);
-    // One key per click; api.feed() retries with the same key, so the feeder dispenses at most once.
+    // One key per click; api.feed() retries with the same key, so the feeder dispenses at most once. A refused
+    // request created no feed, so "Feed anyway" is a new action with a key of its own.
     const key = newIdempotencyKey();
     try {
-      const { feed } = await api.feed(feeder.id, chosen, key);
+      const { feed } = await api.feed(feeder.id, count, key, override);
+      setRefusal(null);
       setWatched(feed);
       setWatchSince(Date.now());
       setGaveUp(false);
       onChanged();
+      if (override) feedButton.current?.focus(); // the focused "Feed anyway" button is gone
     } catch (err) {
       if (isUnauthorized(err)) onUnauthorized();
+      else if (err instanceof ApiError && err.code === "safety_limit" && !override)
+        setRefusal({ message: limitMessage(err.message), portions: count });
       else setError(errorMessage(err));
     } finally {
       inFlight.current = false;
@@ -127,54 +200,97 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
     }
   }
 
+  function feed(e: Event) {
+    e.preventDefault();
+    setRefusal(null);
+    void send(chosen, false);
+  }
+
+  function dismissRefusal() {
+    setRefusal(null);
+    feedButton.current?.focus();
+  }
+
   const titleId = `feeder-title-${feeder.id}`;
   const selectId = `portions-${feeder.id}`;
+  const refusalId = `refusal-${feeder.id}`;
   const telemetry = feeder.telemetry;
   const foodLevel = telemetry?.foodLevel;
   const current = shownFeed(watched, feeder.lastFeed);
-  const device = [feeder.model, feeder.firmware && `firmware ${feeder.firmware}`].filter(Boolean).join(" · ");
+  const device = [feeder.model, feeder.firmware && T.firmware(feeder.firmware)].filter(Boolean).join(" · ");
 
   return (
     <article class="card" aria-labelledby={titleId} data-testid={`feeder-${feeder.id}`}>
       <div class="card-head">
         <h3 id={titleId}>{feeder.name}</h3>
         <span class={feeder.online ? "badge online" : "badge offline"} data-testid="online-state">
-          {feeder.online ? "Online" : "Offline"}
+          {feeder.online ? T.online : T.offline}
         </span>
       </div>
       <dl class="facts">
         <div>
-          <dt>Food level</dt>
+          <dt>{T.foodLevel}</dt>
           <dd class={foodLevel !== undefined && foodLevel < 0.2 ? "low" : undefined}>
-            {foodLevel === undefined ? "unknown" : `${percent(foodLevel)}${foodLevel < 0.2 ? " (low)" : ""}`}
+            {foodLevel === undefined ? T.unknown : `${percent(foodLevel)}${foodLevel < 0.2 ? T.low : ""}`}
           </dd>
         </div>
         {telemetry?.battery !== undefined && (
           <div>
-            <dt>Battery</dt>
+            <dt>{T.battery}</dt>
             <dd>{percent(telemetry.battery)}</dd>
           </div>
         )}
         {!feeder.online && (
           <div>
-            <dt>Last seen</dt>
-            <dd>{feeder.lastSeenAt ? formatTime(feeder.lastSeenAt) : "never"}</dd>
+            <dt>{T.lastSeen}</dt>
+            <dd>{feeder.lastSeenAt ? formatTime(feeder.lastSeenAt) : T.never}</dd>
           </div>
         )}
       </dl>
       {device && <p class="device">{device}</p>}
-      {telemetry?.error && <p class="warn">Feeder reports: {telemetry.error}</p>}
+      {telemetry?.error && (
+        <p class="warn">
+          {T.reports} {telemetry.error}
+        </p>
+      )}
       <p class="feed-status" role="status" data-testid="feed-status" data-status={current?.status}>
-        <span class="label">{current === watched && current ? "Feed" : "Last feed"}: </span>
-        {current ? describeFeed(current) : "none yet"}
+        <span class="label">{current === watched && current ? T.feed : T.lastFeed}: </span>
+        {current ? describeFeed(current) : T.noFeed}
       </p>
       <ErrorAlert message={error} />
+      {refusal && (
+        <div class="warn refusal" data-testid="safety-limit">
+          <p id={refusalId} role="alert">
+            <strong>{T.limitTitle}</strong> {refusal.message}
+          </p>
+          <p class="hint">{canOverride ? T.overrideHint(refusal.portions) : T.ownerOnly}</p>
+          <div class="form-actions">
+            {canOverride && (
+              <button
+                type="button"
+                class="override"
+                aria-describedby={refusalId}
+                disabled={posting || waiting}
+                onClick={() => void send(refusal.portions, true)}
+              >
+                {T.feedAnyway}
+              </button>
+            )}
+            <button type="button" disabled={posting} onClick={dismissRefusal}>
+              {T.cancel}
+            </button>
+          </div>
+        </div>
+      )}
       <form class="feed-form" onSubmit={feed}>
-        <label for={selectId}>Portions</label>
+        <label for={selectId}>{T.portionsLabel}</label>
         <select
           id={selectId}
           value={String(chosen)}
-          onChange={(e) => setPortions(Number(e.currentTarget.value))}
+          onChange={(e) => {
+            setPortions(Number(e.currentTarget.value));
+            setRefusal(null); // a different request: the refusal was about the old one
+          }}
           disabled={posting || waiting}
         >
           {Array.from({ length: maxPortions }, (_, i) => (
@@ -183,13 +299,16 @@ function FeederCard({ feeder, onChanged, onUnauthorized }: CardProps) {
             </option>
           ))}
         </select>
-        <button type="submit" class="primary" disabled={posting || waiting}>
-          {posting || waiting ? "Feeding…" : "Feed"}
+        <button type="submit" class="primary" ref={feedButton} disabled={posting || waiting}>
+          {posting || waiting ? T.feeding : T.feedButton}
         </button>
       </form>
       <p class="card-links">
-        <a href={scheduleHref(feeder.id)} aria-label={`Meal plan for ${feeder.name}`}>
-          Meal plan
+        <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
+          {T.mealPlan}
+        </a>
+        <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>
+          {T.settings}
         </a>
       </p>
     </article>
@@ -212,7 +331,7 @@ function AddFeeder({
     const trimmed = name.trim();
     if (busy) return;
     if (!trimmed) {
-      setError("Enter a name for the feeder.");
+      setError(T.nameRequired);
       return;
     }
     setBusy(true);
@@ -230,12 +349,19 @@ function AddFeeder({
 
   return (
     <section class="panel" aria-labelledby="add-title">
-      <h2 id="add-title">Add a feeder</h2>
+      <h2 id="add-title">{T.addTitle}</h2>
       <form onSubmit={submit}>
-        <Field id="feeder-name" label="Name" value={name} onInput={setName} maxLength={64} disabled={busy} />
+        <Field
+          id="feeder-name"
+          label={T.name}
+          value={name}
+          onInput={setName}
+          maxLength={64}
+          disabled={busy}
+        />
         <ErrorAlert message={error} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Adding…" : "Add feeder"}
+          {busy ? T.adding : T.add}
         </button>
       </form>
     </section>
@@ -250,20 +376,19 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
   const { credentials } = created;
   const mqttUrl = `mqtt://${location.hostname}:${MQTT_PORT_HINT}`;
   const rows: [string, string, string][] = [
-    ["MQTT server", mqttUrl, "cred-mqtt"],
-    ["Username", credentials.username, "cred-username"],
-    ["Client ID", credentials.clientId, "cred-client-id"],
-    ["Password", credentials.password, "cred-password"],
-    ["Topic root", credentials.topicRoot, "cred-topic-root"],
+    [T.mqttServer, mqttUrl, "cred-mqtt"],
+    [T.username, credentials.username, "cred-username"],
+    [T.clientId, credentials.clientId, "cred-client-id"],
+    [T.password, credentials.password, "cred-password"],
+    [T.topicRoot, credentials.topicRoot, "cred-topic-root"],
   ];
   return (
     <section class="panel credentials" aria-labelledby="cred-title" data-testid="credentials">
       <h2 id="cred-title" tabIndex={-1} ref={heading}>
-        Credentials for “{created.feeder.name}”
+        {T.credentialsFor(created.feeder.name)}
       </h2>
       <p class="warn">
-        <strong>Shown only once.</strong> Copy these into the feeder's configuration now. The password cannot
-        be displayed again.
+        <strong>{T.shownOnce}</strong> {T.copyNow}
       </p>
       <dl class="creds">
         {rows.map(([label, value, testId]) => (
@@ -275,18 +400,15 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
           </div>
         ))}
       </dl>
-      <p class="hint">
-        The feeder connects to this server's MQTT broker at {mqttUrl}. If the feeder cannot reach that host
-        name, use the server's LAN IP address instead.
-      </p>
+      <p class="hint">{T.brokerHint(mqttUrl)}</p>
       <button type="button" onClick={onDismiss}>
-        I have saved these credentials
+        {T.saved}
       </button>
     </section>
   );
 }
 
-export function Feeders({ onUnauthorized }: { onUnauthorized: () => void }) {
+export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: () => void }) {
   const [feeders, setFeeders] = useState<Feeder[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [created, setCreated] = useState<CreateFeederResponse | null>(null);
@@ -294,6 +416,7 @@ export function Feeders({ onUnauthorized }: { onUnauthorized: () => void }) {
   // Responses may arrive out of order (timer refresh vs. refresh after an action): keep the newest.
   const issued = useRef(0);
   const applied = useRef(0);
+  const canOverride = user.role === "owner";
 
   const refresh = useCallback(
     async (signal?: AbortSignal) => {
@@ -350,14 +473,20 @@ export function Feeders({ onUnauthorized }: { onUnauthorized: () => void }) {
       {created && <CredentialsPanel created={created} onDismiss={dismissCredentials} />}
       <section aria-labelledby="feeders-title">
         <h2 id="feeders-title" tabIndex={-1} ref={listHeading}>
-          Feeders
+          {T.title}
         </h2>
         <ErrorAlert message={listError} />
-        {feeders === null && !listError && <p class="muted">Loading feeders…</p>}
-        {feeders?.length === 0 && <p class="muted">No feeders yet. Add one below.</p>}
+        {feeders === null && !listError && <p class="muted">{T.loading}</p>}
+        {feeders?.length === 0 && <p class="muted">{T.none}</p>}
         <div class="cards">
           {feeders?.map((f) => (
-            <FeederCard key={f.id} feeder={f} onChanged={refreshNow} onUnauthorized={onUnauthorized} />
+            <FeederCard
+              key={f.id}
+              feeder={f}
+              canOverride={canOverride}
+              onChanged={refreshNow}
+              onUnauthorized={onUnauthorized}
+            />
           ))}
         </div>
       </section>

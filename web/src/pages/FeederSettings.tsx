@@ -1,0 +1,295 @@
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, api, errorDetails, errorMessage, isAbort, isUnauthorized } from "../api";
+import type { Feeder, FeederChanges, Pet } from "../api-types";
+import { feedersHref, petsHref } from "../routes";
+import { describedBy, ErrorAlert, FieldError } from "../ui";
+
+// Every string of this page, for the translations to come.
+const T = {
+  back: "← All feeders",
+  title: "Feeder settings",
+  titleFor: (name: string) => `Settings: ${name}`,
+  loading: "Loading the settings…",
+  feeder: "Feeder",
+  name: "Name",
+  pet: "Pet",
+  noPet: "None",
+  petHint: "The pet this feeder feeds. Its daily intake on the Pets page counts what this feeder dispenses.",
+  managePets: "Add or edit pets",
+  limits: "Safety limits",
+  limitsIntro:
+    "Limits guard against feeding too much by mistake: a feed from this app or the API that goes beyond one is refused, with the numbers. An owner can still feed anyway from the feeder's card; that feed is logged. Planned meals are never held back, but a meal plan that plans more portions on one day than the daily limit cannot be saved.",
+  maxPortions: "Most portions per feed",
+  maxPortionsHint:
+    "1 to 100 (default 10). A single feed may not ask for more; the Feed button offers up to this many.",
+  dailyMaxPortions: "Portions per day",
+  dailyMaxPortionsHint:
+    "1 to 1000 (default 40). Counts remote, planned and button feeds together, per day in the feeder's time zone. A failed or expired feed does not count.",
+  minFeedIntervalSeconds: "Seconds between remote feeds",
+  minFeedIntervalSecondsHint:
+    "0 to 86400 (default 60); 0 turns this check off. A remote feed sooner than this after the last one is refused, which catches a double tap or an automation that retries.",
+  save: "Save settings",
+  saving: "Saving…",
+  saved: "Saved.",
+  unsaved: "Unsaved changes.",
+  notSaved: "Not saved:",
+  notANumber: "Enter a whole number.",
+};
+
+type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
+const NUMBER_FIELDS = ["maxPortions", "dailyMaxPortions", "minFeedIntervalSeconds"] as const;
+const FIELD_LABELS: Record<FieldName, string> = {
+  name: T.name,
+  petId: T.pet,
+  maxPortions: T.maxPortions,
+  dailyMaxPortions: T.dailyMaxPortions,
+  minFeedIntervalSeconds: T.minFeedIntervalSeconds,
+};
+
+/** The form as typed: numbers stay strings, so a half-typed value is never replaced under the user's fingers. */
+type Draft = Record<FieldName, string>;
+type FieldErrors = Partial<Record<FieldName | "", string>>;
+
+function toDraft(feeder: Feeder): Draft {
+  return {
+    name: feeder.name,
+    petId: feeder.petId ?? "",
+    maxPortions: String(feeder.maxPortions),
+    dailyMaxPortions: String(feeder.dailyMaxPortions),
+    minFeedIntervalSeconds: String(feeder.minFeedIntervalSeconds),
+  };
+}
+
+function toChanges(draft: Draft): FeederChanges {
+  return {
+    name: draft.name,
+    petId: draft.petId || null,
+    maxPortions: Number(draft.maxPortions),
+    dailyMaxPortions: Number(draft.dailyMaxPortions),
+    minFeedIntervalSeconds: Number(draft.minFeedIntervalSeconds),
+  };
+}
+
+const isWholeNumber = (s: string) => /^\s*-?\d+\s*$/.test(s);
+const isField = (path: string): path is FieldName => path in FIELD_LABELS;
+
+/** Only what cannot be sent at all; every rule about values is the server's to state. */
+function localErrors(draft: Draft): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const field of NUMBER_FIELDS) if (!isWholeNumber(draft[field])) errors[field] = T.notANumber;
+  return errors;
+}
+
+/** Each complaint next to its field; an unknown pet (422, no details) is the pet field's. */
+function fieldErrorsFrom(err: unknown): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const { path, message } of errorDetails(err)) {
+    const key = isField(path) ? path : "";
+    errors[key] = errors[key] ? `${errors[key]}; ${message}` : message;
+  }
+  if (err instanceof ApiError && err.code === "unknown_pet") errors.petId = err.message;
+  return errors;
+}
+
+function summaryOf(err: unknown): string {
+  const details = errorDetails(err);
+  if (details.length === 0) return `${T.notSaved} ${errorMessage(err)}`;
+  const where = (path: string) => (isField(path) ? FIELD_LABELS[path] : path);
+  return `${T.notSaved} ${details.map((d) => (d.path ? `${where(d.path)}: ${d.message}` : d.message)).join("; ")}`;
+}
+
+function SettingsForm({
+  feeder,
+  pets,
+  onSaved,
+  onUnauthorized,
+}: {
+  feeder: Feeder;
+  pets: Pet[];
+  onSaved: (feeder: Feeder) => void;
+  onUnauthorized: () => void;
+}) {
+  const [draft, setDraft] = useState(() => toDraft(feeder));
+  const [baseline, setBaseline] = useState(() => JSON.stringify(toDraft(feeder)));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [justSaved, setJustSaved] = useState(false);
+  const dirty = JSON.stringify(draft) !== baseline;
+
+  const edit = (field: FieldName, value: string) => {
+    setDraft({ ...draft, [field]: value });
+    setJustSaved(false);
+    if (fieldErrors[field]) {
+      const { [field]: _gone, ...rest } = fieldErrors;
+      setFieldErrors(rest);
+    }
+  };
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    setJustSaved(false);
+    const local = localErrors(draft);
+    if (Object.keys(local).length > 0) {
+      setFieldErrors(local);
+      setError(`${T.notSaved} ${Object.values(local)[0]}`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const { feeder: updated } = await api.updateFeeder(feeder.id, toChanges(draft));
+      const next = toDraft(updated);
+      setDraft(next);
+      setBaseline(JSON.stringify(next));
+      setFieldErrors({});
+      setJustSaved(true);
+      onSaved(updated);
+    } catch (err) {
+      if (isUnauthorized(err)) return onUnauthorized();
+      setFieldErrors(fieldErrorsFrom(err));
+      setError(summaryOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const id = (field: FieldName) => `settings-${field}`;
+  const errorId = (field: FieldName) => (fieldErrors[field] ? `${id(field)}-error` : undefined);
+  const invalid = (field: FieldName) => (fieldErrors[field] ? true : undefined);
+  const linkedPetKnown = draft.petId === "" || pets.some((p) => p.id === draft.petId);
+
+  const numberField = (field: (typeof NUMBER_FIELDS)[number], min: number, max: number, hint: string) => (
+    <div class="field">
+      <label for={id(field)}>{FIELD_LABELS[field]}</label>
+      <input
+        id={id(field)}
+        class="narrow"
+        type="number"
+        inputMode="numeric"
+        min={min}
+        max={max}
+        step={1}
+        value={draft[field]}
+        aria-invalid={invalid(field)}
+        aria-describedby={describedBy(`${id(field)}-hint`, errorId(field))}
+        onInput={(e) => edit(field, e.currentTarget.value)}
+      />
+      <FieldError id={`${id(field)}-error`} message={fieldErrors[field]} />
+      <small id={`${id(field)}-hint`} class="hint">
+        {hint}
+      </small>
+    </div>
+  );
+
+  return (
+    <form class="panel" onSubmit={save} noValidate aria-labelledby="settings-heading">
+      <fieldset disabled={busy}>
+        <legend>{T.feeder}</legend>
+        <div class="settings-fields">
+          <div class="field">
+            <label for={id("name")}>{T.name}</label>
+            <input
+              id={id("name")}
+              type="text"
+              value={draft.name}
+              maxLength={64}
+              aria-invalid={invalid("name")}
+              aria-describedby={errorId("name")}
+              onInput={(e) => edit("name", e.currentTarget.value)}
+            />
+            <FieldError id={`${id("name")}-error`} message={fieldErrors.name} />
+          </div>
+          <div class="field">
+            <label for={id("petId")}>{T.pet}</label>
+            <select
+              id={id("petId")}
+              value={draft.petId}
+              aria-invalid={invalid("petId")}
+              aria-describedby={describedBy(`${id("petId")}-hint`, errorId("petId"))}
+              onChange={(e) => edit("petId", e.currentTarget.value)}
+            >
+              <option value="">{T.noPet}</option>
+              {!linkedPetKnown && <option value={draft.petId}>{draft.petId}</option>}
+              {pets.map((pet) => (
+                <option key={pet.id} value={pet.id}>
+                  {pet.name}
+                </option>
+              ))}
+            </select>
+            <FieldError id={`${id("petId")}-error`} message={fieldErrors.petId} />
+            <small id={`${id("petId")}-hint`} class="hint">
+              {T.petHint} <a href={petsHref}>{T.managePets}</a>
+            </small>
+          </div>
+        </div>
+      </fieldset>
+      <fieldset disabled={busy} aria-describedby="settings-limits-intro">
+        <legend>{T.limits}</legend>
+        <p id="settings-limits-intro" class="hint settings-intro">
+          {T.limitsIntro}
+        </p>
+        <div class="settings-fields">
+          {numberField("maxPortions", 1, 100, T.maxPortionsHint)}
+          {numberField("dailyMaxPortions", 1, 1000, T.dailyMaxPortionsHint)}
+          {numberField("minFeedIntervalSeconds", 0, 86_400, T.minFeedIntervalSecondsHint)}
+        </div>
+      </fieldset>
+      <FieldError id="settings-error" message={fieldErrors[""]} />
+      <div class="form-actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? T.saving : T.save}
+        </button>
+        <span class="save-state" role="status">
+          {justSaved ? T.saved : dirty ? T.unsaved : ""}
+        </span>
+      </div>
+      <ErrorAlert message={error} />
+    </form>
+  );
+}
+
+export function FeederSettings({
+  feederId,
+  onUnauthorized,
+}: {
+  feederId: string;
+  onUnauthorized: () => void;
+}) {
+  const [feeder, setFeeder] = useState<Feeder | null>(null);
+  const [pets, setPets] = useState<Pet[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    (async () => {
+      try {
+        const [f, p] = await Promise.all([api.feeder(feederId, ctrl.signal), api.pets(ctrl.signal)]);
+        setFeeder(f.feeder);
+        setPets(p.pets);
+      } catch (err) {
+        if (isAbort(err)) return;
+        if (isUnauthorized(err)) return onUnauthorized();
+        setLoadError(errorMessage(err));
+      }
+    })();
+    return () => ctrl.abort();
+  }, [feederId, onUnauthorized]);
+
+  return (
+    <>
+      <p class="back">
+        <a href={feedersHref}>{T.back}</a>
+      </p>
+      <h2 id="settings-heading" tabIndex={-1}>
+        {feeder ? T.titleFor(feeder.name) : T.title}
+      </h2>
+      <ErrorAlert message={loadError} />
+      {!loadError && !(feeder && pets) && <p class="muted">{T.loading}</p>}
+      {feeder && pets && (
+        <SettingsForm feeder={feeder} pets={pets} onSaved={setFeeder} onUnauthorized={onUnauthorized} />
+      )}
+    </>
+  );
+}
