@@ -22,6 +22,10 @@ if (only !== "web") {
     logLevel: "warning",
   });
   cpSync("server/src/store/migrations", "dist/server/migrations", { recursive: true });
+  cpSync("device-profiles", "dist/server/device-profiles", {
+    recursive: true,
+    filter: (src) => !src.endsWith(".md"),
+  });
   console.log("built dist/server");
 }
 if (only !== "server") {

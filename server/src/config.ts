@@ -44,6 +44,7 @@ const envSchema = z.object({
   FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS: seconds(5, 86400).default(900),
   FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS: seconds(5, 3600).default(120),
   FEEDKEEPER_WEB_DIR: z.string().min(1).optional(),
+  FEEDKEEPER_PROFILES_DIR: z.string().min(1, "must be a directory path").optional(),
 });
 
 export interface Config {
@@ -60,6 +61,8 @@ export interface Config {
   };
   /** Built web UI; absent means the API runs without a UI (tests, headless installs). */
   webDir: string | undefined;
+  /** The owner's own device profiles, loaded after the built-in ones. */
+  profilesDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -105,5 +108,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resultTimeoutSeconds: e.FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS,
     },
     webDir: e.FEEDKEEPER_WEB_DIR ? path.resolve(e.FEEDKEEPER_WEB_DIR) : undefined,
+    profilesDir: e.FEEDKEEPER_PROFILES_DIR ? path.resolve(e.FEEDKEEPER_PROFILES_DIR) : undefined,
   };
 }

@@ -23,6 +23,7 @@ import { MealWatch } from "./feeding/meal-watch.js";
 import { PetService } from "./feeding/pets.js";
 import { createApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
+import { builtInProfilesDir, ProfileRegistry } from "./profiles/profile-registry.js";
 import { openStore } from "./store/db.js";
 import { VERSION } from "./version.js";
 
@@ -43,7 +44,11 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const startedAt = performance.now();
   const store = openStore(config.dataDir);
   const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
-  const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }));
+  const profiles = ProfileRegistry.load(
+    { builtIn: builtInProfilesDir(), user: config.profilesDir },
+    logger.child({ component: "profiles" }),
+  );
+  const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }), profiles);
   const timeZone = serverTimeZone();
   const feeds = new FeedService(
     store,
@@ -96,6 +101,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     plans,
     pets: new PetService(store, clock, timeZone),
     alerts,
+    profiles,
     calendar: new MealCalendar(store, plans),
     clock,
     disconnectFeeder: (id) => broker.disconnect(id),

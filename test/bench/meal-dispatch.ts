@@ -24,6 +24,7 @@ import { MealScheduler } from "../../server/src/feeding/meal-scheduler.js";
 import { localDateAt, occurrenceId, WEEKDAYS } from "../../server/src/feeding/meal-time.js";
 import { openStore, type Store } from "../../server/src/store/db.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
+import { shippedProfiles } from "../../server/src/testing/profiles.js";
 import { type Summary, summarize } from "./stats.js";
 import { sleep } from "./util.js";
 
@@ -106,7 +107,7 @@ function timedStore(store: Store): Store & { timing: boolean; transactionMs: num
 function boot(store: Store, clock: FakeClock, sender: FeedCommandSender) {
   // The server logs at info by default, one line per dispatched meal: that cost belongs in the figure.
   const logger = pino({ level: "info" }, pino.destination({ dest: os.devNull, sync: true }));
-  const feeders = new FeederService(store, clock, logger);
+  const feeders = new FeederService(store, clock, logger, shippedProfiles());
   const feeds = new FeedService(store, feeders, clock, SETTINGS, logger, "UTC");
   const plans = new MealPlanService(store, feeders, clock, "UTC");
   const scheduler = new MealScheduler(store, plans, feeds, clock, logger);

@@ -38,6 +38,7 @@ const PROTECTED: Array<[string, string]> = [
   ["POST", "/api/feeders/abc/schedule/one-offs"],
   ["DELETE", "/api/feeders/abc/schedule/one-offs/abc"],
   ["GET", "/api/alerts"],
+  ["GET", "/api/profiles"],
   ["POST", "/api/alerts/abc/ack"],
   ["GET", "/api/pets"],
   ["POST", "/api/pets"],

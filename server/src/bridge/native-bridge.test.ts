@@ -5,6 +5,7 @@ import { FeederService } from "../feeding/feeders.js";
 import { FeedService } from "../feeding/feeds.js";
 import { MealPlanService } from "../feeding/meal-plans.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { NativeBridge } from "./native-bridge.js";
 
@@ -28,7 +29,7 @@ const message = (channel: string, payload: unknown, retain = false) =>
 beforeEach(async () => {
   store = tempStore();
   const clock = new FakeClock();
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(
     store,
     feeders,

@@ -2,6 +2,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { type Alert, AlertService, type NewAlert, type Notifier } from "./alerts.js";
 import { FeederService } from "./feeders.js";
@@ -26,7 +27,7 @@ beforeEach(() => {
   clock = new FakeClock();
   notified = [];
   recording = { name: "recording", notify: async (alert) => void notified.push(alert) };
-  const feeders = new FeederService(store, clock, silentLogger);
+  const feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   kitchen = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
   hall = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { type Alert, AlertService } from "./alerts.js";
 import {
@@ -28,7 +29,7 @@ beforeEach(() => {
   store = tempStore();
   // 08:00 in Berlin.
   clock = new FakeClock(Date.parse("2026-11-26T07:00:00Z"));
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   plans = new MealPlanService(store, feeders, clock, TZ);
   notified = [];
   const alerts = new AlertService(

@@ -13,7 +13,10 @@ import type { Store } from "../store/db.js";
 import { feeders, pets } from "../store/schema.js";
 import { TelemetryWriter } from "./telemetry-writer.js";
 
-export const KNOWN_PROFILES = ["feedkeeper"] as const;
+/** The part of the profile registry feeders need: which profiles exist and how much each can feed at once. */
+export interface ProfileCatalog {
+  require(id: string): { capabilities: { feed: { max: number } } };
+}
 export const DEFAULT_MAX_PORTIONS = 10;
 
 export type FeederRecord = typeof feeders.$inferSelect;
@@ -48,6 +51,7 @@ export class FeederService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly profiles: ProfileCatalog,
   ) {
     this.telemetryWriter = new TelemetryWriter(store, clock, logger);
     this.byId = store.db
@@ -81,12 +85,9 @@ export class FeederService {
     feeder: FeederView;
     password: string;
   } {
-    if (!(KNOWN_PROFILES as readonly string[]).includes(input.profile)) {
-      throw new AppError(
-        "unknown_profile",
-        `Unknown device profile "${input.profile}". Known: ${KNOWN_PROFILES.join(", ")}.`,
-      );
-    }
+    const profile = this.profiles.require(input.profile);
+    const maxPortions = input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, profile.capabilities.feed.max);
+    this.checkMaxPortions(maxPortions, input.profile);
     if (input.petId) this.requirePet(input.petId);
     const password = newSecret();
     const record = this.store.db
@@ -96,7 +97,7 @@ export class FeederService {
         name: input.name,
         profile: input.profile,
         secretHash: hashSecret(password),
-        maxPortions: input.maxPortions ?? DEFAULT_MAX_PORTIONS,
+        maxPortions,
         // Left out when not given, so the schema's defaults apply.
         ...(input.dailyMaxPortions !== undefined && { dailyMaxPortions: input.dailyMaxPortions }),
         ...(input.minFeedIntervalSeconds !== undefined && {
@@ -121,8 +122,9 @@ export class FeederService {
       petId?: string | null | undefined;
     },
   ): FeederView {
-    this.require(id);
+    const record = this.require(id);
     if (changes.petId) this.requirePet(changes.petId);
+    if (changes.maxPortions !== undefined) this.checkMaxPortions(changes.maxPortions, record.profile);
     const set = {
       ...(changes.name !== undefined && { name: changes.name }),
       ...(changes.maxPortions !== undefined && { maxPortions: changes.maxPortions }),
@@ -134,6 +136,17 @@ export class FeederService {
     };
     if (Object.keys(set).length > 0) this.store.db.update(feeders).set(set).where(eq(feeders.id, id)).run();
     return this.view(id);
+  }
+
+  /** A feed may not ask for more than the device family can dispense at once (its profile says how much). */
+  private checkMaxPortions(maxPortions: number, profileId: string): void {
+    const limit = this.profiles.require(profileId).capabilities.feed.max;
+    if (maxPortions > limit) {
+      throw new AppError(
+        "portions_out_of_range",
+        `maxPortions: the "${profileId}" profile can feed at most ${limit} at once.`,
+      );
+    }
   }
 
   /** Issues a new password; the old one stops working and its session is cut by the caller. */

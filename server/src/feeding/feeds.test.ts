@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { FeederService } from "./feeders.js";
 import { type FeedCommand, FeedService } from "./feeds.js";
@@ -18,7 +19,7 @@ const flush = () => new Promise((r) => setImmediate(r));
 beforeEach(() => {
   store = tempStore();
   clock = new FakeClock();
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, "UTC");
   sent = [];
   feeds.start({
@@ -129,7 +130,7 @@ describe("FeedService", () => {
 
     const restarted = new FeedService(
       store,
-      new FeederService(store, clock, silentLogger),
+      new FeederService(store, clock, silentLogger, shippedProfiles()),
       clock,
       SETTINGS,
       silentLogger,

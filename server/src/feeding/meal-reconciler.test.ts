@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { AlertService } from "./alerts.js";
 import { FeederService } from "./feeders.js";
@@ -32,7 +33,7 @@ let breakfastId: string;
 beforeEach(() => {
   store = tempStore();
   clock = new FakeClock(berlin("07:20").getTime());
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, TZ);
   plans = new MealPlanService(store, feeders, clock, TZ);
   alerts = new AlertService(store, clock, [], silentLogger);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { FeederService } from "./feeders.js";
 import { FeedService } from "./feeds.js";
@@ -17,7 +18,7 @@ let feederId: string;
 
 /** One server lifetime: services over the same database, as after a restart. */
 function boot() {
-  const feeders = new FeederService(store, clock, silentLogger);
+  const feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   const feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, TZ);
   const plans = new MealPlanService(store, feeders, clock, TZ);
   const scheduler = new MealScheduler(store, plans, feeds, clock, silentLogger);

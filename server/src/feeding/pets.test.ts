@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../protocol/native-v1.js";
 import { feeders as feedersTable } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { FeederService } from "./feeders.js";
 import { FeedService } from "./feeds.js";
@@ -20,7 +21,7 @@ beforeEach(() => {
   store = tempStore();
   // Thursday 2026-11-26, 12:00 UTC.
   clock = new FakeClock(Date.parse("2026-11-26T12:00:00Z"));
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, "UTC");
   feeds.start({ sendFeed: async () => undefined });
   pets = new PetService(store, clock, "UTC");

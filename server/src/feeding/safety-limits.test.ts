@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
 import { feeders as feederRows } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
+import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { FeederService } from "./feeders.js";
 import { type FeedRequest, FeedService } from "./feeds.js";
@@ -30,7 +31,7 @@ beforeEach(() => {
   clock = new FakeClock(Date.parse("2026-11-26T07:00:00Z"));
   logs = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) });
-  feeders = new FeederService(store, clock, silentLogger);
+  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(store, feeders, clock, SETTINGS, logger, SERVER_ZONE);
   feeds.start({ sendFeed: async () => undefined });
   feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;

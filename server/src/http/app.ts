@@ -18,6 +18,7 @@ import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
 import { petsRouter } from "./routes/pets/pets.index.js";
+import { profilesRouter } from "./routes/profiles/profiles.index.js";
 import { scheduleRouter } from "./routes/schedule/schedule.index.js";
 import { sessionRouter } from "./routes/session/session.index.js";
 import { setupRouter } from "./routes/setup/setup.index.js";
@@ -92,6 +93,7 @@ export function createApp(services: Services) {
     .route("/", feedsRouter)
     .route("/", scheduleRouter)
     .route("/", alertsRouter)
+    .route("/", profilesRouter)
     .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {

@@ -10,6 +10,7 @@ import type { MealCalendar } from "../feeding/meal-calendar.js";
 import type { MealPlanService } from "../feeding/meal-plans.js";
 import type { PetService } from "../feeding/pets.js";
 import type { Logger } from "../logger.js";
+import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import { errorBody } from "./error-response.js";
 
 export interface Services {
@@ -21,6 +22,7 @@ export interface Services {
   plans: MealPlanService;
   pets: PetService;
   alerts: AlertService;
+  profiles: ProfileRegistry;
   calendar: MealCalendar;
   clock: Clock;
   /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */

@@ -1,0 +1,22 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../context.js";
+import type { listProfiles } from "./profiles.routes.js";
+
+export const list: RouteHandler<typeof listProfiles, AppEnv> = (c) => {
+  const registry = c.get("services").profiles;
+  const profiles = registry.list().map(({ profile: p, builtIn }) => ({
+    id: p.id,
+    name: p.name,
+    vendor: p.vendor,
+    status: p.status,
+    models: p.models.map((m) => ({ id: m.id, name: m.name })),
+    broker: p.transport.broker,
+    capabilities: p.capabilities,
+    builtIn,
+    uncertain: p.uncertain,
+    sources: p.sources,
+  }));
+  // Where a server keeps its built-in files is its own business: name the file, not the path.
+  const problems = registry.errors.map((e) => ({ ...e, file: e.file.split(/[\\/]/).pop() ?? e.file }));
+  return c.json({ profiles, problems }, 200);
+};

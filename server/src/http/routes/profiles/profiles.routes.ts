@@ -1,0 +1,47 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { capabilitySchema } from "../../../profiles/profile-schema.js";
+import { errorResponses } from "../../schemas.js";
+
+const ProfileSchema = z
+  .object({
+    id: z.string().openapi({ example: "feedkeeper" }),
+    name: z.string(),
+    vendor: z.string(),
+    status: z.enum(["native", "verified", "community", "experimental"]),
+    models: z.array(z.object({ id: z.string(), name: z.string() })),
+    broker: z.enum(["embedded", "external"]),
+    capabilities: capabilitySchema.openapi("Capabilities", {
+      description:
+        "What a feeder of this family can do: the feed range, where its schedule lives, sensors, settings, fault codes.",
+    }),
+    builtIn: z
+      .boolean()
+      .openapi({ description: "Shipped with the server; false: from FEEDKEEPER_PROFILES_DIR" }),
+    uncertain: z.array(z.string()).openapi({ description: "Facts the profile marks as unverified" }),
+    sources: z.array(z.string()),
+  })
+  .openapi("DeviceProfile");
+
+const ProfileProblemSchema = z
+  .object({ file: z.string(), line: z.number().int(), column: z.number().int(), message: z.string() })
+  .openapi("ProfileProblem");
+
+export const listProfiles = createRoute({
+  method: "get",
+  path: "/api/profiles",
+  tags: ["Device profiles"],
+  summary: "Device profiles this server loaded, and files it skipped",
+  description:
+    "A feeder is added with one of these ids. A profile file that is broken is skipped (and listed under `problems` with its file and line); the others still work.",
+  responses: {
+    200: {
+      description: "Profiles",
+      content: {
+        "application/json": {
+          schema: z.object({ profiles: z.array(ProfileSchema), problems: z.array(ProfileProblemSchema) }),
+        },
+      },
+    },
+    ...errorResponses(401),
+  },
+});
