@@ -24,7 +24,8 @@ if (only !== "web") {
   cpSync("server/src/store/migrations", "dist/server/migrations", { recursive: true });
   cpSync("device-profiles", "dist/server/device-profiles", {
     recursive: true,
-    filter: (src) => !src.endsWith(".md"),
+    // The server needs the profiles only; fixtures and docs stay in the repository.
+    filter: (src) => !src.endsWith(".md") && !src.includes("fixtures"),
   });
   console.log("built dist/server");
 }

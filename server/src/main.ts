@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import { AccountService } from "./auth/accounts.js";
-import { NativeBridge } from "./bridge/native-bridge.js";
+import { DeviceBridge } from "./bridge/device-bridge.js";
 import { startEmbeddedBroker } from "./broker/embedded-broker.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -70,10 +70,11 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   new MealReconciler(store, plans, alerts, clock, mealLogger).attach(feeds);
   const watch = new MealWatch(store, alerts, clock, mealLogger);
   const deviceSchedules = new DeviceScheduleSync(plans, feeders, alerts, clock, mealLogger);
-  const bridge = new NativeBridge(
+  const bridge = new DeviceBridge(
     feeders,
     feeds,
     deviceSchedules,
+    profiles,
     logger.child({ component: "bridge" }),
     clock,
   );

@@ -31,7 +31,7 @@ export interface BrokerHooks {
    * Called before the broker acknowledges the message (PUBACK), so a QoS 1
    * acknowledgement means the server has already recorded what the device said.
    */
-  onMessage(feederId: string, channel: string, payload: Buffer, retain: boolean): void;
+  onMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void;
 }
 
 export interface BrokerOptions {
@@ -112,7 +112,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       const superseded = current.has(client.id) && current.get(client.id) !== client;
       if (!superseded) {
         try {
-          hooks.onMessage(client.id, decision.channel, packet.payload as Buffer, packet.retain);
+          hooks.onMessage(client.id, packet.topic, packet.payload as Buffer, packet.retain);
         } catch (err) {
           log.error({ err, feederId: client.id, topic: packet.topic }, "device message handler failed");
         }

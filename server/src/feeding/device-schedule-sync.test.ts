@@ -51,11 +51,11 @@ afterEach(() => {
 /** The device's ready sequence, as the bridge relays it: subscribe to commands, then say hello. */
 function connect(
   id = feederId,
-  hello: { scheduleVersion?: number; time?: string; capabilities?: string[] } = {},
+  hello: { scheduleVersion?: number; deviceTime?: string; capabilities?: string[] } = {},
 ) {
   const { capabilities = ["feed", "schedule"], ...rest } = hello;
   feeders.commandsSubscribed(id);
-  feeders.helloReceived(id, { protocol: 1, model: "PF-1", firmware: "1.0", capabilities, ...rest });
+  feeders.helloReceived(id, { protocolVersion: 1, model: "PF-1", firmware: "1.0", capabilities, ...rest });
   sync.helloReceived(id, rest);
 }
 
@@ -245,27 +245,27 @@ describe("DeviceScheduleSync: device clock", () => {
     ["ahead", mins(3), "3 min 0 s ahead of"],
     ["behind", -mins(3) - 5_000, "3 min 5 s behind"],
   ])("alerts a clock %s by more than MAX_CLOCK_SKEW_MS once a day per feeder", (_, offset, text) => {
-    connect(feederId, { time: deviceTime(offset) });
+    connect(feederId, { deviceTime: deviceTime(offset) });
     expect(skews()).toHaveLength(1);
     expect(skews()[0]).toMatchObject({ feederId });
     expect(skews()[0]?.message).toContain(text);
     clock.advance(mins(60));
-    connect(feederId, { time: deviceTime(offset) });
-    connect(feederId, { time: deviceTime(-offset) });
+    connect(feederId, { deviceTime: deviceTime(offset) });
+    connect(feederId, { deviceTime: deviceTime(-offset) });
     expect(skews()).toHaveLength(1);
     const other = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
-    connect(other, { time: deviceTime(offset) });
+    connect(other, { deviceTime: deviceTime(offset) });
     expect(skews().map((a) => a.feederId)).toEqual([feederId, other]);
     clock.advance(mins(24 * 60));
-    connect(feederId, { time: deviceTime(offset) });
+    connect(feederId, { deviceTime: deviceTime(offset) });
     expect(skews()).toHaveLength(3);
   });
 
   it("lets a small difference pass", () => {
-    connect(feederId, { time: deviceTime(mins(1)) });
-    connect(feederId, { time: deviceTime(-mins(1)) });
-    connect(feederId, { time: deviceTime(MAX_CLOCK_SKEW_MS) });
-    connect(feederId, { time: deviceTime(-MAX_CLOCK_SKEW_MS) });
+    connect(feederId, { deviceTime: deviceTime(mins(1)) });
+    connect(feederId, { deviceTime: deviceTime(-mins(1)) });
+    connect(feederId, { deviceTime: deviceTime(MAX_CLOCK_SKEW_MS) });
+    connect(feederId, { deviceTime: deviceTime(-MAX_CLOCK_SKEW_MS) });
     expect(notified).toEqual([]);
   });
 });

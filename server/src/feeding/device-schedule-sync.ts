@@ -11,7 +11,7 @@
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { AlertService } from "./alerts.js";
-import type { FeederService } from "./feeders.js";
+import type { DeviceHello, FeederService } from "./feeders.js";
 import type { MealPlan, MealPlanService } from "./meal-plans.js";
 import { localDateAt, type Weekday } from "./meal-time.js";
 
@@ -62,11 +62,8 @@ export class DeviceScheduleSync {
   }
 
   /** What the device said in its hello: the schedule version it runs and its clock. */
-  helloReceived(
-    feederId: string,
-    hello: { scheduleVersion?: number | undefined; time?: string | undefined },
-  ): void {
-    if (hello.time !== undefined) this.checkClock(feederId, Date.parse(hello.time));
+  helloReceived(feederId: string, hello: Pick<DeviceHello, "scheduleVersion" | "deviceTime">): void {
+    if (hello.deviceTime !== undefined) this.checkClock(feederId, Date.parse(hello.deviceTime));
     const plan = this.plans.get(feederId);
     if (!plan.deviceDriven) return;
     const runs = hello.scheduleVersion ?? 0;

@@ -8,7 +8,6 @@ import { hashSecret, newSecret, randomId, verifySecret } from "../auth/secrets.j
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { HelloPayload, TelemetryPayload } from "../protocol/native-v1.js";
 import type { Store } from "../store/db.js";
 import { feeders, pets } from "../store/schema.js";
 import { TelemetryWriter } from "./telemetry-writer.js";
@@ -21,7 +20,30 @@ export const DEFAULT_MAX_PORTIONS = 10;
 
 export type FeederRecord = typeof feeders.$inferSelect;
 
-export interface LatestTelemetry extends TelemetryPayload {
+/** What a device says about itself when it (re)connects, whatever its protocol. */
+export interface DeviceHello {
+  protocolVersion?: number | undefined;
+  model: string;
+  firmware: string;
+  capabilities: string[];
+  portionGrams?: number | undefined;
+  scheduleSlots?: number | undefined;
+  /** The schedule version the device runs; 0 or absent: none. */
+  scheduleVersion?: number | undefined;
+  /** The device's clock when it said hello (ISO 8601). */
+  deviceTime?: string | undefined;
+}
+
+/** Sensor readings, whatever the protocol; every field optional. */
+export interface DeviceTelemetry {
+  foodLevel?: number | undefined;
+  weightGrams?: number | undefined;
+  battery?: number | undefined;
+  rssi?: number | undefined;
+  error?: string | undefined;
+}
+
+export interface LatestTelemetry extends DeviceTelemetry {
   at: number;
 }
 
@@ -225,13 +247,13 @@ export class FeederService {
     else this.state(id).ready = false;
   }
 
-  helloReceived(id: string, hello: HelloPayload): void {
+  helloReceived(id: string, hello: DeviceHello): void {
     this.store.db
       .update(feeders)
       .set({
         model: hello.model,
         firmware: hello.firmware,
-        protocolVersion: hello.protocol,
+        protocolVersion: hello.protocolVersion ?? null,
         capabilities: hello.capabilities,
         portionGrams: hello.portionGrams ?? null,
         lastSeenAt: new Date(this.clock.now()),
@@ -242,7 +264,7 @@ export class FeederService {
     this.markReady(id);
   }
 
-  telemetryReceived(id: string, payload: TelemetryPayload): void {
+  telemetryReceived(id: string, payload: DeviceTelemetry): void {
     const at = this.clock.now();
     this.heard(id).telemetry = { ...payload, at };
     this.telemetryWriter.add({

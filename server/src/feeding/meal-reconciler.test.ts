@@ -57,7 +57,7 @@ afterEach(() => {
 });
 
 function deviceSays(capabilities: string[]) {
-  feeders.helloReceived(feederId, { protocol: 1, model: "PF-1", firmware: "1.0", capabilities });
+  feeders.helloReceived(feederId, { protocolVersion: 1, model: "PF-1", firmware: "1.0", capabilities });
 }
 
 /** Moves the clock forward to a Berlin time on DAY. */

@@ -71,7 +71,7 @@ function startWatch(): MealWatch {
 
 function deviceDriven() {
   feeders.helloReceived(feederId, {
-    protocol: 1,
+    protocolVersion: 1,
     model: "PF-1",
     firmware: "1.0",
     capabilities: ["feed", "schedule"],

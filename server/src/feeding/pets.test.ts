@@ -35,7 +35,7 @@ function feeder(petId: string | null, portionGrams?: number): string {
   const id = feeders.create({ name: "Bowl", profile: "feedkeeper", petId }).feeder.id;
   if (portionGrams !== undefined) {
     feeders.helloReceived(id, {
-      protocol: PROTOCOL_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
       model: "sim",
       firmware: "1",
       capabilities: [],

@@ -8,6 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { Codec } from "./codecs/codec.js";
+import { CODECS } from "./codecs/index.js";
 import {
   formatProfileError,
   type LoadedProfiles,
@@ -17,7 +19,7 @@ import {
 import type { DeviceProfile } from "./profile-schema.js";
 
 /** Codecs built into the server; a profile names the one that speaks its wire format. */
-export const BUILT_IN_CODECS: ReadonlySet<string> = new Set(["native-v1"]);
+export const BUILT_IN_CODECS: ReadonlySet<string> = new Set(CODECS.keys());
 
 /** The profile of Feedkeeper's own protocol, the default for a new feeder. */
 export const NATIVE_PROFILE_ID = "feedkeeper";
@@ -66,6 +68,13 @@ export class ProfileRegistry {
 
   find(id: string): DeviceProfile | undefined {
     return this.loaded.profiles.get(id)?.profile;
+  }
+
+  /** The codec that speaks this profile's wire format (the loader only accepts profiles naming a built-in one). */
+  codecOf(id: string): Codec {
+    const codec = CODECS.get(this.require(id).codec);
+    if (!codec) throw new Error(`profile ${id} names an unknown codec`);
+    return codec;
   }
 
   require(id: string): DeviceProfile {

@@ -7,12 +7,12 @@ import { MealPlanService } from "../feeding/meal-plans.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
-import { NativeBridge } from "./native-bridge.js";
+import { DeviceBridge } from "./device-bridge.js";
 
 let store: ReturnType<typeof tempStore>;
 let feeders: FeederService;
 let feeds: FeedService;
-let bridge: NativeBridge;
+let bridge: DeviceBridge;
 let plans: MealPlanService;
 let schedules: DeviceScheduleSync;
 let published: Array<{ topic: string; payload: string; retain: boolean }>;
@@ -21,7 +21,7 @@ let id: string;
 const message = (channel: string, payload: unknown, retain = false) =>
   bridge.onMessage(
     id,
-    channel,
+    `feedkeeper/${id}/${channel}`,
     Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload)),
     retain,
   );
@@ -41,7 +41,7 @@ beforeEach(async () => {
   plans = new MealPlanService(store, feeders, clock, "UTC");
   const alerts = new AlertService(store, clock, [], silentLogger);
   schedules = new DeviceScheduleSync(plans, feeders, alerts, clock, silentLogger);
-  bridge = new NativeBridge(feeders, feeds, schedules, silentLogger, clock);
+  bridge = new DeviceBridge(feeders, feeds, schedules, shippedProfiles(), silentLogger, clock);
   published = [];
   await bridge.attach({
     publish: async (topic, payload, { retain }) => {
@@ -58,7 +58,7 @@ afterEach(() => {
   store.dispose();
 });
 
-describe("NativeBridge", () => {
+describe("DeviceBridge with the native profile", () => {
   it("announces the server retained and never retains a feed command", async () => {
     expect(published[0]).toEqual({ topic: "feedkeeper/server/status", payload: "online", retain: true });
     bridge.onConnected(id);

@@ -1,0 +1,144 @@
+/**
+ * Connects devices to the feeding core. What a device sends is decoded by the
+ * codec its feeder's profile names into canonical events; commands from the
+ * core are encoded by the same codec. A message the codec refuses is logged
+ * with the feeder id (throttled) and dropped, and never reaches the core.
+ *
+ * The bridge never sees its own publishes: device messages arrive through the
+ * broker's per-client hook, which server publishes do not pass through.
+ */
+import type { BrokerHooks, PublishOptions } from "../broker/embedded-broker.js";
+import type { Clock } from "../clock.js";
+import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
+import type { FeederService } from "../feeding/feeders.js";
+import type { FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
+import { LogThrottle } from "../log-throttle.js";
+import type { Logger } from "../logger.js";
+import type { CanonicalEvent, Codec, WireMessage } from "../profiles/codecs/codec.js";
+import { isRejection } from "../profiles/codecs/codec.js";
+import type { ProfileRegistry } from "../profiles/profile-registry.js";
+import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
+
+export interface Publisher {
+  publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
+}
+
+export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSender {
+  private publisher: Publisher | undefined;
+  private readonly dropLogs: LogThrottle;
+
+  constructor(
+    private readonly feeders: FeederService,
+    private readonly feeds: FeedService,
+    private readonly schedules: DeviceScheduleSync,
+    private readonly profiles: ProfileRegistry,
+    private readonly logger: Logger,
+    clock: Clock,
+  ) {
+    this.dropLogs = new LogThrottle(clock);
+    feeders.onRemoved((id) => this.dropLogs.forget(id));
+  }
+
+  attach(publisher: Publisher): Promise<void> {
+    this.publisher = publisher;
+    return publisher.publish(SERVER_STATUS_TOPIC, "online", { qos: 1, retain: true });
+  }
+
+  /** Announces the server going away; devices keep their own schedules meanwhile. */
+  async detach(): Promise<void> {
+    await this.publisher?.publish(SERVER_STATUS_TOPIC, "offline", { qos: 1, retain: true });
+    this.publisher = undefined;
+  }
+
+  checkCredentials(feederId: string, password: Buffer): boolean {
+    return this.feeders.checkCredentials(feederId, password.toString("utf8"));
+  }
+
+  onConnected(feederId: string): boolean {
+    if (!this.feeders.find(feederId)) {
+      this.logger.warn({ feederId }, "cut the session of a feeder deleted while it connected");
+      return false;
+    }
+    this.feeders.connected(feederId);
+    this.logger.info({ feederId }, "feeder connected");
+    return true;
+  }
+
+  onDisconnected(feederId: string): void {
+    this.feeders.disconnected(feederId);
+    this.logger.info({ feederId }, "feeder disconnected");
+  }
+
+  onCommandsSubscribed(feederId: string): void {
+    this.feeders.commandsSubscribed(feederId);
+  }
+
+  onMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void {
+    const codec = this.codecOf(feederId);
+    if (!codec) return;
+    const decoded = codec.decode({ feederId, topic, payload, retain });
+    if (isRejection(decoded)) {
+      this.drop(feederId, topic, decoded.reason);
+      return;
+    }
+    for (const event of decoded) this.apply(feederId, event);
+  }
+
+  async sendFeed(feederId: string, command: FeedCommand): Promise<void> {
+    const codec = this.codecOf(feederId);
+    if (codec) await this.publishAll(codec.encodeFeed(feederId, command));
+  }
+
+  async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
+    const codec = this.codecOf(feederId);
+    if (codec) await this.publishAll(codec.encodeSchedule(feederId, schedule));
+  }
+
+  private apply(feederId: string, event: CanonicalEvent): void {
+    switch (event.kind) {
+      case "status":
+        this.feeders.statusReported(feederId, event.online ? "online" : "offline");
+        return;
+      case "hello":
+        this.feeders.helloReceived(feederId, event.hello);
+        this.schedules.helloReceived(feederId, event.hello);
+        return;
+      case "feed":
+        this.feeds.deviceReported(feederId, event.report);
+        return;
+      case "telemetry":
+        this.feeders.telemetryReceived(feederId, event.telemetry);
+        return;
+      case "schedule":
+        this.schedules.scheduleReported(feederId, event.report);
+        return;
+    }
+  }
+
+  private codecOf(feederId: string): Codec | undefined {
+    const feeder = this.feeders.find(feederId);
+    if (!feeder) return undefined;
+    try {
+      return this.profiles.codecOf(feeder.profile);
+    } catch {
+      // A profile file removed or broken since the feeder was added: the feeder is unreachable until it is back.
+      this.drop(feederId, feeder.profile, `profile "${feeder.profile}" is not loaded`);
+      return undefined;
+    }
+  }
+
+  private async publishAll(messages: WireMessage[]): Promise<void> {
+    const publisher = this.publisher;
+    if (!publisher) throw new Error("broker not attached");
+    for (const m of messages) await publisher.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
+  }
+
+  private drop(feederId: string, topic: string, reason: string): void {
+    const { log, suppressed } = this.dropLogs.admit(feederId);
+    if (!log) return;
+    this.logger.warn(
+      { feederId, topic, reason, ...(suppressed > 0 && { suppressedSinceLastLog: suppressed }) },
+      "dropped device message",
+    );
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * A codec speaks one wire format: it decodes what a device sends into
+ * canonical events the feeding core understands, and encodes the core's
+ * canonical commands into the exact messages that device expects. Codecs are
+ * built into the server and named by profiles; no code comes from a profile
+ * file. Everything a codec returns is already validated.
+ */
+import type { DeviceSchedule } from "../../feeding/device-schedule-sync.js";
+import type { DeviceHello, DeviceTelemetry } from "../../feeding/feeders.js";
+import type { FeedCommand, FeedReport } from "../../feeding/feeds.js";
+
+export type CanonicalEvent =
+  | { kind: "status"; online: boolean }
+  | { kind: "hello"; hello: DeviceHello }
+  | { kind: "feed"; report: FeedReport }
+  | { kind: "telemetry"; telemetry: DeviceTelemetry }
+  | {
+      kind: "schedule";
+      report: { version: number; status: "applied" | "rejected"; error?: string | undefined };
+    };
+
+/** A message for the broker, exactly as the device must receive it. */
+export interface WireMessage {
+  topic: string;
+  payload: string;
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+export interface DeviceMessage {
+  feederId: string;
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+/** A message the codec could not accept, and why; the bridge logs it (throttled) and drops it. */
+export interface Rejection {
+  reason: string;
+}
+
+export interface Codec {
+  readonly name: string;
+  decode(message: DeviceMessage): CanonicalEvent[] | Rejection;
+  encodeFeed(feederId: string, command: FeedCommand): WireMessage[];
+  encodeSchedule(feederId: string, schedule: DeviceSchedule): WireMessage[];
+}
+
+export function isRejection(result: CanonicalEvent[] | Rejection): result is Rejection {
+  return !Array.isArray(result);
+}
