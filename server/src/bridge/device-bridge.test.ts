@@ -163,3 +163,67 @@ describe("DeviceBridge with the native profile", () => {
     expect(bridge.onConnected(id)).toBe(false);
   });
 });
+
+describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => {
+  let esp: string;
+  const state = (path: string, value: string, retain = false) =>
+    bridge.onMessage(esp, `feedkeeper/${esp}/${path}`, Buffer.from(value), retain);
+  const flush = () => new Promise((r) => setImmediate(r));
+
+  beforeEach(() => {
+    esp = feeders.create({ name: "DIY", profile: "esphome-mqtt" }).feeder.id;
+    bridge.onConnected(esp);
+    state("status", "online", true);
+  });
+
+  it("comes online with the profile's stand-in hello and sends the feed on the number's command topic", async () => {
+    expect(feeders.view(esp)).toMatchObject({
+      online: true,
+      model: "ESPHome feeder",
+      capabilities: ["feed"],
+    });
+    feeds.request({ feederId: esp, portions: 3 });
+    await flush();
+    expect(published.at(-1)).toEqual({
+      topic: `feedkeeper/${esp}/cmd/feed_portions`,
+      payload: "3",
+      retain: false,
+    });
+  });
+
+  it("matches a dispensed report to the oldest feed waiting for its result, then records button meals", async () => {
+    const first = feeds.request({ feederId: esp, portions: 2 }).feed;
+    const second = feeds.request({ feederId: esp, portions: 1, override: true }).feed;
+    await flush();
+    state("sensor/dispensed_portions/state", "2.000000");
+    expect(feeds.require(first.id)).toMatchObject({ status: "dispensed", portions: 2 });
+    expect(feeds.require(second.id).status).toBe("sent");
+    state("sensor/dispensed_portions/state", "1");
+    expect(feeds.require(second.id).status).toBe("dispensed");
+    // Nothing waiting: a meal started on the device itself. A retained copy is a replay, not a meal.
+    state("sensor/dispensed_portions/state", "1");
+    state("sensor/dispensed_portions/state", "1", true);
+    const history = feeds.listForFeeder(esp, { limit: 10 });
+    expect(history.filter((f) => f.source === "button")).toMatchObject([
+      { status: "dispensed", portions: 1 },
+    ]);
+    expect(history).toHaveLength(3);
+  });
+
+  it("fails the waiting feed with the canonical fault, and shows the fault until it clears", async () => {
+    const feed = feeds.request({ feederId: esp, portions: 2 }).feed;
+    await flush();
+    state("text_sensor/feeder_error/state", "jam");
+    expect(feeds.require(feed.id)).toMatchObject({ status: "failed", error: "jam" });
+    expect(feeders.view(esp).telemetry?.error).toBe("jam");
+    state("text_sensor/feeder_error/state", "ok");
+    expect(feeders.view(esp).telemetry?.error).toBeUndefined();
+  });
+
+  it("keeps each sensor's last reading when another one arrives", () => {
+    state("sensor/food_level/state", "42.0");
+    state("sensor/battery_level/state", "90");
+    state("sensor/wifi_signal/state", "-61.4");
+    expect(feeders.view(esp).telemetry).toMatchObject({ foodLevel: 0.42, battery: 0.9, rssi: -61 });
+  });
+});

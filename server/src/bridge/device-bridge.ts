@@ -107,10 +107,23 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
         this.feeds.deviceReported(feederId, event.report);
         return;
       case "telemetry":
-        this.feeders.telemetryReceived(feederId, event.telemetry);
+        this.feeders.telemetryReceived(feederId, event.telemetry, { partial: event.partial === true });
         return;
       case "schedule":
         this.schedules.scheduleReported(feederId, event.report);
+        return;
+      case "dispensed":
+        this.feeds.deviceResultWithoutId(feederId, { status: "dispensed", portions: event.portions });
+        return;
+      case "fault":
+        // A fault is also a standing problem worth showing until the device says it cleared.
+        this.feeders.telemetryReceived(
+          feederId,
+          { error: event.fault === "ok" ? undefined : event.fault },
+          { partial: true },
+        );
+        if (event.fault !== "ok")
+          this.feeds.deviceResultWithoutId(feederId, { status: "failed", error: event.fault });
         return;
     }
   }

@@ -264,8 +264,13 @@ export class FeederService {
     this.markReady(id);
   }
 
-  telemetryReceived(id: string, payload: DeviceTelemetry): void {
+  /**
+   * A device's readings. A partial message (one sensor per topic) updates its fields and keeps the others'
+   * last values; the stored row is the whole picture either way, so it is also right after a restart.
+   */
+  telemetryReceived(id: string, reading: DeviceTelemetry, options: { partial?: boolean } = {}): void {
     const at = this.clock.now();
+    const payload = options.partial ? { ...withoutAt(this.latestTelemetry(id)), ...reading } : reading;
     this.heard(id).telemetry = { ...payload, at };
     this.telemetryWriter.add({
       feederId: id,
@@ -338,4 +343,10 @@ export class FeederService {
       telemetry: this.latestTelemetry(record.id),
     };
   }
+}
+
+function withoutAt(telemetry: LatestTelemetry | null): DeviceTelemetry {
+  if (!telemetry) return {};
+  const { at: _, ...rest } = telemetry;
+  return rest;
 }

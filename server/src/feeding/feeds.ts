@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, getTableName, gt, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableName, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -84,6 +84,13 @@ function prepareStatements(store: Store) {
       .select()
       .from(feeds)
       .where(and(eq(feeds.feederId, p("feederId")), eq(feeds.commandId, p("commandId"))))
+      .prepare(),
+    oldestAwaitingResult: store.db
+      .select()
+      .from(feeds)
+      .where(and(eq(feeds.feederId, p("feederId")), inArray(feeds.status, ["sent", "accepted"])))
+      .orderBy(asc(feeds.sentAt))
+      .limit(1)
       .prepare(),
     byIdempotencyKey: store.db
       .select()
@@ -355,6 +362,37 @@ export class FeedService {
   /** The newest feed of every feeder, in one query (the feeder list shows them all). */
   latestOfEachFeeder(): Map<string, FeedRecord> {
     return new Map(this.statements.latestOfEachFeeder.all().map((f) => [f.feederId, f]));
+  }
+
+  /**
+   * A result from a device whose protocol carries no command ids (ESPHome entities and the like). It belongs
+   * to the oldest feed the device was sent and has not answered, as a feeder runs meals in order; with none
+   * waiting, a dispensed meal was started on the device, and a fault is only a standing problem.
+   */
+  deviceResultWithoutId(
+    feederId: string,
+    result: { status: "dispensed"; portions: number } | { status: "failed"; error: string },
+  ): void {
+    const at = new Date(this.clock.now());
+    const waiting = this.statements.oldestAwaitingResult.get({ feederId });
+    if (waiting) {
+      this.deviceReported(feederId, {
+        id: waiting.commandId,
+        status: result.status,
+        portions: waiting.portions,
+        source: waiting.source,
+        at,
+        error: result.status === "failed" ? result.error : undefined,
+      });
+    } else if (result.status === "dispensed") {
+      this.deviceReported(feederId, {
+        id: `device-${randomUUID()}`,
+        status: "dispensed",
+        portions: result.portions,
+        source: "button",
+        at,
+      });
+    }
   }
 
   /** Applies what a device said about a feed. Idempotent: repeated reports change nothing. */

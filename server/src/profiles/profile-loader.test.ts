@@ -83,7 +83,7 @@ describe("parseProfile", () => {
 
   it("refuses an unknown codec and min above max", () => {
     expect(errorsOf(VALID.replace("codec: native-v1", "codec: magic"))).toEqual([
-      'x.yaml:13:8: codec: unknown codec "magic"; built in: native-v1',
+      'x.yaml:13:8: codec: unknown codec "magic"; built in: native-v1, mapping',
     ]);
     expect(errorsOf(VALID.replace("min: 1", "min: 20"))).toEqual([
       "x.yaml:16:10: capabilities.feed.min: min must not be above max",

@@ -45,6 +45,8 @@ export interface ProfileInfo {
 }
 
 export class ProfileRegistry {
+  private readonly codecs = new Map<string, Codec>();
+
   private constructor(private readonly loaded: LoadedProfiles) {}
 
   static load(dirs: { builtIn: string; user?: string | undefined }, logger: Logger): ProfileRegistry {
@@ -72,8 +74,14 @@ export class ProfileRegistry {
 
   /** The codec that speaks this profile's wire format (the loader only accepts profiles naming a built-in one). */
   codecOf(id: string): Codec {
-    const codec = CODECS.get(this.require(id).codec);
-    if (!codec) throw new Error(`profile ${id} names an unknown codec`);
+    let codec = this.codecs.get(id);
+    if (!codec) {
+      const profile = this.require(id);
+      const create = CODECS.get(profile.codec);
+      if (!create) throw new Error(`profile ${id} names an unknown codec`);
+      codec = create(profile);
+      this.codecs.set(id, codec);
+    }
     return codec;
   }
 

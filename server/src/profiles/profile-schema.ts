@@ -23,6 +23,8 @@ export const CANONICAL_FAULTS = [
   "unknown",
 ] as const;
 
+export type CanonicalFault = (typeof CANONICAL_FAULTS)[number];
+
 export const SENSORS = ["foodLevel", "weightGrams", "battery", "charging", "rssi", "linkQuality"] as const;
 export const SETTINGS = ["childLock", "ledNightOff", "manualMode", "servingSize", "portionWeight"] as const;
 
@@ -77,6 +79,72 @@ export const capabilitySchema = z
     faults: faultMap.optional(),
   })
   .strict();
+
+/** A topic with {root} (feedkeeper/<feeder id>) or {feederId} in it. */
+const topicTemplate = z
+  .string()
+  .min(1)
+  .regex(/^[^#+]+$/, "a topic template names one topic: no MQTT wildcards")
+  .meta({ description: "topic with {root} (= feedkeeper/<feeder id>) or {feederId}" });
+
+const TELEMETRY_FIELDS = ["foodLevel", "weightGrams", "battery", "rssi"] as const;
+
+/**
+ * For codec `mapping`: devices whose messages are one value per topic (ESPHome, Tasmota-style), described
+ * as data. Each rule is matched by topic; values are parsed as numbers unless said otherwise.
+ */
+export const mappingSchema = z
+  .object({
+    status: z
+      .object({
+        topic: topicTemplate,
+        online: z.string().min(1),
+        offline: z.string().min(1),
+        hello: z
+          .object({
+            model: z.string().min(1).max(64),
+            firmware: z.string().min(1).max(64),
+            capabilities: z.array(z.string().min(1).max(32)).max(32),
+          })
+          .strict()
+          .optional()
+          .meta({ description: "what the device is taken to say about itself when it comes online" }),
+      })
+      .strict(),
+    telemetry: z
+      .array(
+        z
+          .object({
+            topic: topicTemplate,
+            field: z.enum(TELEMETRY_FIELDS),
+            scale: z.number().positive().default(1).meta({ description: "multiply the value by this" }),
+            round: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+    dispensed: z.object({ topic: topicTemplate }).strict().optional().meta({
+      description:
+        "a number of portions the device publishes after each meal; matched to the oldest feed waiting for its result, else recorded as a meal started on the device",
+    }),
+    fault: z.object({ topic: topicTemplate }).strict().optional().meta({
+      description: "a fault value, read through capabilities.faults; fails the feed waiting for its result",
+    }),
+    commands: z
+      .object({
+        feed: z
+          .object({
+            topic: topicTemplate,
+            payload: z.string().min(1).meta({ description: "text with {portions}, {id} and {expiresAt}" }),
+            qos: z.union([z.literal(0), z.literal(1)]).default(1),
+            retain: z.literal(false).default(false),
+          })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict();
+export type Mapping = z.infer<typeof mappingSchema>;
 
 const identify = z.discriminatedUnion("by", [
   z
@@ -147,6 +215,7 @@ export const profileSchema = z
       .regex(/^[a-z0-9-]+$/)
       .meta({ description: "the built-in codec that speaks this family's wire format" }),
     capabilities: capabilitySchema,
+    mapping: mappingSchema.optional(),
     sources: z
       .array(z.string().min(1))
       .default([])
@@ -156,7 +225,38 @@ export const profileSchema = z
       .default([])
       .meta({ description: "what is inferred or seen only once, so nobody mistakes it for fact" }),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.codec === "mapping") === (p.mapping !== undefined), {
+    message: "codec mapping needs a mapping section, and only it has one",
+    path: ["mapping"],
+  })
+  .superRefine((p, ctx) => {
+    if (p.transport.broker !== "embedded" || !p.mapping) return;
+    // The embedded broker lets a feeder publish only under its own root and receive only from root/cmd/.
+    const m = p.mapping;
+    const incoming: Array<[string, string | undefined]> = [
+      ["mapping.status.topic", m.status.topic],
+      ["mapping.dispensed.topic", m.dispensed?.topic],
+      ["mapping.fault.topic", m.fault?.topic],
+      ...m.telemetry.map((t, i): [string, string] => [`mapping.telemetry.${i}.topic`, t.topic]),
+    ];
+    for (const [path, topic] of incoming) {
+      if (topic !== undefined && !topic.startsWith("{root}/")) {
+        ctx.addIssue({
+          code: "custom",
+          path: path.split("."),
+          message: "on the embedded broker a device publishes only under {root}/",
+        });
+      }
+    }
+    if (!m.commands.feed.topic.startsWith("{root}/cmd/")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mapping", "commands", "feed", "topic"],
+        message: "on the embedded broker a device receives commands only under {root}/cmd/",
+      });
+    }
+  });
 
 export type DeviceProfile = z.infer<typeof profileSchema>;
 export type Capabilities = DeviceProfile["capabilities"];

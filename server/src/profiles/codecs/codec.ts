@@ -8,16 +8,22 @@
 import type { DeviceSchedule } from "../../feeding/device-schedule-sync.js";
 import type { DeviceHello, DeviceTelemetry } from "../../feeding/feeders.js";
 import type { FeedCommand, FeedReport } from "../../feeding/feeds.js";
+import type { CanonicalFault, DeviceProfile } from "../profile-schema.js";
 
 export type CanonicalEvent =
   | { kind: "status"; online: boolean }
   | { kind: "hello"; hello: DeviceHello }
   | { kind: "feed"; report: FeedReport }
-  | { kind: "telemetry"; telemetry: DeviceTelemetry }
+  /** `partial`: one reading of several (one topic per sensor); the others keep their last value. */
+  | { kind: "telemetry"; telemetry: DeviceTelemetry; partial?: boolean }
   | {
       kind: "schedule";
       report: { version: number; status: "applied" | "rejected"; error?: string | undefined };
-    };
+    }
+  /** A meal came out, from a device that does not say which command it was (no ids in its protocol). */
+  | { kind: "dispensed"; portions: number }
+  /** The device reports a fault (already mapped to a canonical one), or `ok` when it cleared. */
+  | { kind: "fault"; fault: CanonicalFault };
 
 /** A message for the broker, exactly as the device must receive it. */
 export interface WireMessage {
@@ -45,6 +51,9 @@ export interface Codec {
   encodeFeed(feederId: string, command: FeedCommand): WireMessage[];
   encodeSchedule(feederId: string, schedule: DeviceSchedule): WireMessage[];
 }
+
+/** Makes the codec for one profile (a codec may read the profile's mapping and fault codes). */
+export type CodecFactory = (profile: DeviceProfile) => Codec;
 
 export function isRejection(result: CanonicalEvent[] | Rejection): result is Rejection {
   return !Array.isArray(result);

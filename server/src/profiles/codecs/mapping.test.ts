@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { profileSchema } from "../profile-schema.js";
+import { createMappingCodec } from "./mapping.js";
+
+// A bitmask fault map as the iPettie W5 / Petlibro PLAF101 uses it (protocol-facts §2.2).
+const profile = profileSchema.parse({
+  id: "bitmask-test",
+  name: "Bitmask test",
+  vendor: "Test",
+  status: "experimental",
+  models: [{ id: "t", name: "T" }],
+  transport: {
+    protocol: "mqtt",
+    broker: "external",
+    identify: { by: "topic", template: "devices/{feederId}/LWT" },
+  },
+  codec: "mapping",
+  capabilities: {
+    feed: { min: 1, max: 12 },
+    faults: { encoding: "bitmask", map: { "1": "empty", "2": "jam", "4": "blocked", "8": "battery_low" } },
+  },
+  mapping: {
+    status: { topic: "devices/{feederId}/LWT", online: "Online", offline: "Offline" },
+    fault: { topic: "devices/{feederId}/fault" },
+    commands: { feed: { topic: "devices/{feederId}/cmnd/feed", payload: '{"id":"{id}","n":{portions}}' } },
+  },
+});
+const codec = createMappingCodec(profile);
+const fault = (value: string) =>
+  codec.decode({ feederId: "abc", topic: "devices/abc/fault", payload: Buffer.from(value), retain: false });
+
+describe("mapping codec", () => {
+  it("reads a fault bitmask: no bit is ok, the lowest known bit names the fault, unknown bits say so", () => {
+    expect(fault("0")).toEqual([{ kind: "fault", fault: "ok" }]);
+    expect(fault("2")).toEqual([{ kind: "fault", fault: "jam" }]);
+    expect(fault("6")).toEqual([{ kind: "fault", fault: "jam" }]);
+    expect(fault("16")).toEqual([{ kind: "fault", fault: "unknown" }]);
+    expect(fault("-1")).toEqual({ reason: 'fault: unknown code "-1"' });
+  });
+
+  it("expands {feederId} in topics and {id} and {portions} in payloads", () => {
+    const online = codec.decode({
+      feederId: "abc",
+      topic: "devices/abc/LWT",
+      payload: Buffer.from("Online"),
+      retain: true,
+    });
+    expect(online).toEqual([{ kind: "status", online: true }]);
+    expect(
+      codec.encodeFeed("abc", { id: "c1", portions: 2, expiresAt: new Date("2026-11-26T07:00:00Z") }),
+    ).toEqual([{ topic: "devices/abc/cmnd/feed", payload: '{"id":"c1","n":2}', qos: 1, retain: false }]);
+  });
+
+  it("keeps a device on the embedded broker to its own topics", () => {
+    const embedded = { ...profile, transport: { ...profile.transport, broker: "embedded" } };
+    const paths = profileSchema.safeParse(embedded).error?.issues.map((i) => i.path.join("."));
+    expect(paths).toEqual(["mapping.status.topic", "mapping.fault.topic", "mapping.commands.feed.topic"]);
+  });
+
+  it("refuses a profile whose codec and mapping section do not go together", () => {
+    const { mapping: _, ...withoutMapping } = profile;
+    expect(profileSchema.safeParse(withoutMapping).error?.issues[0]?.message).toBe(
+      "codec mapping needs a mapping section, and only it has one",
+    );
+  });
+});
