@@ -197,7 +197,8 @@ describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => 
     await flush();
     state("sensor/dispensed_portions/state", "2.000000");
     expect(feeds.require(first.id)).toMatchObject({ status: "dispensed", portions: 2 });
-    expect(feeds.require(second.id).status).toBe("sent");
+    // No acknowledgements in this protocol: a delivered command is dispensing, its result is due.
+    expect(feeds.require(second.id).status).toBe("accepted");
     state("sensor/dispensed_portions/state", "1");
     expect(feeds.require(second.id).status).toBe("dispensed");
     // Nothing waiting: a meal started on the device itself. A retained copy is a replay, not a meal.
@@ -218,6 +219,12 @@ describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => 
     expect(feeders.view(esp).telemetry?.error).toBe("jam");
     state("text_sensor/feeder_error/state", "ok");
     expect(feeders.view(esp).telemetry?.error).toBeUndefined();
+    // Food running low is worth showing, but the meal came out: it does not fail the feed.
+    const next = feeds.request({ feederId: esp, portions: 1, override: true }).feed;
+    await flush();
+    state("text_sensor/feeder_error/state", "low");
+    expect(feeds.require(next.id).status).toBe("accepted");
+    expect(feeders.view(esp).telemetry?.error).toBe("food_low");
   });
 
   it("keeps each sensor's last reading when another one arrives", () => {

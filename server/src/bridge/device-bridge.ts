@@ -11,13 +11,17 @@ import type { BrokerHooks, PublishOptions } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
 import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
 import type { FeederService } from "../feeding/feeders.js";
-import type { FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
+import type { Delivery, FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
 import { LogThrottle } from "../log-throttle.js";
 import type { Logger } from "../logger.js";
 import type { CanonicalEvent, Codec, WireMessage } from "../profiles/codecs/codec.js";
 import { isRejection } from "../profiles/codecs/codec.js";
 import type { ProfileRegistry } from "../profiles/profile-registry.js";
+import type { CanonicalFault } from "../profiles/profile-schema.js";
 import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
+
+/** Faults that stop a meal; the others (food low, battery low…) are standing problems only. */
+const MEAL_STOPPING_FAULTS: ReadonlySet<CanonicalFault> = new Set(["jam", "empty", "blocked"]);
 
 export interface Publisher {
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
@@ -84,9 +88,11 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     for (const event of decoded) this.apply(feederId, event);
   }
 
-  async sendFeed(feederId: string, command: FeedCommand): Promise<void> {
+  async sendFeed(feederId: string, command: FeedCommand): Promise<Delivery> {
     const codec = this.codecOf(feederId);
-    if (codec) await this.publishAll(codec.encodeFeed(feederId, command));
+    if (!codec) throw new Error(`no codec for feeder ${feederId}`);
+    await this.publishAll(codec.encodeFeed(feederId, command));
+    return codec.acknowledgesCommands ? "sent" : "started";
   }
 
   async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
@@ -122,8 +128,9 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
           { error: event.fault === "ok" ? undefined : event.fault },
           { partial: true },
         );
-        if (event.fault !== "ok")
+        if (MEAL_STOPPING_FAULTS.has(event.fault)) {
           this.feeds.deviceResultWithoutId(feederId, { status: "failed", error: event.fault });
+        }
         return;
     }
   }

@@ -27,8 +27,14 @@ export interface FeedCommand {
   expiresAt: Date;
 }
 
+/**
+ * How a command was delivered: `sent` and the device will acknowledge it, or `started`: the device has no
+ * acknowledgement in its protocol and acts on delivery, so the feed waits for its result as `accepted`.
+ */
+export type Delivery = "sent" | "started";
+
 export interface FeedCommandSender {
-  sendFeed(feederId: string, command: FeedCommand): Promise<void>;
+  sendFeed(feederId: string, command: FeedCommand): Promise<Delivery | undefined | void>;
 }
 
 /** What a feeder says about a feed, already validated and decoded by the bridge. */
@@ -529,7 +535,7 @@ export class FeedService {
     if (!sender || !feed.expiresAt) return;
     sender
       .sendFeed(feed.feederId, { id: feed.commandId, portions: feed.portions, expiresAt: feed.expiresAt })
-      .then(() => this.markSent(feed.id))
+      .then((delivery) => (delivery === "started" ? this.markStarted(feed) : this.markSent(feed.id)))
       .catch((err: unknown) => {
         // Still pending: the next ready event retries it until it expires.
         this.logger.error({ err, feedId: feed.id }, "could not hand the feed command to the broker");
@@ -541,6 +547,17 @@ export class FeedService {
    * are gathered until the current batch of callbacks has run and written in one transaction: thousands of
    * commits, an fsync each, would hold up the event loop for many seconds.
    */
+  /** Delivered to a device that never acknowledges: it is dispensing now, and its result is due. */
+  private markStarted(feed: FeedRecord): void {
+    const started = this.store.db
+      .update(feeds)
+      .set({ status: "accepted", sentAt: new Date(this.clock.now()), acceptedAt: new Date(this.clock.now()) })
+      .where(and(eq(feeds.id, feed.id), eq(feeds.status, "pending")))
+      .returning()
+      .get();
+    if (started) this.arm(started);
+  }
+
   private markSent(feedId: string): void {
     this.sentMarks.push({ id: feedId, sentAt: this.clock.now() });
     if (this.sentMarks.length === 1) queueMicrotask(() => this.writeSentMarks());

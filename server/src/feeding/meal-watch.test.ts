@@ -1,19 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
-import { shippedProfiles } from "../testing/profiles.js";
-import { silentLogger, tempStore } from "../testing/temp-store.js";
-import { AlertService } from "./alerts.js";
-import { FeederService } from "./feeders.js";
-import { type FeedReport, FeedService } from "./feeds.js";
+import { type MealServices, startMealServices } from "../testing/meal-services.js";
+import { silentLogger, type tempStore } from "../testing/temp-store.js";
+import type { AlertService } from "./alerts.js";
+import type { FeederService } from "./feeders.js";
+import type { FeedReport, FeedService } from "./feeds.js";
 import { MealCalendar } from "./meal-calendar.js";
-import { MealPlanService } from "./meal-plans.js";
-import { MealReconciler } from "./meal-reconciler.js";
+import type { MealPlanService } from "./meal-plans.js";
 import { MealScheduler } from "./meal-scheduler.js";
 import { WEEKDAYS } from "./meal-time.js";
 import { MealWatch, MISSED_AFTER_MS } from "./meal-watch.js";
 
-const SETTINGS = { defaultExpirySeconds: 60, maxExpirySeconds: 900, resultTimeoutSeconds: 120 };
 const TZ = "Europe/Berlin";
 const DAY = "2026-11-26";
 /** A Berlin wall-clock time (UTC+1 in November), on DAY unless given. */
@@ -26,22 +24,17 @@ let feeders: FeederService;
 let feeds: FeedService;
 let plans: MealPlanService;
 let alerts: AlertService;
-/** Alerts as stored, oldest first (notifiers hear of them once the raising transaction commits). */
-const raised = () => alerts.list({ limit: 100 }).reverse();
+let raised: MealServices["raised"];
 let feederId: string;
 let breakfastId: string;
 const running: Array<{ stop(): void }> = [];
 
 beforeEach(() => {
-  store = tempStore();
   clock = new FakeClock(berlin("07:25").getTime());
-  feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
-  feeds = new FeedService(store, feeders, clock, SETTINGS, silentLogger, TZ);
-  plans = new MealPlanService(store, feeders, clock, TZ);
-  alerts = new AlertService(store, clock, [], silentLogger);
-  new MealReconciler(store, plans, alerts, clock, silentLogger).attach(feeds);
   // The feeder stays offline unless a test says hello: server-sent feeds wait as `pending`.
-  feeds.start({ sendFeed: async () => undefined });
+  ({ store, feeders, feeds, plans, alerts, raised } = startMealServices(clock, TZ, {
+    sendFeed: async () => undefined,
+  }));
   feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
   breakfastId = `${feederId}/${DAY}/breakfast`;
   plans.replace(feederId, {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { shippedProfiles } from "../testing/profiles.js";
 import { profileJsonSchema, profilesMarkdown } from "./profile-docs.js";
 import { builtInProfilesDir, ProfileRegistry } from "./profile-registry.js";
 
@@ -16,10 +17,16 @@ describe("files generated from the profiles", () => {
     );
   });
 
+  it("point to guides that exist", () => {
+    for (const { profile } of shippedProfiles().list()) {
+      if (profile.guide) expect(fs.existsSync(path.join(root, profile.guide)), profile.guide).toBe(true);
+    }
+  });
+
   it("lists each built-in profile with its capabilities", () => {
     const registry = ProfileRegistry.load({ builtIn: builtInProfilesDir() }, pino({ level: "silent" }));
     const md = profilesMarkdown(registry.list());
-    expect(md).toContain("| `feedkeeper` | Feedkeeper native protocol v1 |");
+    expect(md).toContain("| `feedkeeper` | [Feedkeeper native protocol v1](../protocol.md) |");
     expect(md).toContain("feed 1–100 portions");
   });
 });

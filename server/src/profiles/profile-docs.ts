@@ -4,6 +4,7 @@
  * docs/devices/. `npm run profiles:generate` writes them; a test fails when a
  * committed copy is stale.
  */
+import path from "node:path";
 import { z } from "zod";
 import type { ProfileInfo } from "./profile-registry.js";
 import { type DeviceProfile, profileSchema } from "./profile-schema.js";
@@ -35,7 +36,7 @@ export function profilesMarkdown(profiles: readonly ProfileInfo[]): string {
     .filter((p) => p.builtIn)
     .map(
       ({ profile: p }) =>
-        `| \`${p.id}\` | ${p.name} | ${p.models.map((m) => m.name).join("; ")} | ${p.transport.broker} broker | ${capabilities(p)} | ${STATUS[p.status]} |`,
+        `| \`${p.id}\` | ${p.guide ? `[${p.name}](${path.posix.relative("docs/devices", p.guide)})` : p.name} | ${p.models.map((m) => m.name).join("; ")} | ${p.transport.broker} broker | ${capabilities(p)} | ${STATUS[p.status]} |`,
     );
   return [
     "<!-- Generated from device-profiles/*.yaml by `npm run profiles:generate`; do not edit by hand. -->",

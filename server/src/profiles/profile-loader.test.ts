@@ -2,27 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PROFILE_YAML } from "../testing/profile-yaml.js";
 import { formatProfileError, loadProfiles, parseProfile } from "./profile-loader.js";
 import { BUILT_IN_CODECS, builtInProfilesDir } from "./profile-registry.js";
-
-const VALID = `id: acme-bowl
-name: Acme Bowl
-vendor: Acme
-status: experimental
-models:
-  - id: ab1
-    name: Acme Bowl 1
-transport:
-  protocol: mqtt
-  broker: embedded
-  identify:
-    by: credentials
-codec: native-v1
-capabilities:
-  feed:
-    min: 1
-    max: 12
-`;
 
 let dir: string;
 let userDir: string;
@@ -43,7 +25,7 @@ const errorsOf = (text: string) => {
 
 describe("parseProfile", () => {
   it("accepts a valid profile and fills in the defaults", () => {
-    const outcome = parseProfile("x.yaml", VALID, BUILT_IN_CODECS);
+    const outcome = parseProfile("x.yaml", PROFILE_YAML, BUILT_IN_CODECS);
     expect(outcome).toMatchObject({
       profile: {
         id: "acme-bowl",
@@ -56,20 +38,20 @@ describe("parseProfile", () => {
   });
 
   it("names file, line and column of a wrong value", () => {
-    expect(errorsOf(VALID.replace("max: 12", "max: lots"))).toEqual([
+    expect(errorsOf(PROFILE_YAML.replace("max: 12", "max: lots"))).toEqual([
       "x.yaml:17:10: capabilities.feed.max: Invalid input: expected number, received string",
     ]);
   });
 
   it("points at an unknown key itself", () => {
-    expect(errorsOf(VALID.replace("  feed:\n", "  fed: {}\n  feed:\n"))).toEqual([
+    expect(errorsOf(PROFILE_YAML.replace("  feed:\n", "  fed: {}\n  feed:\n"))).toEqual([
       'x.yaml:15:3: capabilities: Unrecognized key: "fed"',
     ]);
   });
 
   it("reports a missing field at its parent and a bad enum value where it stands (lines shift: vendor is gone)", () => {
     expect(
-      errorsOf(VALID.replace("vendor: Acme\n", "").replace("broker: embedded", "broker: cloud")),
+      errorsOf(PROFILE_YAML.replace("vendor: Acme\n", "").replace("broker: embedded", "broker: cloud")),
     ).toEqual([
       "x.yaml:1:1: vendor: Invalid input: expected string, received undefined",
       'x.yaml:9:11: transport.broker: Invalid option: expected one of "embedded"|"external"',
@@ -77,15 +59,17 @@ describe("parseProfile", () => {
   });
 
   it("reports YAML syntax errors and duplicate keys with their line", () => {
-    expect(errorsOf(`${VALID}capabilities: {}\n`)[0]).toMatch(/^x\.yaml:18:1: Map keys must be unique/);
+    expect(errorsOf(`${PROFILE_YAML}capabilities: {}\n`)[0]).toMatch(
+      /^x\.yaml:18:1: Map keys must be unique/,
+    );
     expect(errorsOf("id: [unclosed\n")[0]).toMatch(/^x\.yaml:\d+:\d+: /);
   });
 
   it("refuses an unknown codec and min above max", () => {
-    expect(errorsOf(VALID.replace("codec: native-v1", "codec: magic"))).toEqual([
+    expect(errorsOf(PROFILE_YAML.replace("codec: native-v1", "codec: magic"))).toEqual([
       'x.yaml:13:8: codec: unknown codec "magic"; built in: native-v1, mapping',
     ]);
-    expect(errorsOf(VALID.replace("min: 1", "min: 20"))).toEqual([
+    expect(errorsOf(PROFILE_YAML.replace("min: 1", "min: 20"))).toEqual([
       "x.yaml:16:10: capabilities.feed.min: min must not be above max",
     ]);
   });
@@ -93,10 +77,10 @@ describe("parseProfile", () => {
 
 describe("loadProfiles", () => {
   it("skips a broken file, keeps the others, and never lets a user profile replace a built-in one", () => {
-    fs.writeFileSync(path.join(dir, "acme.yaml"), VALID);
-    fs.writeFileSync(path.join(dir, "broken.yaml"), VALID.replace("id: acme-bowl", "id: Bad Id"));
-    fs.writeFileSync(path.join(userDir, "mine.yaml"), VALID.replace("Acme Bowl\n", "My Bowl\n"));
-    fs.writeFileSync(path.join(userDir, "other.yaml"), VALID.replace("id: acme-bowl", "id: my-bowl"));
+    fs.writeFileSync(path.join(dir, "acme.yaml"), PROFILE_YAML);
+    fs.writeFileSync(path.join(dir, "broken.yaml"), PROFILE_YAML.replace("id: acme-bowl", "id: Bad Id"));
+    fs.writeFileSync(path.join(userDir, "mine.yaml"), PROFILE_YAML.replace("Acme Bowl\n", "My Bowl\n"));
+    fs.writeFileSync(path.join(userDir, "other.yaml"), PROFILE_YAML.replace("id: acme-bowl", "id: my-bowl"));
     fs.writeFileSync(path.join(userDir, "notes.txt"), "not a profile");
     const loaded = loadProfiles({ builtIn: dir, user: userDir }, BUILT_IN_CODECS);
     expect([...loaded.profiles.keys()].sort()).toEqual(["acme-bowl", "my-bowl"]);
@@ -109,7 +93,7 @@ describe("loadProfiles", () => {
   });
 
   it("reports an unreadable user directory without losing the built-in profiles", () => {
-    fs.writeFileSync(path.join(dir, "acme.yaml"), VALID);
+    fs.writeFileSync(path.join(dir, "acme.yaml"), PROFILE_YAML);
     const loaded = loadProfiles({ builtIn: dir, user: path.join(userDir, "missing") }, BUILT_IN_CODECS);
     expect([...loaded.profiles.keys()]).toEqual(["acme-bowl"]);
     expect(loaded.errors[0]?.message).toContain("cannot read the directory");

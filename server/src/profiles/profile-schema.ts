@@ -130,6 +130,9 @@ export const mappingSchema = z
     fault: z.object({ topic: topicTemplate }).strict().optional().meta({
       description: "a fault value, read through capabilities.faults; fails the feed waiting for its result",
     }),
+    ignore: z.array(topicTemplate).default([]).meta({
+      description: "topics the device publishes that mean nothing here; dropped without a log line",
+    }),
     commands: z
       .object({
         feed: z
@@ -216,6 +219,13 @@ export const profileSchema = z
       .meta({ description: "the built-in codec that speaks this family's wire format" }),
     capabilities: capabilitySchema,
     mapping: mappingSchema.optional(),
+    guide: z
+      .string()
+      .regex(/^docs\/[\w./-]+\.md$/, "guide: a Markdown file under docs/")
+      .optional()
+      .meta({
+        description: "the setup / re-pointing guide for this family, relative to the repository root",
+      }),
     sources: z
       .array(z.string().min(1))
       .default([])

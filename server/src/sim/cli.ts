@@ -1,11 +1,13 @@
 /**
- * `npm run simulate`: runs one or many simulated native feeders against a Feedkeeper server, printing one line
- * per event. Run with `--help` for usage.
+ * `npm run simulate`: runs one or many simulated feeders against a Feedkeeper server, printing one line per
+ * event: native feeders (profile `feedkeeper`) or DIY ESPHome feeders (profile `esphome-mqtt`). Run with
+ * `--help` for usage.
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { CAPABILITY_SCHEDULE, type TelemetryPayload } from "../protocol/native-v1.js";
+import { EspHomeFeeder } from "./esphome-feeder.js";
 import { DEFAULT_CAPABILITIES, type SimLogger, SimulatedFeeder } from "./native-feeder.js";
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -18,10 +20,14 @@ Feeders (choose one):
 
 Options:
   --url <mqtt url>                broker address (default mqtt://127.0.0.1:1883)
-  --jam                           every feeder is jammed: commands are accepted, then fail with "jam"
+  --profile <id>                  what the feeders are: feedkeeper (the native protocol, default) or
+                                  esphome-mqtt (a DIY ESPHome feeder set up as in docs/devices/esphome-mqtt.md);
+                                  --provision creates the feeders with this profile
+  --jam                           every feeder is jammed: its meals fail with "jam"
   --dispense-ms <ms>              time to dispense one portion (default 200)
   --stores-schedule               announce the "schedule" capability: keep the server's meal plan and feed
                                   from it on the feeder's own clock, also while the server is down
+                                  (feedkeeper profile only)
   --telemetry-interval <seconds>  send food level, battery and signal strength this often
   --help                          show this text`;
 
@@ -31,6 +37,11 @@ const EXIT_USAGE = 2;
 const START_CONCURRENCY = 50;
 /** Grams a full hopper holds, to turn dispensed meals into a falling food level. */
 const HOPPER_GRAMS = 2000;
+/** Grams in one portion of a simulated ESPHome feeder, which does not weigh its meals. */
+const ESPHOME_PORTION_GRAMS = 10;
+
+const PROFILES = ["feedkeeper", "esphome-mqtt"] as const;
+type Feeder = SimulatedFeeder | EspHomeFeeder;
 
 function numberOption(option: string, min: number, max: number, whole: boolean) {
   const error = `${option} must be a ${whole ? "whole " : ""}number from ${min} to ${max}`;
@@ -41,6 +52,7 @@ function numberOption(option: string, min: number, max: number, whole: boolean) 
 const argsSchema = z
   .object({
     url: z.url({ protocol: /^mqtts?$/, error: "--url must be an mqtt:// or mqtts:// URL" }),
+    profile: z.enum(PROFILES, { error: `--profile must be one of ${PROFILES.join(", ")}` }),
     id: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     credentials: z.string().min(1).optional(),
@@ -65,6 +77,12 @@ const argsSchema = z
     }
     if (args.provision !== undefined && (args.api === undefined || args.token === undefined)) {
       ctx.addIssue({ code: "custom", message: "--provision needs --api and --token" });
+    }
+    if (args.storesSchedule && args.profile !== "feedkeeper") {
+      ctx.addIssue({
+        code: "custom",
+        message: `--stores-schedule: ${args.profile} feeders keep no schedule`,
+      });
     }
   });
 type Args = z.infer<typeof argsSchema>;
@@ -91,6 +109,7 @@ function parseCommandLine(argv: string[]): Args | "help" {
   if (values.help) return "help";
   const parsed = argsSchema.safeParse({
     url: values.url,
+    profile: values.profile,
     id: values.id,
     password: values.password,
     credentials: values.credentials,
@@ -115,6 +134,7 @@ function parseRaw(argv: string[]) {
     allowPositionals: false,
     options: {
       url: { type: "string", default: "mqtt://127.0.0.1:1883" },
+      profile: { type: "string", default: "feedkeeper" },
       id: { type: "string" },
       password: { type: "string" },
       credentials: { type: "string" },
@@ -161,13 +181,13 @@ async function loadCredentials(file: string): Promise<Credentials[]> {
 async function feederCredentials(args: Args): Promise<Credentials[]> {
   if (args.credentials !== undefined) return loadCredentials(args.credentials);
   if (args.provision !== undefined && args.api !== undefined && args.token !== undefined) {
-    return provision(args.provision, args.api, args.token);
+    return provision(args.provision, args.api, args.token, args.profile);
   }
   if (args.id !== undefined && args.password !== undefined) return [{ id: args.id, password: args.password }];
   throw new UsageError("no feeders to simulate");
 }
 
-async function provision(count: number, api: string, token: string): Promise<Credentials[]> {
+async function provision(count: number, api: string, token: string, profile: string): Promise<Credentials[]> {
   const endpoint = new URL("/api/feeders", api);
   const created: Credentials[] = [];
   // One at a time: names stay in order and a failure stops before creating a pile of half-used feeders.
@@ -178,7 +198,7 @@ async function provision(count: number, api: string, token: string): Promise<Cre
       response = await fetch(endpoint, {
         method: "POST",
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ name, profile: "feedkeeper" }),
+        body: JSON.stringify({ name, profile }),
       });
     } catch (error) {
       // fetch hides the useful part (ECONNREFUSED, DNS failure) in `cause`.
@@ -220,7 +240,11 @@ function warnOnStderr(fields: Record<string, unknown>, message: string): void {
 const ignore = () => {};
 const logger: SimLogger = { debug: ignore, info: ignore, warn: warnOnStderr, error: warnOnStderr };
 
-function printEvents(feeder: SimulatedFeeder): void {
+function printEvents(feeder: Feeder): void {
+  if (feeder instanceof EspHomeFeeder) {
+    printEspHomeEvents(feeder);
+    return;
+  }
   const say = (line: string) => console.log(`${feeder.id} ${line}`);
   feeder.on("ready", () => say("online"));
   feeder.on("disconnected", () => say("disconnected"));
@@ -238,14 +262,29 @@ function printEvents(feeder: SimulatedFeeder): void {
   feeder.on("scheduleApplied", (version) => say(`schedule version ${version} stored`));
 }
 
+function printEspHomeEvents(feeder: EspHomeFeeder): void {
+  const say = (line: string) => console.log(`${feeder.id} ${line}`);
+  feeder.on("ready", () => say("online"));
+  feeder.on("disconnected", () => say("disconnected"));
+  feeder.on("refused", (error) => say(`gave up: ${error.message}`));
+  feeder.on("command", (portions) => say(`command: ${portions} portions`));
+  feeder.on("dispensed", (meal) => say(`dispensed ${meal.portions} portions (${meal.source})`));
+  feeder.on("failed", (meal) => say(`failed ${meal.portions} portions (${meal.source}) error=${meal.error}`));
+}
+
 /** A hopper that empties with every meal and a battery that drains slowly, with a wobbling signal. */
-function startTelemetry(feeder: SimulatedFeeder, intervalSeconds: number): () => void {
+function startTelemetry(feeder: Feeder, intervalSeconds: number): () => void {
   let foodLevel = 0.6 + Math.random() * 0.4;
   let battery = 0.8 + Math.random() * 0.2;
   const baseRssi = -50 - Math.round(Math.random() * 25);
-  feeder.on("dispensed", (meal) => {
-    foodLevel = Math.max(0, foodLevel - meal.grams / HOPPER_GRAMS);
-  });
+  const ate = (grams: number) => {
+    foodLevel = Math.max(0, foodLevel - grams / HOPPER_GRAMS);
+  };
+  if (feeder instanceof EspHomeFeeder) {
+    feeder.on("dispensed", (meal) => ate(meal.portions * ESPHOME_PORTION_GRAMS));
+  } else {
+    feeder.on("dispensed", (meal) => ate(meal.grams));
+  }
   const send = () => {
     foodLevel = Math.max(0, foodLevel - 0.001);
     battery = Math.max(0, battery - 0.0005);
@@ -255,7 +294,15 @@ function startTelemetry(feeder: SimulatedFeeder, intervalSeconds: number): () =>
       rssi: baseRssi + Math.round((Math.random() - 0.5) * 8),
     };
     if (!feeder.connected) return;
-    feeder.sendTelemetry(telemetry).then(
+    const sent =
+      feeder instanceof EspHomeFeeder
+        ? feeder.sendSensors({
+            foodLevelPercent: (telemetry.foodLevel ?? 0) * 100,
+            batteryPercent: (telemetry.battery ?? 0) * 100,
+            rssi: telemetry.rssi,
+          })
+        : feeder.sendTelemetry(telemetry);
+    sent.then(
       () =>
         console.log(
           `${feeder.id} telemetry food=${pct(telemetry.foodLevel)} battery=${pct(telemetry.battery)} rssi=${telemetry.rssi}`,
@@ -271,13 +318,13 @@ function startTelemetry(feeder: SimulatedFeeder, intervalSeconds: number): () =>
 const round = (value: number) => Math.round(value * 1000) / 1000;
 const pct = (value: number | undefined) => `${Math.round((value ?? 0) * 100)}%`;
 
-async function startAll(feeders: SimulatedFeeder[]): Promise<SimulatedFeeder[]> {
-  const started: SimulatedFeeder[] = [];
+async function startAll(feeders: Feeder[]): Promise<Feeder[]> {
+  const started: Feeder[] = [];
   for (let i = 0; i < feeders.length; i += START_CONCURRENCY) {
     const batch = feeders.slice(i, i + START_CONCURRENCY);
     const results = await Promise.allSettled(batch.map((feeder) => feeder.start()));
     results.forEach((result, j) => {
-      const feeder = batch[j] as SimulatedFeeder;
+      const feeder = batch[j] as Feeder;
       if (result.status === "fulfilled") started.push(feeder);
       else console.error(`${feeder.id} could not start: ${(result.reason as Error).message}`);
     });
@@ -293,18 +340,16 @@ async function main(): Promise<number> {
   }
   const credentials = await feederCredentials(args);
 
-  const feeders = credentials.map(
-    ({ id, password }) =>
-      new SimulatedFeeder({
-        url: args.url,
-        id,
-        password,
-        jammed: args.jam,
-        ...(args.storesSchedule && { capabilities: [...DEFAULT_CAPABILITIES, CAPABILITY_SCHEDULE] }),
-        dispenseMsPerPortion: args.dispenseMs,
-        logger,
-      }),
-  );
+  const feeders = credentials.map(({ id, password }): Feeder => {
+    const common = { url: args.url, id, password, jammed: args.jam, logger };
+    if (args.profile === "esphome-mqtt")
+      return new EspHomeFeeder({ ...common, msPerPortion: args.dispenseMs });
+    return new SimulatedFeeder({
+      ...common,
+      ...(args.storesSchedule && { capabilities: [...DEFAULT_CAPABILITIES, CAPABILITY_SCHEDULE] }),
+      dispenseMsPerPortion: args.dispenseMs,
+    });
+  });
   feeders.forEach(printEvents);
 
   const started = await startAll(feeders);

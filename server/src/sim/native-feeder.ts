@@ -521,6 +521,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   }
 }
 
-function isConnackRefusal(error: Error): error is Error & { code: number } {
+/** mqtt.js's error for a CONNACK that refused the connection (MQTT 3.1.1 return codes 1–5). */
+export function isConnackRefusal(error: Error): error is Error & { code: number } {
   return "code" in error && typeof error.code === "number" && error.message.startsWith("Connection refused");
 }

@@ -47,6 +47,8 @@ export interface Rejection {
 
 export interface Codec {
   readonly name: string;
+  /** False when the protocol has no acknowledgement: a delivered command counts as started. */
+  readonly acknowledgesCommands: boolean;
   decode(message: DeviceMessage): CanonicalEvent[] | Rejection;
   encodeFeed(feederId: string, command: FeedCommand): WireMessage[];
   encodeSchedule(feederId: string, schedule: DeviceSchedule): WireMessage[];

@@ -63,7 +63,8 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
     if (rule) {
       const raw = parseNumber(payload);
       if (raw === undefined) return { reason: `${rule.field}: not a number` };
-      const value = rule.round ? Math.round(raw * rule.scale) : raw * rule.scale;
+      // Rounded to millionths: 94 × 0.01 is 0.9400000000000001 in binary floating point.
+      const value = rule.round ? Math.round(raw * rule.scale) : Math.round(raw * rule.scale * 1e6) / 1e6;
       const [min, max] = TELEMETRY_RANGE[rule.field];
       if (value < min || value > max) {
         return { reason: `${rule.field}: ${raw} is out of range (${min / rule.scale}..${max / rule.scale})` };
@@ -86,11 +87,13 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
       const known = fault(raw);
       return known ? [{ kind: "fault", fault: known }] : { reason: `fault: unknown code "${raw}"` };
     }
+    if (mapping.ignore.some((t) => expandTopic(t, feederId) === topic)) return [];
     return { reason: "no rule for this topic" };
   }
 
   return {
     name: "mapping",
+    acknowledgesCommands: false,
     decode,
     encodeFeed(feederId, command): WireMessage[] {
       const feed = mapping.commands.feed;

@@ -42,6 +42,7 @@ function event<T>(parsed: Parsed<T>, toEvent: (value: T) => CanonicalEvent): Can
 
 export const nativeV1Codec: Codec = {
   name: "native-v1",
+  acknowledgesCommands: true,
 
   decode({ feederId, topic, payload, retain }: DeviceMessage): CanonicalEvent[] | Rejection {
     const root = `${topics.root(feederId)}/`;
