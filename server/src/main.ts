@@ -103,6 +103,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     pets: new PetService(store, clock, timeZone),
     alerts,
     profiles,
+    connections: bridge.connections,
     calendar: new MealCalendar(store, plans),
     clock,
     disconnectFeeder: (id) => broker.disconnect(id),

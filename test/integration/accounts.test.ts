@@ -39,6 +39,7 @@ const PROTECTED: Array<[string, string]> = [
   ["DELETE", "/api/feeders/abc/schedule/one-offs/abc"],
   ["GET", "/api/alerts"],
   ["GET", "/api/profiles"],
+  ["GET", "/api/connection-log"],
   ["POST", "/api/alerts/abc/ack"],
   ["GET", "/api/pets"],
   ["POST", "/api/pets"],

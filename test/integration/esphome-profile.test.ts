@@ -4,6 +4,7 @@
  * and a jam surfacing as the feed's canonical error.
  */
 import fs from "node:fs";
+import mqtt from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Running } from "../../server/src/main.js";
 import { EspHomeFeeder } from "../../server/src/sim/esphome-feeder.js";
@@ -72,5 +73,39 @@ describe("esphome-mqtt profile", () => {
     expect(failed).toMatchObject({ status: "failed", error: "jam" });
     const jammed = await api.waitForFeeder(feederId, (f) => f.telemetry?.error === "jam");
     expect(jammed.telemetry?.foodLevel).toBe(0.42);
+  });
+
+  it("shows in the connection log why a device is not talking", async () => {
+    // A device with the wrong secret: refused, with the reason, and counted rather than repeated.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const client = await mqtt
+        .connectAsync(`mqtt://127.0.0.1:${server.mqttPort}`, {
+          protocolVersion: 4,
+          clientId: feederId,
+          username: feederId,
+          password: "not-the-secret",
+          reconnectPeriod: 0,
+        })
+        .catch(() => undefined);
+      await client?.endAsync();
+    }
+    // A sensor value the profile cannot read.
+    await device.publishRaw(`feedkeeper/${feederId}/sensor/food_level/state`, "lots");
+    const deadline = Date.now() + 5000;
+    let entries: Array<{ kind: string; detail: string; count: number; address: string | null }> = [];
+    while (Date.now() < deadline) {
+      entries = (await api.request("GET", `/api/connection-log?feederId=${feederId}`)).body.entries;
+      if (entries.some((e) => e.kind === "dropped")) break;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(entries.find((e) => e.kind === "dropped")?.detail).toBe(
+      `feedkeeper/${feederId}/sensor/food_level/state: foodLevel: not a number`,
+    );
+    expect(entries.find((e) => e.kind === "refused")).toMatchObject({
+      count: 2,
+      address: expect.stringContaining("127.0.0.1"),
+      detail: expect.stringContaining("bad username or password"),
+    });
+    expect(entries.at(-1)?.kind).toBe("connected");
   });
 });

@@ -61,7 +61,7 @@ afterEach(() => {
 describe("DeviceBridge with the native profile", () => {
   it("announces the server retained and never retains a feed command", async () => {
     expect(published[0]).toEqual({ topic: "feedkeeper/server/status", payload: "online", retain: true });
-    bridge.onConnected(id);
+    bridge.onConnected(id, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
     const { feed } = feeds.request({ feederId: id, portions: 2 });
     await new Promise((r) => setImmediate(r));
@@ -75,7 +75,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("records what a hello says about the device", () => {
-    bridge.onConnected(id);
+    bridge.onConnected(id, "127.0.0.1");
     message("hello", {
       protocol: 1,
       model: "PF-1",
@@ -108,7 +108,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("pushes the plan to a device that stores schedules, never retained, and records its confirmation", async () => {
-    bridge.onConnected(id);
+    bridge.onConnected(id, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed", "schedule"] });
     plans.replace(id, {
       timezone: "Europe/Berlin",
@@ -142,7 +142,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("sends no schedule to a device that cannot store one", async () => {
-    bridge.onConnected(id);
+    bridge.onConnected(id, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
     plans.replace(id, { meals: [{ id: "breakfast", time: "07:30", days: ["mon"], portions: 2 }] });
     await new Promise((r) => setImmediate(r));
@@ -160,7 +160,25 @@ describe("DeviceBridge with the native profile", () => {
 
   it("refuses the session of a feeder that no longer exists", () => {
     feeders.remove(id);
-    expect(bridge.onConnected(id)).toBe(false);
+    expect(bridge.onConnected(id, "127.0.0.1")).toBe(false);
+    expect(bridge.connections.list({ limit: 5 })).toMatchObject([
+      {
+        kind: "refused",
+        clientId: id,
+        feederId: null,
+        detail: "the feeder was deleted",
+        address: "127.0.0.1",
+      },
+    ]);
+  });
+
+  it("logs what it drops, with the topic and the reason, for the owner to read", () => {
+    bridge.onConnected(id, "10.0.0.7");
+    message("telemetry", { foodLevel: 1.5 });
+    expect(bridge.connections.list({ limit: 5, feederId: id })).toMatchObject([
+      { kind: "dropped", detail: expect.stringContaining(`feedkeeper/${id}/telemetry: foodLevel:`) },
+      { kind: "connected", address: "10.0.0.7" },
+    ]);
   });
 });
 
@@ -172,7 +190,7 @@ describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => 
 
   beforeEach(() => {
     esp = feeders.create({ name: "DIY", profile: "esphome-mqtt" }).feeder.id;
-    bridge.onConnected(esp);
+    bridge.onConnected(esp, "127.0.0.1");
     state("status", "online", true);
   });
 

@@ -19,6 +19,7 @@ import { isRejection } from "../profiles/codecs/codec.js";
 import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import type { CanonicalFault } from "../profiles/profile-schema.js";
 import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
+import { ConnectionLog } from "./connection-log.js";
 
 /** Faults that stop a meal; the others (food low, battery low…) are standing problems only. */
 const MEAL_STOPPING_FAULTS: ReadonlySet<CanonicalFault> = new Set(["jam", "empty", "blocked"]);
@@ -40,8 +41,15 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     clock: Clock,
   ) {
     this.dropLogs = new LogThrottle(clock);
-    feeders.onRemoved((id) => this.dropLogs.forget(id));
+    this.connections = new ConnectionLog(clock, (id) => feeders.find(id) !== undefined);
+    feeders.onRemoved((id) => {
+      this.dropLogs.forget(id);
+      this.connections.forget(id);
+    });
   }
+
+  /** Recent connects, refusals and dropped messages, for owners finding out why a device is not talking. */
+  readonly connections: ConnectionLog;
 
   attach(publisher: Publisher): Promise<void> {
     this.publisher = publisher;
@@ -58,19 +66,38 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     return this.feeders.checkCredentials(feederId, password.toString("utf8"));
   }
 
-  onConnected(feederId: string): boolean {
+  onConnected(feederId: string, address: string | undefined): boolean {
     if (!this.feeders.find(feederId)) {
       this.logger.warn({ feederId }, "cut the session of a feeder deleted while it connected");
+      this.connections.record("refused", feederId, "the feeder was deleted", address);
       return false;
     }
     this.feeders.connected(feederId);
+    this.connections.record("connected", feederId, "", address);
     this.logger.info({ feederId }, "feeder connected");
     return true;
   }
 
   onDisconnected(feederId: string): void {
     this.feeders.disconnected(feederId);
+    this.connections.record("disconnected", feederId, "");
     this.logger.info({ feederId }, "feeder disconnected");
+  }
+
+  onRefused(clientId: string, reason: string, address: string | undefined): void {
+    this.connections.record("refused", clientId, reason, address);
+  }
+
+  onPublishRefused(feederId: string, topic: string, reason: string): void {
+    this.connections.record("publish_refused", feederId, `${topic}: ${reason} (the connection was closed)`);
+  }
+
+  onSubscribeRefused(feederId: string, filter: string): void {
+    this.connections.record(
+      "subscribe_refused",
+      feederId,
+      `${filter}: only its own commands and the server status`,
+    );
   }
 
   onCommandsSubscribed(feederId: string): void {
@@ -154,6 +181,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   }
 
   private drop(feederId: string, topic: string, reason: string): void {
+    this.connections.record("dropped", feederId, `${topic}: ${reason}`);
     const { log, suppressed } = this.dropLogs.admit(feederId);
     if (!log) return;
     this.logger.warn(

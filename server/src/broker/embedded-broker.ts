@@ -23,7 +23,11 @@ export interface BrokerHooks {
   /** Synchronous on purpose: the CONNACK waits for it, and it must not yield to other clients. */
   checkCredentials(feederId: string, password: Buffer): boolean;
   /** False when the feeder no longer exists (deleted while it was connecting): the session is cut. */
-  onConnected(feederId: string): boolean;
+  onConnected(feederId: string, address: string | undefined): boolean;
+  /** A CONNECT was refused; `clientId` is whatever the device sent, which may name no feeder. */
+  onRefused(clientId: string, reason: string, address: string | undefined): void;
+  onPublishRefused(feederId: string, topic: string, reason: string): void;
+  onSubscribeRefused(feederId: string, filter: string): void;
   onDisconnected(feederId: string): void;
   /** The feeder now holds a subscription to its own commands, so a command sent now will reach it. */
   onCommandsSubscribed(feederId: string): void;
@@ -60,6 +64,10 @@ export interface EmbeddedBroker {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
+function addressOf(client: Client): string | undefined {
+  return (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+}
+
 function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -76,16 +84,20 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     maxInflightInbound: 100,
     maxClientsIdLength: 32,
     authenticate(client, username, password, done) {
+      const refuse = (code: 2 | 4 | 5, reason: string) => {
+        hooks.onRefused(client.id, reason, addressOf(client));
+        done(authError(code, reason), false);
+      };
       if (username === undefined || password === undefined) {
         log.warn({ clientId: client.id }, "refused anonymous MQTT connection");
-        return done(authError(5, "credentials required"), false);
+        return refuse(5, "credentials required");
       }
       if (!isFeederIdentity(username) || client.id !== username) {
         log.warn(
           { clientId: client.id, username },
           "refused MQTT connection: client id must equal the feeder id",
         );
-        return done(authError(2, "client id must equal username"), false);
+        return refuse(2, "client id must equal username");
       }
       let ok = false;
       try {
@@ -95,7 +107,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       }
       if (!ok) {
         log.warn({ feederId: username }, "refused MQTT connection: wrong credentials");
-        return done(authError(4, "bad username or password"), false);
+        return refuse(4, "bad username or password (unknown feeder, wrong secret, or rotated credentials)");
       }
       done(null, true);
     },
@@ -105,6 +117,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       const decision = authorizeFeederPublish(client.id, packet.topic, packet.retain);
       if (!decision.allow) {
         log.warn({ feederId: client.id, topic: packet.topic, reason: decision.reason }, "refused publish");
+        hooks.onPublishRefused(client.id, packet.topic, decision.reason);
         return done(new Error(`publish refused: ${decision.reason}`));
       }
       if (decision.stripRetain) packet.retain = false;
@@ -122,6 +135,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     authorizeSubscribe(client, subscription, done) {
       if (authorizeFeederSubscribe(client.id, subscription.topic)) return done(null, subscription);
       log.warn({ feederId: client.id, filter: subscription.topic }, "refused subscription");
+      hooks.onSubscribeRefused(client.id, subscription.topic);
       // A null subscription answers 0x80 (failure) in the SUBACK and keeps the session.
       done(null, null);
     },
@@ -134,7 +148,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
   // later, after packets the client sent right after the CONNACK may already have been handled.
   aedes.on("client", (client) => {
     current.set(client.id, client);
-    if (!hooks.onConnected(client.id)) client.close();
+    if (!hooks.onConnected(client.id, addressOf(client))) client.close();
   });
   aedes.on("clientDisconnect", (client) => {
     if (current.get(client.id) !== client) return;
@@ -155,13 +169,17 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
   });
 
   const guard = (stream: Duplex & { remoteAddress?: string }) =>
-    new GuardedConnection(stream, options.maxPacketBytes, {
-      onViolation: (verdict) =>
-        log.warn(
-          { remote: stream.remoteAddress, verdict, limit: options.maxPacketBytes },
-          "cut MQTT connection",
-        ),
-    });
+    // The address rides on the connection so refusals and the connection log can name the device.
+    Object.assign(
+      new GuardedConnection(stream, options.maxPacketBytes, {
+        onViolation: (verdict) =>
+          log.warn(
+            { remote: stream.remoteAddress, verdict, limit: options.maxPacketBytes },
+            "cut MQTT connection",
+          ),
+      }),
+      { remoteAddress: stream.remoteAddress },
+    );
 
   const tcp = net.createServer((socket) => {
     socket.setNoDelay(true);

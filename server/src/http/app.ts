@@ -13,6 +13,7 @@ import { appErrorBody, errorBody } from "./error-response.js";
 import { authenticate, requireUser } from "./middleware/authenticate.js";
 import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
+import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
@@ -94,6 +95,7 @@ export function createApp(services: Services) {
     .route("/", scheduleRouter)
     .route("/", alertsRouter)
     .route("/", profilesRouter)
+    .route("/", connectionLogRouter)
     .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {

@@ -1,6 +1,7 @@
 /** What every HTTP handler can reach: the services (injected, never imported) and who is asking. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService, User } from "../auth/accounts.js";
+import type { ConnectionLog } from "../bridge/connection-log.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { AlertService } from "../feeding/alerts.js";
@@ -23,6 +24,7 @@ export interface Services {
   pets: PetService;
   alerts: AlertService;
   profiles: ProfileRegistry;
+  connections: ConnectionLog;
   calendar: MealCalendar;
   clock: Clock;
   /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */

@@ -50,6 +50,9 @@ beforeEach(async () => {
       },
       onDisconnected: (id) => timeline.push(`disconnected ${id}`),
       onCommandsSubscribed: (id) => timeline.push(`subscribed ${id}`),
+      onRefused: (id, reason) => timeline.push(`refused ${id}: ${reason}`),
+      onPublishRefused: (id, topic) => timeline.push(`publish refused ${id} ${topic}`),
+      onSubscribeRefused: (id, filter) => timeline.push(`subscribe refused ${id} ${filter}`),
       onMessage: (_id, topic, payload, retain) => {
         seen.push({ topic, payload: payload.toString(), retain });
         timeline.push(`${topic} ${payload.toString()}`);

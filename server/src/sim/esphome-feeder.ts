@@ -291,6 +291,12 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
     this.emit("dispensed", meal);
   }
 
+  /** Bypasses the entities, for tests of how the server copes with a misconfigured device. */
+  async publishRaw(topic: string, payload: string): Promise<void> {
+    if (!this.client?.connected) throw new Error(`feeder ${this.id} is not connected`);
+    await this.client.publishAsync(topic, payload, { qos: 1 });
+  }
+
   /** An entity's new state: remembered, and published now if connected (retain: false in the YAML). */
   private async publishState(topic: string, payload: string): Promise<void> {
     this.states.set(topic, payload);
