@@ -14,7 +14,10 @@ import { TelemetryWriter } from "./telemetry-writer.js";
 
 /** The part of the profile registry feeders need: which profiles exist and how much each can feed at once. */
 export interface ProfileCatalog {
-  require(id: string): { capabilities: { feed: { max: number } } };
+  require(id: string): {
+    capabilities: { feed: { max: number } };
+    transport: { broker: "embedded" | "external" };
+  };
 }
 export const DEFAULT_MAX_PORTIONS = 10;
 
@@ -108,6 +111,12 @@ export class FeederService {
     password: string;
   } {
     const profile = this.profiles.require(input.profile);
+    if (profile.transport.broker !== "embedded") {
+      throw new AppError(
+        "unknown_profile",
+        `The "${input.profile}" profile reaches its devices through an external MQTT broker, which this server cannot connect to yet.`,
+      );
+    }
     const maxPortions = input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, profile.capabilities.feed.max);
     this.checkMaxPortions(maxPortions, input.profile);
     if (input.petId) this.requirePet(input.petId);
