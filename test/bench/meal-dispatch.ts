@@ -18,7 +18,12 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import pino from "pino";
 import { FeederService } from "../../server/src/feeding/feeders.js";
-import { type FeedCommand, type FeedCommandSender, FeedService } from "../../server/src/feeding/feeds.js";
+import {
+  type Delivery,
+  type FeedCommand,
+  type FeedCommandSender,
+  FeedService,
+} from "../../server/src/feeding/feeds.js";
 import { MealPlanService } from "../../server/src/feeding/meal-plans.js";
 import { MealScheduler } from "../../server/src/feeding/meal-scheduler.js";
 import { localDateAt, occurrenceId, WEEKDAYS } from "../../server/src/feeding/meal-time.js";
@@ -78,9 +83,9 @@ interface Sent {
 class CountingSender implements FeedCommandSender {
   readonly sent: Sent[] = [];
 
-  sendFeed(feederId: string, command: FeedCommand): Promise<void> {
+  sendFeed(feederId: string, command: FeedCommand): Promise<Delivery> {
     this.sent.push({ feederId, commandId: command.id, at: performance.now() });
-    return Promise.resolve();
+    return Promise.resolve("sent");
   }
 }
 

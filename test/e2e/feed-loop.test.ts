@@ -4,77 +4,32 @@
  * and web UI (`npm run build`) and a Chromium (see test/e2e/browser.ts).
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
-import { startServer } from "../helpers/server.js";
-import { launchBrowser } from "./browser.js";
-
-const ADMIN = { username: "admin", password: "correct horse battery" };
-// The README's screenshots are refreshed on purpose (`npm run screenshots`), not by every test run.
-const SCREENSHOT_DIR = process.env.FEEDKEEPER_SCREENSHOT_DIR ?? "dist/screenshots";
-const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..", SCREENSHOT_DIR, "feeders.png");
-const WAIT = { timeout: 15_000 };
-
-type Server = Awaited<ReturnType<typeof startServer>>;
-
-let srv: Server | undefined;
-let browser: Browser | undefined;
-let feeder: SimulatedFeeder | undefined;
-const contexts: BrowserContext[] = [];
-/** Browser-side problems that must never happen: uncaught errors and CSP violations. */
-const pageProblems: string[] = [];
-
-async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
-  if (!browser) throw new Error("browser not started");
-  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT.timeout);
-  page.on("pageerror", (err) => pageProblems.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-  });
-  return page;
-}
-
-async function signIn(page: Page, password: string): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
+import { resolve } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import {
+  ADMIN,
+  createOwner,
+  noHorizontalScroll,
+  SCREENSHOT_DIR,
+  signIn,
+  useBrowserSession,
+} from "./helpers.js";
 
 function kitchenCard(page: Page): Locator {
   return page.locator('article[data-testid^="feeder-"]', { hasText: "Kitchen" });
 }
 
 describe("web UI feed loop (real Chromium)", () => {
-  beforeAll(async () => {
-    srv = await startServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await feeder?.stop().catch(() => {});
-    await srv?.stop();
-  }, 30_000);
+  const session = useBrowserSession();
 
   it("sets up, adds a feeder, feeds it once, signs out and in", { timeout: 120_000 }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 1024, height: 800 });
+    const srv = session.server;
+    const page = await session.newPage({ width: 1024, height: 800 });
     await page.goto(srv.httpUrl);
 
     // First run: create the administrator.
-    await page.getByRole("heading", { name: "Welcome to Feedkeeper" }).waitFor();
-    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-    await page.getByLabel("Confirm password", { exact: true }).fill(ADMIN.password);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await createOwner(page);
 
     // Feeders page: add "Kitchen".
     await page.getByRole("heading", { name: "Feeders", exact: true }).waitFor();
@@ -112,13 +67,11 @@ describe("web UI feed loop (real Chromium)", () => {
     expect(await page.getByText(credentials.password).count()).toBe(0);
 
     // Connect a simulated feeder with them; the card turns online on a list refresh.
-    feeder = new SimulatedFeeder({
-      url: srv.mqttUrl,
+    const feeder = await session.startFeeder({
       id: feederId,
       password: credentials.password,
       dispenseMsPerPortion: 100,
     });
-    await feeder.start();
     await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
 
     // Feed 2 portions and follow the feed to "dispensed".
@@ -135,8 +88,8 @@ describe("web UI feed loop (real Chromium)", () => {
     expect(feeder.dispensed).toHaveLength(1);
     expect(feeder.dispensed[0]?.portions).toBe(2);
 
-    await mkdir(dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "feeders.png"), fullPage: true });
 
     // Sign out, fail once, sign in.
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -151,16 +104,16 @@ describe("web UI feed loop (real Chromium)", () => {
     await page.getByRole("heading", { name: "Feeders", exact: true }).waitFor();
     await kitchenCard(page).waitFor();
 
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 
   it("fits a 360×740 phone screen: the feed button is visible without horizontal scrolling", {
     timeout: 60_000,
   }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 360, height: 740 }, true);
+    const srv = session.server;
+    const page = await session.newPage({ width: 360, height: 740 }, true);
     await page.goto(srv.httpUrl);
-    await signIn(page, ADMIN.password);
+    await signIn(page);
 
     const button = kitchenCard(page).getByRole("button", { name: "Feed", exact: true });
     await button.waitFor();
@@ -172,11 +125,7 @@ describe("web UI feed loop (real Chromium)", () => {
       expect(box.x + box.width).toBeLessThanOrEqual(360);
       expect(box.y + box.height).toBeLessThanOrEqual(740);
     }
-    const widths = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      client: document.documentElement.clientWidth,
-    }));
-    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
-    expect(pageProblems).toEqual([]);
+    await noHorizontalScroll(page);
+    expect(session.pageProblems).toEqual([]);
   });
 });

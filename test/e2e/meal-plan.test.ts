@@ -7,21 +7,11 @@
  * (`npm run build`) and a Chromium (see browser.ts).
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
-import { startServer } from "../helpers/server.js";
-import { launchBrowser } from "./browser.js";
+import { resolve } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addFeeder, noHorizontalScroll, SCREENSHOT_DIR, signIn, useBrowserSession } from "./helpers.js";
 
-const ADMIN = { username: "admin", password: "correct horse battery" };
-const SCREENSHOT_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../..",
-  process.env.FEEDKEEPER_SCREENSHOT_DIR ?? "dist/screenshots",
-);
-const WAIT = { timeout: 15_000 };
 /** The feeder's zone differs from the browser's, so the calendar must use the feeder's. */
 const FEEDER_ZONE = "Asia/Tokyo";
 const BROWSER_ZONE = "America/New_York";
@@ -31,14 +21,7 @@ const GRACE_HINT =
   "If the server was down at meal time, the meal is still fed when the server is back within this many minutes; later, it is recorded as missed and you get an alert.";
 const WEEKDAY_LABELS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-type Server = Awaited<ReturnType<typeof startServer>>;
-
-let srv: Server | undefined;
-let browser: Browser | undefined;
-const feeders: SimulatedFeeder[] = [];
 let feederId = "";
-const contexts: BrowserContext[] = [];
-const pageProblems: string[] = [];
 
 /** Date, time and weekday of an instant on the feeder's wall clock. */
 function feederClock(at: Date) {
@@ -63,31 +46,6 @@ function feederClock(at: Date) {
 const addDays = (date: string, days: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-async function signIn(page: Page): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
-  if (!browser) throw new Error("browser not started");
-  const context = await browser.newContext({
-    viewport,
-    isMobile: mobile,
-    hasTouch: mobile,
-    timezoneId: BROWSER_ZONE,
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT.timeout);
-  page.on("pageerror", (err) => pageProblems.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-  });
-  return page;
-}
-
 const mealRow = (page: Page, n: number): Locator =>
   page.getByRole("group", { name: `Meal ${n}`, exact: true });
 const dayGroup = (page: Page, date: string): Locator =>
@@ -96,48 +54,19 @@ const entry = (group: Locator, label: string): Locator =>
   group.getByTestId("occurrence").filter({ hasText: label });
 
 describe("web UI meal plan (real Chromium)", () => {
-  beforeAll(async () => {
-    srv = await startServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    for (const feeder of feeders) await feeder.stop().catch(() => {});
-    await srv?.stop();
-  }, 30_000);
+  const session = useBrowserSession({ timezoneId: BROWSER_ZONE });
 
   it("plans meals, shows the server's validation message, keeps the plan and feeds it", {
     timeout: 240_000,
   }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 1024, height: 800 });
+    const srv = session.server;
+    const page = await session.newPage({ width: 1024, height: 800 });
     await page.goto(srv.httpUrl);
 
-    await page.getByRole("heading", { name: "Welcome to Feedkeeper" }).waitFor();
-    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-    await page.getByLabel("Confirm password", { exact: true }).fill(ADMIN.password);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByLabel("Name", { exact: true }).fill("Kitchen");
-    await page.getByRole("button", { name: "Add feeder" }).click();
-    const credentials = page.getByTestId("credentials");
-    const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
-    feederId = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
-    await page.getByRole("button", { name: "I have saved these credentials" }).click();
-    const feeder = new SimulatedFeeder({
-      url: srv.mqttUrl,
-      id: feederId,
-      password,
-      dispenseMsPerPortion: 50,
-    });
-    feeders.push(feeder);
-    await feeder.start();
+    const { feeder, card } = await session.firstRun(page, "Kitchen", { dispenseMsPerPortion: 50 });
+    feederId = feeder.id;
 
     // From the card to the feeder's meal plan, with the rules for clock changes and downtime in view.
-    const card = page.getByTestId(`feeder-${feederId}`);
-    await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
     await card.getByRole("link", { name: "Meal plan for Kitchen" }).click();
     const heading = page.getByRole("heading", { name: "Meal plan: Kitchen" });
     await heading.waitFor();
@@ -278,12 +207,12 @@ describe("web UI meal plan (real Chromium)", () => {
     await oneOffs.getByRole("button", { name: /^Remove one-off meal / }).click();
     await treat.waitFor({ state: "detached" });
     expect(await oneOffs.getByRole("listitem").count()).toBe(0);
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 
   it("fits a 375×740 phone screen without horizontal scrolling", { timeout: 60_000 }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 375, height: 740 }, true);
+    const srv = session.server;
+    const page = await session.newPage({ width: 375, height: 740 }, true);
     await page.goto(`${srv.httpUrl}/#/feeders/${feederId}/schedule`);
     // The hash survives signing in: the plan opens right after.
     await signIn(page);
@@ -296,21 +225,17 @@ describe("web UI meal plan (real Chromium)", () => {
       expect(box).not.toBeNull();
       if (box) expect(box.x + box.width).toBeLessThanOrEqual(375);
     }
-    const widths = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      client: document.documentElement.clientWidth,
-    }));
-    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await noHorizontalScroll(page);
 
     await page.screenshot({ path: resolve(SCREENSHOT_DIR, "meal-plan-phone.png") });
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 
   it("counts unacknowledged alerts in the header until they are acknowledged", {
     timeout: 60_000,
   }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 1024, height: 800 });
+    const srv = session.server;
+    const page = await session.newPage({ width: 1024, height: 800 });
     await page.goto(srv.httpUrl);
     await signIn(page);
     const alertsLink = page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: /^Alerts/ });
@@ -318,20 +243,8 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await page.getByTestId("alert-count").count()).toBe(0);
 
     // A feeder whose clock is ten minutes behind raises an alert as soon as it says hello.
-    await page.getByLabel("Name", { exact: true }).fill("Hallway");
-    await page.getByRole("button", { name: "Add feeder" }).click();
-    const credentials = page.getByTestId("credentials");
-    const id = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
-    const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
-    await page.getByRole("button", { name: "I have saved these credentials" }).click();
-    const late = new SimulatedFeeder({
-      url: srv.mqttUrl,
-      id,
-      password,
-      now: () => new Date(Date.now() - 600_000),
-    });
-    feeders.push(late);
-    await late.start();
+    const { id, password } = await addFeeder(page, "Hallway");
+    await session.startFeeder({ id, password, now: () => new Date(Date.now() - 600_000) });
 
     await page.reload();
     await page.getByTestId("alert-count").filter({ hasText: "1" }).waitFor();
@@ -349,6 +262,6 @@ describe("web UI meal plan (real Chromium)", () => {
     expect(await alert.getByRole("button").count()).toBe(0);
     await alert.getByRole("link", { name: "Open meal plan" }).click();
     await page.getByRole("heading", { name: "Meal plan: Hallway" }).waitFor();
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 });

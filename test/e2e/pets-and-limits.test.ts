@@ -6,84 +6,29 @@
  * (`npm run build`) and a Chromium (see browser.ts).
  */
 import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
-import { startServer } from "../helpers/server.js";
-import { launchBrowser } from "./browser.js";
+import { resolve } from "node:path";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { noHorizontalScroll, SCREENSHOT_DIR, signIn, useBrowserSession, WAIT } from "./helpers.js";
 
-const ADMIN = { username: "admin", password: "correct horse battery" };
-const SCREENSHOT_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../..",
-  process.env.FEEDKEEPER_SCREENSHOT_DIR ?? "dist/screenshots",
-);
-const WAIT = { timeout: 15_000 };
 /** The simulator's default portion size. */
 const PORTION_GRAMS = 10;
 
-type Server = Awaited<ReturnType<typeof startServer>>;
-
-let srv: Server | undefined;
-let browser: Browser | undefined;
-let feeder: SimulatedFeeder | undefined;
 let feederId = "";
-const contexts: BrowserContext[] = [];
-const pageProblems: string[] = [];
-
-async function newPage(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
-  if (!browser) throw new Error("browser not started");
-  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT.timeout);
-  page.on("pageerror", (err) => pageProblems.push(`pageerror: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-  });
-  return page;
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 const nav = (page: Page, name: string): Locator =>
   page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name, exact: true });
 const petCard = (page: Page, name: string): Locator =>
   page.locator('article[data-testid^="pet-"]', { has: page.getByRole("heading", { name, exact: true }) });
 
-async function noHorizontalScroll(page: Page): Promise<void> {
-  const widths = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  expect(widths.scroll).toBeLessThanOrEqual(widths.client);
-}
-
 describe("web UI safety limits, feeder settings and pets (real Chromium)", () => {
-  beforeAll(async () => {
-    srv = await startServer();
-    browser = await launchBrowser();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await feeder?.stop().catch(() => {});
-    await srv?.stop();
-  }, 30_000);
+  const session = useBrowserSession();
 
   it("changes limits, feeds anyway past a refusal and shows a pet's intake against its target", {
     timeout: 90_000,
   }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 1024, height: 800 });
+    const srv = session.server;
+    const page = await session.newPage({ width: 1024, height: 800 });
     /** Every feed request the page sends: its body and idempotency key. */
     const feedRequests: Array<{ body: unknown; key: string | undefined }> = [];
     page.on("request", (req) => {
@@ -92,21 +37,8 @@ describe("web UI safety limits, feeder settings and pets (real Chromium)", () =>
     });
     await page.goto(srv.httpUrl);
 
-    await page.getByRole("heading", { name: "Welcome to Feedkeeper" }).waitFor();
-    await page.getByLabel("Username", { exact: true }).fill(ADMIN.username);
-    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-    await page.getByLabel("Confirm password", { exact: true }).fill(ADMIN.password);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByLabel("Name", { exact: true }).fill("Kitchen");
-    await page.getByRole("button", { name: "Add feeder" }).click();
-    const credentials = page.getByTestId("credentials");
-    const password = ((await credentials.getByTestId("cred-password").textContent()) ?? "").trim();
-    feederId = ((await credentials.getByTestId("cred-username").textContent()) ?? "").trim();
-    await page.getByRole("button", { name: "I have saved these credentials" }).click();
-    feeder = new SimulatedFeeder({ url: srv.mqttUrl, id: feederId, password, dispenseMsPerPortion: 50 });
-    await feeder.start();
-    const card = page.getByTestId(`feeder-${feederId}`);
-    await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
+    const { feeder, card } = await session.firstRun(page, "Kitchen", { dispenseMsPerPortion: 50 });
+    feederId = feeder.id;
 
     // Settings, from the card: the limits with what each does, and that an owner can feed anyway.
     await card.getByRole("link", { name: "Settings for Kitchen" }).click();
@@ -172,7 +104,7 @@ describe("web UI safety limits, feeder settings and pets (real Chromium)", () =>
     await refusal.getByRole("button", { name: "Feed anyway" }).click();
     await refusal.waitFor({ state: "detached" });
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
-    await expect.poll(() => feeder?.dispensed.length, WAIT).toBe(2);
+    await expect.poll(() => feeder.dispensed.length, WAIT).toBe(2);
     expect(feeder.dispensed.map((m) => m.portions)).toEqual([1, 1]);
     // The refused request created no feed: the override is a request of its own, with a new key.
     expect(feedRequests.map((r) => r.body)).toEqual([
@@ -249,14 +181,14 @@ describe("web UI safety limits, feeder settings and pets (real Chromium)", () =>
     await pebble.getByRole("button", { name: "Yes, delete Pebble" }).click();
     await pebble.waitFor({ state: "detached" });
     expect(await page.locator('article[data-testid^="pet-"]').count()).toBe(1);
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 
   it("fits a 375×740 phone screen: pets and feeder settings without horizontal scrolling", {
     timeout: 60_000,
   }, async () => {
-    if (!srv) throw new Error("server not started");
-    const page = await newPage({ width: 375, height: 740 }, true);
+    const srv = session.server;
+    const page = await session.newPage({ width: 375, height: 740 }, true);
     await page.goto(`${srv.httpUrl}/#/pets`);
     await signIn(page);
     await page.getByRole("heading", { name: "Pets", exact: true }).waitFor();
@@ -273,6 +205,6 @@ describe("web UI safety limits, feeder settings and pets (real Chromium)", () =>
     await page.getByRole("heading", { name: "Settings: Kitchen" }).waitFor();
     expect(await page.getByLabel("Pet", { exact: true }).inputValue()).not.toBe("");
     await noHorizontalScroll(page);
-    expect(pageProblems).toEqual([]);
+    expect(session.pageProblems).toEqual([]);
   });
 });

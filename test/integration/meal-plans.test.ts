@@ -5,12 +5,11 @@
  */
 import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/src/config.js";
-import { createLogger } from "../../server/src/logger.js";
-import { type Running, start } from "../../server/src/main.js";
+import type { Running } from "../../server/src/main.js";
 import { SimulatedFeeder, type SimulatedFeederOptions } from "../../server/src/sim/native-feeder.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { TestApi } from "../helpers/api.js";
+import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
 
 const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -64,16 +63,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
+/** Starts the server, on the broker port it had before if any; `api` follows it, keeping its token. */
 async function boot(): Promise<Running> {
-  const config = loadConfig({
-    FEEDKEEPER_HTTP_PORT: "0",
-    FEEDKEEPER_MQTT_PORT: String(mqttPort),
-    FEEDKEEPER_BIND: "127.0.0.1",
-    FEEDKEEPER_DATA_DIR: dataDir,
-  });
-  server = await start(config, createLogger("silent"), clock);
+  const booted = await bootInProcess({ dataDir, clock, mqttPort });
+  server = booted.server;
   mqttPort = server.mqttPort;
-  api.baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  api.baseUrl = booted.api.baseUrl;
   return server;
 }
 

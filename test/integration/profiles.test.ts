@@ -5,31 +5,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/src/config.js";
-import { createLogger } from "../../server/src/logger.js";
-import { type Running, start } from "../../server/src/main.js";
-import { TestApi } from "../helpers/api.js";
+import type { Running } from "../../server/src/main.js";
+import { PROFILE_YAML } from "../../server/src/testing/profile-yaml.js";
+import type { TestApi } from "../helpers/api.js";
+import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
 
-const MINE = `id: my-diy-bowl
-name: My DIY bowl
-vendor: Me
-status: experimental
-models:
-  - id: v1
-    name: Bowl v1
-transport:
-  protocol: mqtt
-  broker: embedded
-  identify:
-    by: credentials
-codec: native-v1
-capabilities:
-  feed:
-    min: 1
-    max: 4
-  sensors: [weightGrams]
-`;
+/** The owner's own profile: at most 4 portions a feed, and a scale. */
+const MINE = PROFILE_YAML.replace("id: acme-bowl", "id: my-diy-bowl")
+  .replace("max: 12", "max: 4")
+  .concat("  sensors: [weightGrams]\n");
 
 let dataDir: string;
 let server: Running;
@@ -44,15 +29,7 @@ beforeEach(async () => {
     path.join(profilesDir, "typo.yaml"),
     MINE.replace("id: my-diy-bowl", "id: typo").replace("max: 4", "max: four"),
   );
-  const config = loadConfig({
-    FEEDKEEPER_HTTP_PORT: "0",
-    FEEDKEEPER_MQTT_PORT: "0",
-    FEEDKEEPER_BIND: "127.0.0.1",
-    FEEDKEEPER_DATA_DIR: dataDir,
-    FEEDKEEPER_PROFILES_DIR: profilesDir,
-  });
-  server = await start(config, createLogger("silent"));
-  api = new TestApi(`http://127.0.0.1:${server.httpPort}`);
+  ({ server, api } = await bootInProcess({ dataDir, env: { FEEDKEEPER_PROFILES_DIR: profilesDir } }));
   await api.setupOwner();
 });
 

@@ -4,11 +4,10 @@
  */
 import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/src/config.js";
-import { createLogger } from "../../server/src/logger.js";
-import { type Running, start } from "../../server/src/main.js";
+import type { Running } from "../../server/src/main.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
-import { TestApi } from "../helpers/api.js";
+import type { TestApi } from "../helpers/api.js";
+import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
 
 let clock: FakeClock;
@@ -19,14 +18,7 @@ let api: TestApi;
 beforeEach(async () => {
   clock = new FakeClock(Date.parse("2026-11-26T07:00:00Z"));
   dataDir = makeDataDir();
-  const config = loadConfig({
-    FEEDKEEPER_HTTP_PORT: "0",
-    FEEDKEEPER_MQTT_PORT: "0",
-    FEEDKEEPER_BIND: "127.0.0.1",
-    FEEDKEEPER_DATA_DIR: dataDir,
-  });
-  server = await start(config, createLogger("silent"), clock);
-  api = new TestApi(`http://127.0.0.1:${server.httpPort}`);
+  ({ server, api } = await bootInProcess({ dataDir, clock }));
   await api.setupOwner();
 });
 

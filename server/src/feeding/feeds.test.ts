@@ -25,6 +25,7 @@ beforeEach(() => {
   feeds.start({
     sendFeed: async (id, command) => {
       sent.push({ feederId: id, command });
+      return "sent";
     },
   });
   feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;

@@ -34,7 +34,7 @@ export interface FeedCommand {
 export type Delivery = "sent" | "started";
 
 export interface FeedCommandSender {
-  sendFeed(feederId: string, command: FeedCommand): Promise<Delivery | undefined | void>;
+  sendFeed(feederId: string, command: FeedCommand): Promise<Delivery | undefined>;
 }
 
 /** What a feeder says about a feed, already validated and decoded by the bridge. */

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, errorMessage, isAbort, isUnauthorized } from "../api";
+import { useState } from "preact/hooks";
+import { api, errorMessage, isUnauthorized } from "../api";
 import type { Alert } from "../api-types";
 import { scheduleHref } from "../routes";
 import { ErrorAlert } from "../ui";
+import { useLoad } from "../use-load";
 
 const REFRESH_MS = 10_000;
 const LIMIT = 50;
@@ -45,43 +46,20 @@ export function Alerts({ onCount, onUnauthorized }: Props) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [reloadKey, setReloadKey] = useState(0);
-  // An acknowledgement's reload may overtake a timer refresh: keep only the newest answer.
-  const issued = useRef(0);
-  const applied = useRef(0);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let first = true;
-    const load = async () => {
-      const n = ++issued.current;
-      try {
-        const res = await api.alerts(LIMIT, ctrl.signal);
-        if (n < applied.current) return;
-        applied.current = n;
+  useLoad(
+    {
+      fetch: (signal) => api.alerts(LIMIT, signal),
+      onData: (res) => {
         setAlerts(res.alerts);
         onCount(res.unacknowledged);
         setError(null);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        if (n < applied.current) return;
-        applied.current = n;
-        setError(T.retrying(errorMessage(err)));
-      }
-    };
-    const tick = async () => {
-      // Skip background refreshes while the tab is hidden; it catches up within one period.
-      if (first || !document.hidden) await load();
-      first = false;
-      if (!ctrl.signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-    };
-    void tick();
-    return () => {
-      ctrl.abort();
-      clearTimeout(timer);
-    };
-  }, [reloadKey, onCount, onUnauthorized]);
+      },
+      onError: (message) => setError(T.retrying(message)),
+      onUnauthorized,
+    },
+    [reloadKey, onCount, onUnauthorized],
+    REFRESH_MS,
+  );
 
   async function acknowledge(alert: Alert) {
     if (busy) return;

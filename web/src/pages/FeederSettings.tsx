@@ -1,8 +1,10 @@
-import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, errorDetails, errorMessage, isAbort, isUnauthorized } from "../api";
+import { useState } from "preact/hooks";
+import { ApiError, api } from "../api";
 import type { Feeder, FeederChanges, Pet } from "../api-types";
 import { feedersHref, petsHref } from "../routes";
+import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
+import { useLoad } from "../use-load";
 
 // Every string of this page, for the translations to come.
 const T = {
@@ -29,10 +31,6 @@ const T = {
   minFeedIntervalSecondsHint:
     "0 to 86400 (default 60); 0 turns this check off. A remote feed sooner than this after the last one is refused, which catches a double tap or an automation that retries.",
   save: "Save settings",
-  saving: "Saving…",
-  saved: "Saved.",
-  unsaved: "Unsaved changes.",
-  notSaved: "Not saved:",
   notANumber: "Enter a whole number.",
 };
 
@@ -70,7 +68,6 @@ function toChanges(draft: Draft): FeederChanges {
   };
 }
 
-const isWholeNumber = (s: string) => /^\s*-?\d+\s*$/.test(s);
 const isField = (path: string): path is FieldName => path in FIELD_LABELS;
 
 /** Only what cannot be sent at all; every rule about values is the server's to state. */
@@ -82,20 +79,9 @@ function localErrors(draft: Draft): FieldErrors {
 
 /** Each complaint next to its field; an unknown pet (422, no details) is the pet field's. */
 function fieldErrorsFrom(err: unknown): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const { path, message } of errorDetails(err)) {
-    const key = isField(path) ? path : "";
-    errors[key] = errors[key] ? `${errors[key]}; ${message}` : message;
-  }
+  const errors = complaintsByField(err, (path) => (isField(path) ? path : ""));
   if (err instanceof ApiError && err.code === "unknown_pet") errors.petId = err.message;
   return errors;
-}
-
-function summaryOf(err: unknown): string {
-  const details = errorDetails(err);
-  if (details.length === 0) return `${T.notSaved} ${errorMessage(err)}`;
-  const where = (path: string) => (isField(path) ? FIELD_LABELS[path] : path);
-  return `${T.notSaved} ${details.map((d) => (d.path ? `${where(d.path)}: ${d.message}` : d.message)).join("; ")}`;
 }
 
 function SettingsForm({
@@ -109,51 +95,19 @@ function SettingsForm({
   onSaved: (feeder: Feeder) => void;
   onUnauthorized: () => void;
 }) {
-  const [draft, setDraft] = useState(() => toDraft(feeder));
-  const [baseline, setBaseline] = useState(() => JSON.stringify(toDraft(feeder)));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
-  const [justSaved, setJustSaved] = useState(false);
-  const dirty = JSON.stringify(draft) !== baseline;
-
-  const edit = (field: FieldName, value: string) => {
-    setDraft({ ...draft, [field]: value });
-    setJustSaved(false);
-    if (fieldErrors[field]) {
-      const { [field]: _gone, ...rest } = fieldErrors;
-      setFieldErrors(rest);
-    }
-  };
-
-  async function save(e: Event) {
-    e.preventDefault();
-    if (busy) return;
-    setJustSaved(false);
-    const local = localErrors(draft);
-    if (Object.keys(local).length > 0) {
-      setFieldErrors(local);
-      setError(`${T.notSaved} ${Object.values(local)[0]}`);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const { feeder: updated } = await api.updateFeeder(feeder.id, toChanges(draft));
-      const next = toDraft(updated);
-      setDraft(next);
-      setBaseline(JSON.stringify(next));
-      setFieldErrors({});
-      setJustSaved(true);
-      onSaved(updated);
-    } catch (err) {
-      if (isUnauthorized(err)) return onUnauthorized();
-      setFieldErrors(fieldErrorsFrom(err));
-      setError(summaryOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const form = useSaveForm({
+    saved: feeder,
+    toDraft,
+    toInput: (draft) => draft,
+    localErrors,
+    send: async (draft) => (await api.updateFeeder(feeder.id, toChanges(draft))).feeder,
+    fieldErrorsFrom,
+    labelOf: (path) => (isField(path) ? FIELD_LABELS[path] : path),
+    onSaved,
+    onUnauthorized,
+  });
+  const { draft, busy, fieldErrors } = form;
+  const edit = (field: FieldName, value: string) => form.edit({ ...draft, [field]: value }, field);
 
   const id = (field: FieldName) => `settings-${field}`;
   const errorId = (field: FieldName) => (fieldErrors[field] ? `${id(field)}-error` : undefined);
@@ -184,7 +138,7 @@ function SettingsForm({
   );
 
   return (
-    <form class="panel" onSubmit={save} noValidate aria-labelledby="settings-heading">
+    <form class="panel" onSubmit={form.save} noValidate aria-labelledby="settings-heading">
       <fieldset disabled={busy}>
         <legend>{T.feeder}</legend>
         <div class="settings-fields">
@@ -237,15 +191,7 @@ function SettingsForm({
         </div>
       </fieldset>
       <FieldError id="settings-error" message={fieldErrors[""]} />
-      <div class="form-actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? T.saving : T.save}
-        </button>
-        <span class="save-state" role="status">
-          {justSaved ? T.saved : dirty ? T.unsaved : ""}
-        </span>
-      </div>
-      <ErrorAlert message={error} />
+      <SaveActions form={form} label={T.save} />
     </form>
   );
 }
@@ -261,21 +207,18 @@ export function FeederSettings({
   const [pets, setPets] = useState<Pet[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    (async () => {
-      try {
-        const [f, p] = await Promise.all([api.feeder(feederId, ctrl.signal), api.pets(ctrl.signal)]);
+  useLoad(
+    {
+      fetch: (signal) => Promise.all([api.feeder(feederId, signal), api.pets(signal)]),
+      onData: ([f, p]) => {
         setFeeder(f.feeder);
         setPets(p.pets);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        setLoadError(errorMessage(err));
-      }
-    })();
-    return () => ctrl.abort();
-  }, [feederId, onUnauthorized]);
+      },
+      onError: setLoadError,
+      onUnauthorized,
+    },
+    [feederId, onUnauthorized],
+  );
 
   return (
     <>

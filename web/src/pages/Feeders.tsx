@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
 import type { CreateFeederResponse, Feed, Feeder, FeedStatus, User } from "../api-types";
 import { scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
+import { useLoad } from "../use-load";
 
 const LIST_REFRESH_MS = 3000;
 const FEED_POLL_MS = 1000;
@@ -413,49 +414,21 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
   const [listError, setListError] = useState<string | null>(null);
   const [created, setCreated] = useState<CreateFeederResponse | null>(null);
   const listHeading = useRef<HTMLHeadingElement>(null);
-  // Responses may arrive out of order (timer refresh vs. refresh after an action): keep the newest.
-  const issued = useRef(0);
-  const applied = useRef(0);
   const canOverride = user.role === "owner";
 
-  const refresh = useCallback(
-    async (signal?: AbortSignal) => {
-      const n = ++issued.current;
-      try {
-        const res = await api.feeders(signal);
-        if (n < applied.current) return;
-        applied.current = n;
+  const refreshNow = useLoad(
+    {
+      fetch: (signal) => api.feeders(signal),
+      onData: (res) => {
         setFeeders(res.feeders);
         setListError(null);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        if (n < applied.current) return;
-        applied.current = n;
-        setListError(errorMessage(err));
-      }
+      },
+      onError: setListError,
+      onUnauthorized,
     },
     [onUnauthorized],
+    LIST_REFRESH_MS,
   );
-
-  const refreshNow = useCallback(() => void refresh(), [refresh]);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let first = true;
-    const tick = async () => {
-      // Skip background refreshes while the tab is hidden; it catches up within one period.
-      if (first || !document.hidden) await refresh(ctrl.signal);
-      first = false;
-      if (!ctrl.signal.aborted) timer = setTimeout(tick, LIST_REFRESH_MS);
-    };
-    void tick();
-    return () => {
-      ctrl.abort();
-      clearTimeout(timer);
-    };
-  }, [refresh]);
 
   function onCreated(res: CreateFeederResponse) {
     setCreated(res);

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, errorMessage, isAbort, isUnauthorized } from "../api";
+import { useState } from "preact/hooks";
+import { api, errorMessage, isUnauthorized } from "../api";
 import type { FeedSource, MealOccurrence, MealState } from "../api-types";
 import { addDays, formatDate, localDate, timeIn } from "../dates";
 import { ErrorAlert } from "../ui";
+import { useLoad } from "../use-load";
 
 const REFRESH_MS = 4000;
 const DAYS = 8;
@@ -91,43 +92,20 @@ export function MealCalendar({ feederId, timeZone, refreshKey, onUnauthorized }:
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  // A reload after a change may overtake a timer refresh: keep only the newest answer.
-  const issued = useRef(0);
-  const applied = useRef(0);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let first = true;
-    const load = async () => {
-      const n = ++issued.current;
-      try {
-        const res = await api.mealCalendar(feederId, DAYS, ctrl.signal);
-        if (n < applied.current) return;
-        applied.current = n;
+  useLoad(
+    {
+      fetch: (signal) => api.mealCalendar(feederId, DAYS, signal),
+      onData: (res) => {
         setMeals(res.meals);
         setNow(new Date());
         setError(null);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        if (n < applied.current) return;
-        applied.current = n;
-        setError(T.retrying(errorMessage(err)));
-      }
-    };
-    const tick = async () => {
-      // Skip background refreshes while the tab is hidden; it catches up within one period.
-      if (first || !document.hidden) await load();
-      first = false;
-      if (!ctrl.signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-    };
-    void tick();
-    return () => {
-      ctrl.abort();
-      clearTimeout(timer);
-    };
-  }, [feederId, refreshKey, ownKey, onUnauthorized]);
+      },
+      onError: (message) => setError(T.retrying(message)),
+      onUnauthorized,
+    },
+    [feederId, refreshKey, ownKey, onUnauthorized],
+    REFRESH_MS,
+  );
 
   const time = timeIn(timeZone);
   const describe = (m: MealOccurrence) =>

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { api, errorDetails, errorMessage, isAbort, isUnauthorized } from "../api";
+import { useCallback, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api";
 import type { Feeder, Schedule, ScheduleInput, Weekday } from "../api-types";
 import { feedersHref } from "../routes";
+import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
+import { useLoad } from "../use-load";
 import { MealCalendar } from "./MealCalendar";
 import { OneOffPanel, PausePanel } from "./MealPlanExtras";
 
@@ -48,10 +50,6 @@ const T = {
   removeMeal: (n: number) => `Remove meal ${n}`,
   addMeal: "Add meal",
   save: "Save plan",
-  saving: "Saving…",
-  saved: "Saved.",
-  unsaved: "Unsaved changes.",
-  notSaved: "Not saved:",
   notANumber: "Enter a whole number.",
 };
 
@@ -75,7 +73,7 @@ interface Draft {
 }
 
 /** Field errors by "timezone", "graceMinutes", "meals" or "<row key>.<field>". */
-type FieldErrors = Record<string, string>;
+type FieldErrors = Partial<Record<string, string>>;
 
 let nextKey = 1;
 
@@ -98,8 +96,6 @@ function newMeal(): DraftMeal {
     enabled: true,
   };
 }
-
-const isWholeNumber = (s: string) => /^\s*-?\d+\s*$/.test(s);
 
 function toInput(draft: Draft): ScheduleInput {
   return {
@@ -124,28 +120,20 @@ function localErrors(draft: Draft): FieldErrors {
   return errors;
 }
 
-type Detail = ReturnType<typeof errorDetails>[number];
-
 /** Ties each server complaint ("meals.1.portions") to the row it was about when the plan was sent. */
-function fieldErrorsFrom(details: Detail[], sent: DraftMeal[]): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const { path, message } of details) {
+function fieldErrorsFrom(err: unknown, sent: Draft): FieldErrors {
+  return complaintsByField(err, (path) => {
     const [first, index, field] = path.split(".");
-    const row = first === "meals" && index !== undefined ? sent[Number(index)] : undefined;
-    const key = row && field ? `${row.key}.${field}` : (first ?? "");
-    errors[key] = errors[key] ? `${errors[key]}; ${message}` : message;
-  }
-  return errors;
+    const row = first === "meals" && index !== undefined ? sent.meals[Number(index)] : undefined;
+    return row && field ? `${row.key}.${field}` : (first ?? "");
+  });
 }
 
-function summaryOf(err: unknown, details: Detail[]): string {
-  if (details.length === 0) return `${T.notSaved} ${errorMessage(err)}`;
-  const where = (path: string) => {
-    const [first, index] = path.split(".");
-    if (first === "meals" && index !== undefined && /^\d+$/.test(index)) return T.meal(Number(index) + 1);
-    return first === "graceMinutes" ? T.grace : first === "timezone" ? T.timezone : path;
-  };
-  return `${T.notSaved} ${details.map((d) => (d.path ? `${where(d.path)}: ${d.message}` : d.message)).join("; ")}`;
+/** How the summary names a complaint's path. */
+function labelOf(path: string): string {
+  const [first, index] = path.split(".");
+  if (first === "meals" && index !== undefined && /^\d+$/.test(index)) return T.meal(Number(index) + 1);
+  return first === "graceMinutes" ? T.grace : first === "timezone" ? T.timezone : path;
 }
 
 function zoneGroups(): Map<string, string[]> | null {
@@ -341,24 +329,22 @@ function PlanForm({
   onSaved: (schedule: Schedule) => void;
   onUnauthorized: () => void;
 }) {
-  const [draft, setDraft] = useState(() => toDraft(saved));
-  const [baseline, setBaseline] = useState(() => JSON.stringify(toInput(draft)));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
-  const [justSaved, setJustSaved] = useState(false);
+  const form = useSaveForm({
+    saved,
+    toDraft,
+    toInput,
+    localErrors,
+    send: async (draft) => (await api.saveSchedule(feeder.id, toInput(draft))).schedule,
+    fieldErrorsFrom,
+    labelOf,
+    onSaved,
+    onUnauthorized,
+  });
+  const { draft, edit, busy, fieldErrors } = form;
   const [focusKey, setFocusKey] = useState<number | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const maxPortions = Math.max(1, Math.floor(feeder.maxPortions));
-  const dirty = JSON.stringify(toInput(draft)) !== baseline;
 
-  const edit = (next: Draft, ...fields: string[]) => {
-    setDraft(next);
-    setJustSaved(false);
-    if (fields.some((f) => fieldErrors[f])) {
-      setFieldErrors(Object.fromEntries(Object.entries(fieldErrors).filter(([k]) => !fields.includes(k))));
-    }
-  };
   const editMeal = (meal: DraftMeal) => {
     const before = draft.meals.find((m) => m.key === meal.key);
     const changed = before
@@ -370,41 +356,10 @@ function PlanForm({
     );
   };
 
-  async function save(e: Event) {
-    e.preventDefault();
-    if (busy) return;
-    setJustSaved(false);
-    const local = localErrors(draft);
-    if (Object.keys(local).length > 0) {
-      setFieldErrors(local);
-      setError(`${T.notSaved} ${Object.values(local)[0]}`);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    const sent = draft.meals;
-    try {
-      const { schedule } = await api.saveSchedule(feeder.id, toInput(draft));
-      const next = toDraft(schedule);
-      setDraft(next);
-      setBaseline(JSON.stringify(toInput(next)));
-      setFieldErrors({});
-      setJustSaved(true);
-      onSaved(schedule);
-    } catch (err) {
-      if (isUnauthorized(err)) return onUnauthorized();
-      const details = errorDetails(err);
-      setFieldErrors(fieldErrorsFrom(details, sent));
-      setError(summaryOf(err, details));
-    } finally {
-      setBusy(false);
-    }
-  }
-
   return (
     <section class="panel" aria-labelledby="plan-settings-title">
       <h3 id="plan-settings-title">{T.settings}</h3>
-      <form onSubmit={save} noValidate>
+      <form onSubmit={form.save} noValidate>
         <ZoneField
           value={draft.timezone}
           saved={saved}
@@ -452,7 +407,7 @@ function PlanForm({
           />
         ))}
         <FieldError id="plan-meals-error" message={fieldErrors.meals} />
-        <div class="form-actions">
+        <SaveActions form={form} label={T.save}>
           <button
             type="button"
             ref={addButton}
@@ -465,14 +420,7 @@ function PlanForm({
           >
             {T.addMeal}
           </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? T.saving : T.save}
-          </button>
-          <span class="save-state" role="status">
-            {justSaved ? T.saved : dirty ? T.unsaved : ""}
-          </span>
-        </div>
-        <ErrorAlert message={error} />
+        </SaveActions>
       </form>
     </section>
   );
@@ -484,24 +432,18 @@ export function MealPlan({ feederId, onUnauthorized }: { feederId: string; onUna
   const [loadError, setLoadError] = useState<string | null>(null);
   const [calendarKey, setCalendarKey] = useState(0);
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    (async () => {
-      try {
-        const [f, s] = await Promise.all([
-          api.feeder(feederId, ctrl.signal),
-          api.schedule(feederId, ctrl.signal),
-        ]);
+  useLoad(
+    {
+      fetch: (signal) => Promise.all([api.feeder(feederId, signal), api.schedule(feederId, signal)]),
+      onData: ([f, s]) => {
         setFeeder(f.feeder);
         setSaved(s.schedule);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        setLoadError(errorMessage(err));
-      }
-    })();
-    return () => ctrl.abort();
-  }, [feederId, onUnauthorized]);
+      },
+      onError: setLoadError,
+      onUnauthorized,
+    },
+    [feederId, onUnauthorized],
+  );
 
   const onChanged = useCallback((schedule: Schedule) => {
     setSaved(schedule);

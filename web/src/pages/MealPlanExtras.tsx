@@ -1,4 +1,3 @@
-import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { Feeder, OneOffMeal, Schedule } from "../api-types";
@@ -34,23 +33,75 @@ const T = {
 
 type FieldErrors = Record<string, string>;
 
-function Labelled(props: {
-  id: string;
+type InputFieldProps = {
+  /** The form the field is in: "pause" or "oneoff"; its hint is "<form>-hint". */
+  form: string;
+  /** The field's name, as in the server's complaints. */
+  name: string;
   label: string;
-  error: string | undefined;
-  children: ComponentChildren;
-}) {
+  errors: FieldErrors;
+  value: string;
+  onValue: (value: string) => void;
+} & (
+  | { type: "date" | "time" }
+  | { type: "text"; maxLength: number }
+  | { type: "number"; inputMode: "numeric"; min: number; max: number; step: number }
+);
+
+/** The props that place the fields of `form` and show their `errors`. */
+const fieldsOf = (form: string, errors: FieldErrors) => (name: string, label: string) => ({
+  form,
+  name,
+  label,
+  errors,
+});
+
+/** A labelled input with its error under it. */
+function InputField({ form, name, label, errors, onValue, ...input }: InputFieldProps) {
+  const id = `${form}-${name}`;
+  const error = errors[name];
   return (
     <div class="field">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      <FieldError id={`${props.id}-error`} message={props.error} />
+      <label for={id}>{label}</label>
+      <input
+        {...input}
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(`${form}-hint`, error && `${id}-error`)}
+        onInput={(e) => onValue(e.currentTarget.value)}
+      />
+      <FieldError id={`${id}-error`} message={error} />
     </div>
   );
 }
 
 function fieldErrors(err: unknown): FieldErrors {
   return Object.fromEntries(errorDetails(err).map((d) => [d.path, d.message]));
+}
+
+/** Runs one change at a time: busy meanwhile, then the server's complaints, if any, per field. */
+function useChange(onUnauthorized: () => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+
+  async function run(change: () => Promise<void>) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setErrors({});
+    try {
+      await change();
+    } catch (err) {
+      if (isUnauthorized(err)) return onUnauthorized();
+      setErrors(fieldErrors(err));
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { busy, error, errors, run };
 }
 
 interface PanelProps {
@@ -65,37 +116,12 @@ export function PausePanel({ feeder, schedule, onChanged, onUnauthorized }: Pane
   const today = localDate(new Date(), schedule.effectiveTimezone);
   const [from, setFrom] = useState(schedule.pause?.from ?? today);
   const [until, setUntil] = useState(schedule.pause?.until ?? today);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-
-  async function run(change: () => Promise<{ schedule: Schedule }>) {
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    setErrors({});
-    try {
-      onChanged((await change()).schedule);
-    } catch (err) {
-      if (isUnauthorized(err)) return onUnauthorized();
-      setErrors(fieldErrors(err));
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, errors, run: runChange } = useChange(onUnauthorized);
+  const field = fieldsOf("pause", errors);
+  const run = (change: () => Promise<{ schedule: Schedule }>) =>
+    runChange(async () => onChanged((await change()).schedule));
 
   const pause = schedule.pause;
-  const dateInput = (id: "from" | "until", value: string, set: (v: string) => void) => (
-    <input
-      id={`pause-${id}`}
-      type="date"
-      value={value}
-      aria-invalid={errors[id] ? true : undefined}
-      aria-describedby={describedBy("pause-hint", errors[id] && `pause-${id}-error`)}
-      onInput={(e) => set(e.currentTarget.value)}
-    />
-  );
 
   return (
     <section class="panel" aria-labelledby="pause-title">
@@ -123,12 +149,8 @@ export function PausePanel({ feeder, schedule, onChanged, onUnauthorized }: Pane
       >
         <fieldset class="date-pair" disabled={busy}>
           <legend class="visually-hidden">{T.pauseTitle}</legend>
-          <Labelled id="pause-from" label={T.from} error={errors.from}>
-            {dateInput("from", from, setFrom)}
-          </Labelled>
-          <Labelled id="pause-until" label={T.until} error={errors.until}>
-            {dateInput("until", until, setUntil)}
-          </Labelled>
+          <InputField {...field("from", T.from)} type="date" value={from} onValue={setFrom} />
+          <InputField {...field("until", T.until)} type="date" value={until} onValue={setUntil} />
         </fieldset>
         <small id="pause-hint" class="hint">
           {T.pauseHint}
@@ -151,29 +173,16 @@ export function OneOffPanel({ feeder, schedule, onChanged, onUnauthorized }: Pan
   const [time, setTime] = useState("");
   const [portions, setPortions] = useState("1");
   const [label, setLabel] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<string | null>(null);
   const maxPortions = Math.max(1, Math.floor(feeder.maxPortions));
-
-  async function run(change: () => Promise<string | null>) {
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    setErrors({});
-    setNotice(null);
-    try {
+  const { busy, error, errors, run: runChange } = useChange(onUnauthorized);
+  const field = fieldsOf("oneoff", errors);
+  const run = (change: () => Promise<string | null>) =>
+    runChange(async () => {
+      setNotice(null);
       setNotice(await change());
       onChanged((await api.schedule(feeder.id)).schedule);
-    } catch (err) {
-      if (isUnauthorized(err)) return onUnauthorized();
-      setErrors(fieldErrors(err));
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const add = (e: Event) => {
     e.preventDefault();
@@ -186,11 +195,6 @@ export function OneOffPanel({ feeder, schedule, onChanged, onUnauthorized }: Pan
     });
   };
 
-  const aria = (id: string) => ({
-    id: `oneoff-${id}`,
-    "aria-invalid": errors[id] ? true : undefined,
-    "aria-describedby": describedBy("oneoff-hint", errors[id] && `oneoff-${id}-error`),
-  });
   const waiting = [...schedule.oneOffs].sort((a, b) =>
     `${a.date} ${a.time}`.localeCompare(`${b.date} ${b.time}`),
   );
@@ -201,43 +205,25 @@ export function OneOffPanel({ feeder, schedule, onChanged, onUnauthorized }: Pan
       <form noValidate onSubmit={add}>
         <fieldset class="oneoff-grid" disabled={busy}>
           <legend class="visually-hidden">{T.oneOffTitle}</legend>
-          <Labelled id="oneoff-date" label={T.date} error={errors.date}>
-            <input
-              {...aria("date")}
-              type="date"
-              value={date}
-              onInput={(e) => setDate(e.currentTarget.value)}
-            />
-          </Labelled>
-          <Labelled id="oneoff-time" label={T.time} error={errors.time}>
-            <input
-              {...aria("time")}
-              type="time"
-              value={time}
-              onInput={(e) => setTime(e.currentTarget.value)}
-            />
-          </Labelled>
-          <Labelled id="oneoff-portions" label={T.portions} error={errors.portions}>
-            <input
-              {...aria("portions")}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={maxPortions}
-              step={1}
-              value={portions}
-              onInput={(e) => setPortions(e.currentTarget.value)}
-            />
-          </Labelled>
-          <Labelled id="oneoff-label" label={T.label} error={errors.label}>
-            <input
-              {...aria("label")}
-              type="text"
-              maxLength={40}
-              value={label}
-              onInput={(e) => setLabel(e.currentTarget.value)}
-            />
-          </Labelled>
+          <InputField {...field("date", T.date)} type="date" value={date} onValue={setDate} />
+          <InputField {...field("time", T.time)} type="time" value={time} onValue={setTime} />
+          <InputField
+            {...field("portions", T.portions)}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={maxPortions}
+            step={1}
+            value={portions}
+            onValue={setPortions}
+          />
+          <InputField
+            {...field("label", T.label)}
+            type="text"
+            maxLength={40}
+            value={label}
+            onValue={setLabel}
+          />
         </fieldset>
         <small id="oneoff-hint" class="hint">
           {T.oneOffHint}

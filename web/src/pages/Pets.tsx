@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, errorDetails, errorMessage, isAbort, isUnauthorized } from "../api";
+import { api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { Feeder, IntakeDay, Pet, PetIntake } from "../api-types";
 import { addDays, formatDate } from "../dates";
 import { settingsHref } from "../routes";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
+import { useLoad } from "../use-load";
 
 const REFRESH_MS = 10_000;
 const DAYS = 7;
@@ -430,57 +431,41 @@ interface Loaded {
   intakeErrors: Record<string, string>;
 }
 
+/** The pets, the feeders and each pet's intake; a pet whose intake could not be loaded comes with why. */
+async function loadPets(signal?: AbortSignal): Promise<Loaded> {
+  const [{ pets }, { feeders }] = await Promise.all([api.pets(signal), api.feeders(signal)]);
+  const answers = await Promise.allSettled(pets.map((p) => api.petIntake(p.id, DAYS, signal)));
+  signal?.throwIfAborted();
+  const intake: Record<string, PetIntake> = {};
+  const intakeErrors: Record<string, string> = {};
+  answers.forEach((answer, i) => {
+    const id = pets[i]?.id ?? "";
+    if (answer.status === "fulfilled") intake[id] = answer.value;
+    else intakeErrors[id] = T.intakeFailed(errorMessage(answer.reason));
+  });
+  const denied = answers.find((a) => a.status === "rejected" && isUnauthorized(a.reason));
+  if (denied?.status === "rejected") throw denied.reason;
+  return { pets, feeders, intake, intakeErrors };
+}
+
 export function Pets({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [data, setData] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reloadKey, setReloadKey] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
-  // A reload after a change may overtake a timer refresh: keep only the newest answer.
-  const issued = useRef(0);
-  const applied = useRef(0);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let first = true;
-    const load = async () => {
-      const n = ++issued.current;
-      try {
-        const [{ pets }, { feeders }] = await Promise.all([api.pets(ctrl.signal), api.feeders(ctrl.signal)]);
-        const answers = await Promise.allSettled(pets.map((p) => api.petIntake(p.id, DAYS, ctrl.signal)));
-        if (ctrl.signal.aborted) return;
-        const intake: Record<string, PetIntake> = {};
-        const intakeErrors: Record<string, string> = {};
-        answers.forEach((answer, i) => {
-          const id = pets[i]?.id ?? "";
-          if (answer.status === "fulfilled") intake[id] = answer.value;
-          else intakeErrors[id] = T.intakeFailed(errorMessage(answer.reason));
-        });
-        if (answers.some((a) => a.status === "rejected" && isUnauthorized(a.reason))) return onUnauthorized();
-        if (n < applied.current) return;
-        applied.current = n;
-        setData({ pets, feeders, intake, intakeErrors });
+  useLoad(
+    {
+      fetch: loadPets,
+      onData: (loaded) => {
+        setData(loaded);
         setError(null);
-      } catch (err) {
-        if (isAbort(err)) return;
-        if (isUnauthorized(err)) return onUnauthorized();
-        if (n < applied.current) return;
-        applied.current = n;
-        setError(T.retrying(errorMessage(err)));
-      }
-    };
-    const tick = async () => {
-      // Skip background refreshes while the tab is hidden; it catches up within one period.
-      if (first || !document.hidden) await load();
-      first = false;
-      if (!ctrl.signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-    };
-    void tick();
-    return () => {
-      ctrl.abort();
-      clearTimeout(timer);
-    };
-  }, [reloadKey, onUnauthorized]);
+      },
+      onError: (message) => setError(T.retrying(message)),
+      onUnauthorized,
+    },
+    [reloadKey, onUnauthorized],
+    REFRESH_MS,
+  );
 
   const reload = useCallback(() => setReloadKey((k) => k + 1), []);
 

@@ -9,11 +9,9 @@ const ConnectionLogEntrySchema = z
     kind: z.enum(CONNECTION_EVENTS),
     clientId: z.string().openapi({ description: "The MQTT client id the device used" }),
     feederId: z.string().nullable().openapi({ description: "Null when the client id names no feeder" }),
-    detail: z
-      .string()
-      .openapi({
-        example: "bad username or password (unknown feeder, wrong secret, or rotated credentials)",
-      }),
+    detail: z.string().openapi({
+      example: "bad username or password (unknown feeder, wrong secret, or rotated credentials)",
+    }),
     address: z.string().nullable(),
     firstAt: isoTime,
     lastAt: isoTime,
