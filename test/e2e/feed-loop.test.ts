@@ -51,6 +51,8 @@ describe("web UI feed loop (real Chromium)", () => {
     };
     expect(credentials.mqtt).toBe(`mqtt://${new URL(srv.httpUrl).hostname}:1883`);
     expect(credentials.password.length).toBeGreaterThan(0);
+    // A native feeder's firmware takes these as they are: no ESPHome names.
+    expect(await panel.getByTestId("esphome-settings").count()).toBe(0);
 
     const card = kitchenCard(page);
     await card.waitFor();

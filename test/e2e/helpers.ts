@@ -1,11 +1,13 @@
 /**
  * What the browser tests share: the built server and a Chromium for a test file, pages that record browser-side
- * problems, the owner's first-run setup and sign-in, adding a feeder and connecting a simulated one.
+ * problems, the owner's first-run setup and sign-in, adding a feeder and connecting a simulated one (native or
+ * ESPHome).
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
+import { EspHomeFeeder, type EspHomeFeederOptions } from "../../server/src/sim/esphome-feeder.js";
 import { SimulatedFeeder, type SimulatedFeederOptions } from "../../server/src/sim/native-feeder.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { launchBrowser } from "./browser.js";
@@ -28,6 +30,8 @@ export interface BrowserSession {
   newPage(viewport: { width: number; height: number }, mobile?: boolean): Promise<Page>;
   /** Connects a simulated feeder to the server; it is stopped after the file's tests. */
   startFeeder(options: FeederOptions): Promise<SimulatedFeeder>;
+  /** Connects a simulated ESPHome feeder (profile `esphome-mqtt`); it is stopped after the file's tests. */
+  startEspHomeFeeder(options: Omit<EspHomeFeederOptions, "url">): Promise<EspHomeFeeder>;
   /**
    * First run on `page`, opened at the server: creates the owner, adds a feeder named `name` and connects a
    * simulated one with its credentials; returns once the feeder's card says it is online.
@@ -43,17 +47,21 @@ type FeederOptions = Omit<SimulatedFeederOptions, "url">;
 
 /**
  * Starts the built server and a Chromium before the tests of the describe block it is called in, and stops
- * them, with every page and simulated feeder, after. `timezoneId` is the browser's time zone.
+ * them, with every page and simulated feeder, after. `timezoneId` is the browser's time zone; `env` is more of
+ * the server's settings (e.g. FEEDKEEPER_PROFILES_DIR).
  */
-export function useBrowserSession(options: { timezoneId?: string } = {}): BrowserSession {
+export function useBrowserSession(
+  options: { timezoneId?: string; env?: Record<string, string> } = {},
+): BrowserSession {
+  const { env, ...contextOptions } = options;
   let srv: TestServer | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
-  const feeders: SimulatedFeeder[] = [];
+  const feeders: Array<{ stop(): Promise<void> }> = [];
   const pageProblems: string[] = [];
 
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ env });
     browser = await launchBrowser();
   }, 60_000);
 
@@ -72,6 +80,16 @@ export function useBrowserSession(options: { timezoneId?: string } = {}): Browse
     return feeder;
   }
 
+  async function startEspHomeFeeder(
+    feederOptions: Omit<EspHomeFeederOptions, "url">,
+  ): Promise<EspHomeFeeder> {
+    if (!srv) throw new Error("server not started");
+    const feeder = new EspHomeFeeder({ url: srv.mqttUrl, ...feederOptions });
+    feeders.push(feeder);
+    await feeder.start();
+    return feeder;
+  }
+
   return {
     get server() {
       if (!srv) throw new Error("server not started");
@@ -80,7 +98,12 @@ export function useBrowserSession(options: { timezoneId?: string } = {}): Browse
     pageProblems,
     async newPage(viewport, mobile = false) {
       if (!browser) throw new Error("browser not started");
-      const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, ...options });
+      const context = await browser.newContext({
+        viewport,
+        isMobile: mobile,
+        hasTouch: mobile,
+        ...contextOptions,
+      });
       contexts.push(context);
       const page = await context.newPage();
       page.setDefaultTimeout(WAIT.timeout);
@@ -92,6 +115,7 @@ export function useBrowserSession(options: { timezoneId?: string } = {}): Browse
       return page;
     },
     startFeeder,
+    startEspHomeFeeder,
     async firstRun(page, name, feederOptions = {}) {
       await createOwner(page);
       const feeder = await startFeeder({ ...(await addFeeder(page, name)), ...feederOptions });

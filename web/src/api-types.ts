@@ -20,6 +20,7 @@ import type {
 export type {
   Alert,
   ApiError as ApiErrorBody,
+  DeviceProfile,
   Feed,
   Feeder,
   FeederChanges,
@@ -38,6 +39,8 @@ export type {
   Pet,
   PetChanges,
   PetIntake,
+  ProfileProblem,
+  ProfilesResponse,
   Schedule,
   ScheduleInput,
   Telemetry,

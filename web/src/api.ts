@@ -21,6 +21,7 @@ import type {
   PetIntakeResponse,
   PetResponse,
   PetsResponse,
+  ProfilesResponse,
   ScheduleInput,
   ScheduleResponse,
   SetupStatus,
@@ -173,10 +174,8 @@ export const api = {
   login: (body: Credentials) => request<UserResponse>("POST", "/api/session", { body }),
   logout: () => request<void>("DELETE", "/api/session"),
   feeders: (signal?: AbortSignal) => request<FeedersResponse>("GET", "/api/feeders", { signal }),
-  createFeeder: (name: string) => {
-    const body: NewFeeder = { name, profile: "feedkeeper" };
-    return request<CreateFeederResponse>("POST", "/api/feeders", { body });
-  },
+  profiles: (signal?: AbortSignal) => request<ProfilesResponse>("GET", "/api/profiles", { signal }),
+  createFeeder: (body: NewFeeder) => request<CreateFeederResponse>("POST", "/api/feeders", { body }),
   /**
    * One key per user action; retries of that action reuse it, so the server feeds at most once.
    * `override` feeds beyond the feeder's safety limits (owners only; the server logs it).

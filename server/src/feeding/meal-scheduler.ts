@@ -31,6 +31,15 @@ interface Decision {
   status: "dispatched" | "missed" | "expected" | "paused";
 }
 
+/** A watched feeder's next meal, with the plan and the occurrences worked out when it was (re)planned. */
+interface Upcoming {
+  at: number;
+  plan: MealPlan;
+  /** Every occurrence in [planned from, coveredUntil), in time order. */
+  occurrences: Occurrence[];
+  coveredUntil: number;
+}
+
 const CHECKPOINT_KEY = "meals_evaluated_until";
 const TICK_MS = 1000;
 /** How long after a tick the fed feeders' next meals are looked up (see tick()). */
@@ -43,7 +52,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class MealScheduler {
   /** The instant each watched feeder's next meal is due (ms); evaluated up to `evaluatedUntil`. */
-  private readonly nextDue = new Map<string, { at: number; plan: MealPlan }>();
+  private readonly nextDue = new Map<string, Upcoming>();
   private evaluatedUntil = 0;
   private timer: { cancel(): void } | undefined;
   private lastCheckpointWrite = 0;
@@ -101,7 +110,13 @@ export class MealScheduler {
       due.push(feederId);
       // One feeder's broken plan must never hold up the others' meals.
       try {
-        decisions.push(...this.decide(next.plan, this.evaluatedUntil, now));
+        const from = this.evaluatedUntil;
+        // The occurrences were worked out when the feeder was replanned; only a window beyond them needs Temporal.
+        const occurrences =
+          now < next.coveredUntil
+            ? next.occurrences.filter((o) => o.dueAt.getTime() > from && o.dueAt.getTime() <= now)
+            : this.occurrencesDue(next.plan, from, now);
+        decisions.push(...this.decisionsFor(next.plan, occurrences, now));
       } catch (err) {
         this.logger.error(
           { err, feederId },
@@ -153,20 +168,43 @@ export class MealScheduler {
   private replan(feederId: string, from = this.clock.now()): void {
     const plan = this.plans.get(feederId);
     const slots = plannedSlots(plan);
-    const first = (start: number, end: number) =>
-      occurrencesBetween(slots, plan.effectiveTimezone, new Date(start), new Date(end))[0];
-    // Most plans have a meal within a day: that short window first (a whole fleet is replanned in one
-    // tick), the rest of the lookahead only if it has none. Either way the earliest occurrence wins.
-    const next = first(from, from + DAY_MS) ?? first(from + DAY_MS, from + LOOKAHEAD_MS);
-    if (next) this.nextDue.set(feederId, { at: next.dueAt.getTime(), plan });
-    else this.nextDue.delete(feederId);
+    const between = (start: number, end: number) =>
+      occurrencesBetween(slots, plan.effectiveTimezone, new Date(start), new Date(end));
+    // Most plans have a meal within a day: that short window first (a whole fleet is replanned at once),
+    // kept so the tick that runs them needs no calendar arithmetic; the rest of the lookahead only if empty.
+    const today = between(from, from + DAY_MS);
+    const next = today[0] ?? between(from + DAY_MS, from + LOOKAHEAD_MS)[0];
+    if (!next) {
+      this.nextDue.delete(feederId);
+      return;
+    }
+    this.nextDue.set(feederId, {
+      at: next.dueAt.getTime(),
+      plan,
+      occurrences: today,
+      // With nothing today, the tick that reaches the next meal works its window out afresh.
+      coveredUntil: today.length > 0 ? from + DAY_MS : from,
+    });
   }
 
-  /** What to do with each occurrence due in (from, to]: feed it, or (past its grace) record it missed. */
+  /** Occurrences due in (from, to]. */
+  private occurrencesDue(plan: MealPlan, from: number, to: number): Occurrence[] {
+    return occurrencesBetween(
+      plannedSlots(plan),
+      plan.effectiveTimezone,
+      new Date(from + 1),
+      new Date(to + 1),
+    );
+  }
+
   private decide(plan: MealPlan, from: number, to: number): Decision[] {
+    return this.decisionsFor(plan, this.occurrencesDue(plan, from, to), to);
+  }
+
+  /** What to do with each occurrence due by `to`: feed it, or (past its grace) record it missed. */
+  private decisionsFor(plan: MealPlan, due: readonly Occurrence[], to: number): Decision[] {
     const { feederId } = plan;
     const slots = plannedSlots(plan);
-    const due = occurrencesBetween(slots, plan.effectiveTimezone, new Date(from + 1), new Date(to + 1));
     const graceMs = plan.graceMinutes * 60_000;
     return due.flatMap((occurrence): Decision[] => {
       const meal = slots.find((m) => m.id === occurrence.mealId);

@@ -1,5 +1,6 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
+import type { listProfiles } from "./routes/profiles/profiles.routes.js";
 import type {
   AlertSchema,
   ApiTokenSchema,
@@ -51,3 +52,8 @@ export type PetIntake = z.infer<typeof PetIntakeSchema>;
 export type NewPet = z.input<typeof NewPetSchema>;
 export type PetChanges = z.input<typeof PetChangesSchema>;
 export type IntakeDay = z.infer<typeof IntakeDaySchema>;
+export type ProfilesResponse = z.infer<
+  (typeof listProfiles)["responses"][200]["content"]["application/json"]["schema"]
+>;
+export type DeviceProfile = ProfilesResponse["profiles"][number];
+export type ProfileProblem = ProfilesResponse["problems"][number];

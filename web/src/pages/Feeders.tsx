@@ -1,6 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
-import type { CreateFeederResponse, Feed, Feeder, FeedStatus, User } from "../api-types";
+import type {
+  CreateFeederResponse,
+  DeviceProfile,
+  Feed,
+  Feeder,
+  FeedStatus,
+  ProfileProblem,
+  ProfilesResponse,
+  User,
+} from "../api-types";
 import { scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
@@ -10,6 +19,9 @@ const FEED_POLL_MS = 1000;
 /** Stop watching a feed that has no final status after this long (the server expires feeds itself). */
 const FEED_WATCH_LIMIT_MS = 10 * 60_000;
 export const MQTT_PORT_HINT = 1883;
+const DEFAULT_PROFILE = "feedkeeper";
+/** The one profile whose firmware is configured by hand in a YAML file with its own names for the credentials. */
+const ESPHOME_PROFILE = "esphome-mqtt";
 
 const portionsText = (n: number) => `${n}\u00a0${n === 1 ? "portion" : "portions"}`;
 
@@ -61,6 +73,26 @@ const T = {
   addTitle: "Add a feeder",
   name: "Name",
   nameRequired: "Enter a name for the feeder.",
+  deviceType: "Device type",
+  profileOption: (p: DeviceProfile) => `${p.name} — ${p.vendor}`,
+  profilesLoading: "Loading device types…",
+  profilesFailed: (message: string) =>
+    `Could not load the device types (${message}); the feeder is added for the “${DEFAULT_PROFILE}” profile.`,
+  feedRange: (feed: DeviceProfile["capabilities"]["feed"]) => {
+    const units = { portion: "portions", cup: "cups", gram: "grams" }[feed.unit];
+    const step = feed.step === 1 ? "" : ` in steps of ${feed.step}`;
+    const grams = feed.portionGrams === undefined ? "" : ` (${feed.portionGrams}\u00a0g per ${feed.unit})`;
+    return `Feeds ${feed.min}–${feed.max} ${units}${step}${grams}`;
+  },
+  scheduleOn: {
+    server: "meal plans run on the server, which sends each meal as a feed",
+    device: "the feeder stores its meal plan (the server sends it over) and feeds on its own",
+  } satisfies Record<DeviceProfile["capabilities"]["schedule"]["storage"], string>,
+  externalBroker: "It needs an external MQTT broker, which this server cannot use yet.",
+  guide: (id: string) => `Setup guide: see “${id}” in docs/devices/README.md in the Feedkeeper repository.`,
+  profileProblems: (files: number) =>
+    `${files} device profile ${files === 1 ? "file" : "files"} could not be loaded:`,
+  profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` line ${p.line}` : ""}: ${p.message}`,
   add: "Add feeder",
   adding: "Adding…",
   credentialsFor: (name: string) => `Credentials for “${name}”`,
@@ -73,6 +105,9 @@ const T = {
   copyNow: "Copy these into the feeder's configuration now. The password cannot be displayed again.",
   brokerHint: (url: string) =>
     `The feeder connects to this server's MQTT broker at ${url}. If the feeder cannot reach that host name, use the server's LAN IP address instead.`,
+  espHomeTitle: "For the ESPHome configuration",
+  espHomeHint:
+    "The settings of the mqtt: block in the YAML of docs/devices/esphome-mqtt.md (Feedkeeper repository). There, set the substitution feeder_id to the client_id and feedkeeper_host to the broker, and put the password in secrets.yaml as feedkeeper_password.",
   saved: "I have saved these credentials",
 };
 
@@ -316,16 +351,36 @@ function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProp
   );
 }
 
+/** What a device type can do, where its meal plan lives, and where its setup guide is. */
+function describeProfile(profile: DeviceProfile): string {
+  const { feed, schedule } = profile.capabilities;
+  const parts = [
+    `${T.feedRange(feed)}; ${T.scheduleOn[schedule.storage]}.`,
+    profile.broker === "external" && T.externalBroker,
+    profile.builtIn && T.guide(profile.id),
+  ];
+  return parts.filter(Boolean).join(" ");
+}
+
 function AddFeeder({
+  profiles,
+  profilesError,
   onCreated,
   onUnauthorized,
 }: {
+  /** The device types the server knows; null until loaded. */
+  profiles: DeviceProfile[] | null;
+  profilesError: string | null;
   onCreated: (res: CreateFeederResponse) => void;
   onUnauthorized: () => void;
 }) {
   const [name, setName] = useState("");
+  const [profileId, setProfileId] = useState(DEFAULT_PROFILE);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+
+  // The default may be missing from a server's list: then the select shows, and adds, its first entry.
+  const chosen = profiles?.find((p) => p.id === profileId) ?? profiles?.[0];
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -338,7 +393,7 @@ function AddFeeder({
     setBusy(true);
     setError(null);
     try {
-      onCreated(await api.createFeeder(trimmed));
+      onCreated(await api.createFeeder({ name: trimmed, profile: chosen?.id ?? profileId }));
       setName("");
     } catch (err) {
       if (isUnauthorized(err)) onUnauthorized();
@@ -360,12 +415,73 @@ function AddFeeder({
           maxLength={64}
           disabled={busy}
         />
+        <div class="field">
+          <label for="feeder-profile">{T.deviceType}</label>
+          <select
+            id="feeder-profile"
+            value={chosen?.id ?? profileId}
+            aria-describedby="feeder-profile-hint"
+            disabled={busy || profiles === null}
+            onChange={(e) => setProfileId(e.currentTarget.value)}
+          >
+            {profiles === null ? (
+              <option value={profileId}>{profileId}</option>
+            ) : (
+              profiles.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {T.profileOption(p)}
+                </option>
+              ))
+            )}
+          </select>
+          <small id="feeder-profile-hint" class="hint" data-testid="profile-summary">
+            {chosen
+              ? describeProfile(chosen)
+              : profilesError
+                ? T.profilesFailed(profilesError)
+                : profiles === null && T.profilesLoading}
+          </small>
+        </div>
         <ErrorAlert message={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? T.adding : T.add}
         </button>
       </form>
     </section>
+  );
+}
+
+/** Profile files the server skipped at start: the owner fixes them there, and restarts it. */
+function ProfileProblems({ problems }: { problems: ProfileProblem[] }) {
+  if (problems.length === 0) return null;
+  const files = new Set(problems.map((p) => p.file)).size;
+  return (
+    <div class="warn problems" data-testid="profile-problems">
+      <p>{T.profileProblems(files)}</p>
+      <ul>
+        {problems.map((p) => (
+          <li key={`${p.file}:${p.line}:${p.column}:${p.message}`}>{T.profileProblem(p)}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** [label, value, test id] */
+type CredentialRow = [string, string, string];
+
+function CredentialRows({ rows }: { rows: CredentialRow[] }) {
+  return (
+    <dl class="creds">
+      {rows.map(([label, value, testId]) => (
+        <div key={testId}>
+          <dt>{label}</dt>
+          <dd>
+            <code data-testid={testId}>{value}</code>
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }
 
@@ -376,12 +492,21 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
   }, []);
   const { credentials } = created;
   const mqttUrl = `mqtt://${location.hostname}:${MQTT_PORT_HINT}`;
-  const rows: [string, string, string][] = [
+  const rows: CredentialRow[] = [
     [T.mqttServer, mqttUrl, "cred-mqtt"],
     [T.username, credentials.username, "cred-username"],
     [T.clientId, credentials.clientId, "cred-client-id"],
     [T.password, credentials.password, "cred-password"],
     [T.topicRoot, credentials.topicRoot, "cred-topic-root"],
+  ];
+  // The same values under the names of ESPHome's mqtt: block (docs/devices/esphome-mqtt.md).
+  const espHomeRows: CredentialRow[] = [
+    ["broker", location.hostname, "esphome-broker"],
+    ["port", String(MQTT_PORT_HINT), "esphome-port"],
+    ["client_id", credentials.clientId, "esphome-client-id"],
+    ["username", credentials.username, "esphome-username"],
+    ["password", credentials.password, "esphome-password"],
+    ["topic_prefix", credentials.topicRoot, "esphome-topic-prefix"],
   ];
   return (
     <section class="panel credentials" aria-labelledby="cred-title" data-testid="credentials">
@@ -391,17 +516,15 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
       <p class="warn">
         <strong>{T.shownOnce}</strong> {T.copyNow}
       </p>
-      <dl class="creds">
-        {rows.map(([label, value, testId]) => (
-          <div key={testId}>
-            <dt>{label}</dt>
-            <dd>
-              <code data-testid={testId}>{value}</code>
-            </dd>
-          </div>
-        ))}
-      </dl>
+      <CredentialRows rows={rows} />
       <p class="hint">{T.brokerHint(mqttUrl)}</p>
+      {created.feeder.profile === ESPHOME_PROFILE && (
+        <section aria-labelledby="cred-esphome-title" data-testid="esphome-settings">
+          <h3 id="cred-esphome-title">{T.espHomeTitle}</h3>
+          <p class="hint">{T.espHomeHint}</p>
+          <CredentialRows rows={espHomeRows} />
+        </section>
+      )}
       <button type="button" onClick={onDismiss}>
         {T.saved}
       </button>
@@ -413,6 +536,8 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
   const [feeders, setFeeders] = useState<Feeder[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [created, setCreated] = useState<CreateFeederResponse | null>(null);
+  const [profiles, setProfiles] = useState<ProfilesResponse | null>(null);
+  const [profilesError, setProfilesError] = useState<string | null>(null);
   const listHeading = useRef<HTMLHeadingElement>(null);
   const canOverride = user.role === "owner";
 
@@ -428,6 +553,20 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
     },
     [onUnauthorized],
     LIST_REFRESH_MS,
+  );
+
+  // The profiles are read once: the server loads them at start only.
+  useLoad(
+    {
+      fetch: (signal) => api.profiles(signal),
+      onData: (res) => {
+        setProfiles(res);
+        setProfilesError(null);
+      },
+      onError: setProfilesError,
+      onUnauthorized,
+    },
+    [onUnauthorized],
   );
 
   function onCreated(res: CreateFeederResponse) {
@@ -449,6 +588,7 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
           {T.title}
         </h2>
         <ErrorAlert message={listError} />
+        <ProfileProblems problems={profiles?.problems ?? []} />
         {feeders === null && !listError && <p class="muted">{T.loading}</p>}
         {feeders?.length === 0 && <p class="muted">{T.none}</p>}
         <div class="cards">
@@ -463,7 +603,12 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
           ))}
         </div>
       </section>
-      <AddFeeder onCreated={onCreated} onUnauthorized={onUnauthorized} />
+      <AddFeeder
+        profiles={profiles?.profiles ?? null}
+        profilesError={profilesError}
+        onCreated={onCreated}
+        onUnauthorized={onUnauthorized}
+      />
     </>
   );
 }
