@@ -31,6 +31,7 @@ export interface Publisher {
 export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSender {
   private publisher: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
+  private readonly codecs = new Map<string, Codec>();
 
   constructor(
     private readonly feeders: FeederService,
@@ -45,6 +46,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     feeders.onRemoved((id) => {
       this.dropLogs.forget(id);
       this.connections.forget(id);
+      this.codecs.delete(id);
     });
   }
 
@@ -162,11 +164,16 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     }
   }
 
+  /** Every device message needs its feeder's codec: looked up once per feeder (a profile never changes). */
   private codecOf(feederId: string): Codec | undefined {
+    const cached = this.codecs.get(feederId);
+    if (cached) return cached;
     const feeder = this.feeders.find(feederId);
     if (!feeder) return undefined;
     try {
-      return this.profiles.codecOf(feeder.profile);
+      const codec = this.profiles.codecOf(feeder.profile);
+      this.codecs.set(feederId, codec);
+      return codec;
     } catch {
       // A profile file removed or broken since the feeder was added: the feeder is unreachable until it is back.
       this.drop(feederId, feeder.profile, `profile "${feeder.profile}" is not loaded`);
