@@ -47,7 +47,7 @@ describe("device types in the web UI (real Chromium)", () => {
     const described = (await summary.textContent()) ?? "";
     expect(described).toContain("Feeds 1–20 portions");
     expect(described).toContain("meal plans run on the server");
-    expect(described).toContain("“esphome-mqtt” in docs/devices/README.md");
+    expect(described).toContain("Setup guide: docs/devices/esphome-mqtt.md");
 
     await page.getByLabel("Name", { exact: true }).fill("Garage");
     await page.getByRole("button", { name: "Add feeder" }).click();

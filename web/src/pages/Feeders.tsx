@@ -89,7 +89,7 @@ const T = {
     device: "the feeder stores its meal plan (the server sends it over) and feeds on its own",
   } satisfies Record<DeviceProfile["capabilities"]["schedule"]["storage"], string>,
   externalBroker: "It needs an external MQTT broker, which this server cannot use yet.",
-  guide: (id: string) => `Setup guide: see “${id}” in docs/devices/README.md in the Feedkeeper repository.`,
+  guide: (path: string) => `Setup guide: ${path} in the Feedkeeper repository.`,
   profileProblems: (files: number) =>
     `${files} device profile ${files === 1 ? "file" : "files"} could not be loaded:`,
   profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` line ${p.line}` : ""}: ${p.message}`,
@@ -357,7 +357,7 @@ function describeProfile(profile: DeviceProfile): string {
   const parts = [
     `${T.feedRange(feed)}; ${T.scheduleOn[schedule.storage]}.`,
     profile.broker === "external" && T.externalBroker,
-    profile.builtIn && T.guide(profile.id),
+    profile.guide && T.guide(profile.guide),
   ];
   return parts.filter(Boolean).join(" ");
 }

@@ -12,6 +12,7 @@ export const list: RouteHandler<typeof listProfiles, AppEnv> = (c) => {
     models: p.models.map((m) => ({ id: m.id, name: m.name })),
     broker: p.transport.broker,
     capabilities: p.capabilities,
+    guide: p.guide ?? null,
     builtIn,
     uncertain: p.uncertain,
     sources: p.sources,

@@ -14,6 +14,10 @@ const ProfileSchema = z
       description:
         "What a feeder of this family can do: the feed range, where its schedule lives, sensors, settings, fault codes.",
     }),
+    guide: z.string().nullable().openapi({
+      description: "The setup guide, a path in the Feedkeeper repository",
+      example: "docs/devices/esphome-mqtt.md",
+    }),
     builtIn: z
       .boolean()
       .openapi({ description: "Shipped with the server; false: from FEEDKEEPER_PROFILES_DIR" }),
