@@ -10,6 +10,8 @@ import { feeds, occurrences } from "../store/schema.js";
 import { isPaused, type MealPlanService, plannedSlots } from "./meal-plans.js";
 import { localDateAt, occurrenceId, occurrencesBetween } from "./meal-time.js";
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export const MEAL_STATES = [
   "planned",
   "dispatched",
@@ -99,10 +101,19 @@ export class MealCalendar {
       gte(feeds.requestedAt, from),
       lt(feeds.requestedAt, to),
     );
+    // A feed is linked to an occurrence due at most a grace window (3 h at most) from it: a day's margin
+    // keeps this on the (feeder, due) index instead of reading the feeder's whole history.
     const linked = this.store.db
       .select({ id: occurrences.feedId })
       .from(occurrences)
-      .where(and(eq(occurrences.feederId, feederId), isNotNull(occurrences.feedId)));
+      .where(
+        and(
+          eq(occurrences.feederId, feederId),
+          gte(occurrences.dueAt, new Date(from.getTime() - DAY_MS)),
+          lt(occurrences.dueAt, new Date(to.getTime() + DAY_MS)),
+          isNotNull(occurrences.feedId),
+        ),
+      );
     const rows = this.store.db
       .select()
       .from(feeds)

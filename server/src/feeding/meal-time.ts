@@ -47,10 +47,7 @@ export function occurrenceId(feederId: string, localDate: string, mealId: string
 
 /** The feeder's local calendar date (YYYY-MM-DD) at an instant. */
 export function localDateAt(at: Date, timeZone: string): string {
-  return Temporal.Instant.fromEpochMilliseconds(at.getTime())
-    .toZonedDateTimeISO(timeZone)
-    .toPlainDate()
-    .toString();
+  return localDayAt(at.getTime(), timeZone).date;
 }
 
 /**
@@ -167,11 +164,6 @@ export function occurrencesBetween(
  * 23 or 25 hours long when clocks change, and starts at 01:00 where a change skips midnight.
  */
 export function localDayContaining(at: Date, timeZone: string): { start: Date; end: Date } {
-  const date = Temporal.Instant.fromEpochMilliseconds(at.getTime())
-    .toZonedDateTimeISO(timeZone)
-    .toPlainDate();
-  return {
-    start: new Date(date.toZonedDateTime(timeZone).epochMilliseconds),
-    end: new Date(date.add({ days: 1 }).toZonedDateTime(timeZone).epochMilliseconds),
-  };
+  const day = localDayAt(at.getTime(), timeZone);
+  return { start: new Date(day.start), end: new Date(day.end) };
 }
