@@ -177,7 +177,8 @@ export class MealPlanService {
           : null,
       version: feeder.scheduleVersion,
       deviceVersion: feeder.deviceScheduleVersion,
-      deviceDriven: this.isDeviceDriven(feederId),
+      // The device keeps the plan itself when it announced the `schedule` capability.
+      deviceDriven: feeder.capabilities?.includes(CAPABILITY_SCHEDULE) ?? false,
       meals: rows.map((r) => ({
         id: r.id,
         time: r.time,
@@ -187,11 +188,6 @@ export class MealPlanService {
         enabled: r.enabled,
       })),
     };
-  }
-
-  /** Whether the feeder keeps this plan itself (it announced the `schedule` capability). */
-  isDeviceDriven(feederId: string): boolean {
-    return this.feeders.find(feederId)?.capabilities?.includes(CAPABILITY_SCHEDULE) ?? false;
   }
 
   /** Feeders that have at least one meal or one-off, for the scheduler to watch. */

@@ -94,7 +94,6 @@ export class MealScheduler {
     this.writeCheckpoint(this.evaluatedUntil);
   }
 
-  /** Runs every meal that fell due since the last tick, all in one transaction. */
   /**
    * Runs every meal that fell due since the last tick, all in one transaction.
    * The plans were read when each feeder's next meal was found (and again on
