@@ -14,7 +14,7 @@ import type { FeederService } from "../feeding/feeders.js";
 import type { Delivery, FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
 import { LogThrottle } from "../log-throttle.js";
 import type { Logger } from "../logger.js";
-import type { CanonicalEvent, Codec, WireMessage } from "../profiles/codecs/codec.js";
+import type { CanonicalEvent, Codec, DeviceTarget, WireMessage } from "../profiles/codecs/codec.js";
 import { isRejection } from "../profiles/codecs/codec.js";
 import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import type { CanonicalFault } from "../profiles/profile-schema.js";
@@ -24,6 +24,12 @@ import { ConnectionLog } from "./connection-log.js";
 /** Faults that stop a meal; the others (food low, battery low…) are standing problems only. */
 const MEAL_STOPPING_FAULTS: ReadonlySet<CanonicalFault> = new Set(["jam", "empty", "blocked"]);
 
+/** How to talk to one feeder: its profile's codec and who the device is on the wire. */
+interface Route {
+  codec: Codec;
+  target: DeviceTarget;
+}
+
 export interface Publisher {
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
 }
@@ -31,7 +37,7 @@ export interface Publisher {
 export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSender {
   private publisher: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
-  private readonly codecs = new Map<string, Codec>();
+  private readonly routes = new Map<string, Route>();
 
   constructor(
     private readonly feeders: FeederService,
@@ -46,7 +52,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     feeders.onRemoved((id) => {
       this.dropLogs.forget(id);
       this.connections.forget(id);
-      this.codecs.delete(id);
+      this.routes.delete(id);
     });
   }
 
@@ -107,26 +113,35 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   }
 
   onMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void {
-    const codec = this.codecOf(feederId);
-    if (!codec) return;
-    const decoded = codec.decode({ feederId, topic, payload, retain });
+    const route = this.routeOf(feederId);
+    if (!route) return;
+    const decoded = route.codec.decode({ ...route.target, topic, payload, retain });
     if (isRejection(decoded)) {
       this.drop(feederId, topic, decoded.reason);
       return;
     }
-    for (const event of decoded) this.apply(feederId, event);
+    const replies: WireMessage[] = [];
+    for (const event of decoded) {
+      if (event.kind === "reply") replies.push(event.message);
+      else this.apply(feederId, event);
+    }
+    if (replies.length > 0) {
+      this.publishAll(replies).catch((err: unknown) =>
+        this.logger.warn({ err, feederId }, "could not send the device the reply it expects"),
+      );
+    }
   }
 
   async sendFeed(feederId: string, command: FeedCommand): Promise<Delivery> {
-    const codec = this.codecOf(feederId);
-    if (!codec) throw new Error(`no codec for feeder ${feederId}`);
-    await this.publishAll(codec.encodeFeed(feederId, command));
-    return codec.acknowledgesCommands ? "sent" : "started";
+    const route = this.routeOf(feederId);
+    if (!route) throw new Error(`no codec for feeder ${feederId}`);
+    await this.publishAll(route.codec.encodeFeed(route.target, command));
+    return route.codec.acknowledgesCommands ? "sent" : "started";
   }
 
   async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
-    const codec = this.codecOf(feederId);
-    if (codec) await this.publishAll(codec.encodeSchedule(feederId, schedule));
+    const route = this.routeOf(feederId);
+    if (route) await this.publishAll(route.codec.encodeSchedule(route.target, schedule));
   }
 
   private apply(feederId: string, event: CanonicalEvent): void {
@@ -150,6 +165,8 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
       case "dispensed":
         this.feeds.deviceResultWithoutId(feederId, { status: "dispensed", portions: event.portions });
         return;
+      case "reply":
+        return;
       case "fault":
         // A fault is also a standing problem worth showing until the device says it cleared.
         this.feeders.telemetryReceived(
@@ -165,15 +182,18 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   }
 
   /** Every device message needs its feeder's codec: looked up once per feeder (a profile never changes). */
-  private codecOf(feederId: string): Codec | undefined {
-    const cached = this.codecs.get(feederId);
+  private routeOf(feederId: string): Route | undefined {
+    const cached = this.routes.get(feederId);
     if (cached) return cached;
     const feeder = this.feeders.find(feederId);
     if (!feeder) return undefined;
     try {
-      const codec = this.profiles.codecOf(feeder.profile);
-      this.codecs.set(feederId, codec);
-      return codec;
+      const route: Route = {
+        codec: this.profiles.codecOf(feeder.profile),
+        target: { feederId, deviceKey: feederId, model: undefined },
+      };
+      this.routes.set(feederId, route);
+      return route;
     } catch {
       // A profile file removed or broken since the feeder was added: the feeder is unreachable until it is back.
       this.drop(feederId, feeder.profile, `profile "${feeder.profile}" is not loaded`);

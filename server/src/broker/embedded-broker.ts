@@ -47,7 +47,7 @@ export interface BrokerOptions {
 }
 
 export interface PublishOptions {
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
   retain: boolean;
 }
 

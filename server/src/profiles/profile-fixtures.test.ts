@@ -9,14 +9,22 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { shippedProfiles } from "../testing/profiles.js";
-import { isRejection } from "./codecs/codec.js";
+import { type DeviceTarget, isRejection } from "./codecs/codec.js";
 import { builtInProfilesDir } from "./profile-registry.js";
 
-const decodeFixtures = z.object({
+/** Vendor firmware has its own id on the wire (deviceKey, default the feeder id) and maybe a model per case. */
+const target = {
   feederId: z.string(),
+  deviceKey: z.string().optional(),
+  model: z.string().optional(),
+};
+
+const decodeFixtures = z.object({
+  ...target,
   cases: z.array(
     z.object({
       name: z.string(),
+      model: z.string().optional(),
       topic: z.string(),
       payload: z.string(),
       retain: z.boolean().default(false),
@@ -27,10 +35,11 @@ const decodeFixtures = z.object({
 });
 
 const encodeFixtures = z.object({
-  feederId: z.string(),
+  ...target,
   cases: z.array(
     z.object({
       name: z.string(),
+      model: z.string().optional(),
       feed: z.object({ id: z.string(), portions: z.number(), expiresAt: z.string() }).optional(),
       schedule: z.any().optional(),
       messages: z.array(z.unknown()),
@@ -40,6 +49,13 @@ const encodeFixtures = z.object({
 
 /** Dates compare as the ISO strings a fixture file holds. */
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+function targetOf(
+  file: { feederId: string; deviceKey?: string | undefined; model?: string | undefined },
+  model: string | undefined,
+): DeviceTarget {
+  return { feederId: file.feederId, deviceKey: file.deviceKey ?? file.feederId, model: model ?? file.model };
+}
 
 const fixturesDir = path.join(builtInProfilesDir(), "fixtures");
 
@@ -56,7 +72,7 @@ for (const { profile } of shippedProfiles().list()) {
     for (const c of decode.cases) {
       it(`decodes: ${c.name}`, () => {
         const result = codec.decode({
-          feederId: decode.feederId,
+          ...targetOf(decode, c.model),
           topic: c.topic,
           payload: Buffer.from(c.payload),
           retain: c.retain,
@@ -71,9 +87,10 @@ for (const { profile } of shippedProfiles().list()) {
     const encode = encodeFixtures.parse(JSON.parse(fs.readFileSync(path.join(dir, "encode.json"), "utf8")));
     for (const c of encode.cases) {
       it(`encodes: ${c.name}`, () => {
+        const to = targetOf(encode, c.model);
         const messages = c.feed
-          ? codec.encodeFeed(encode.feederId, { ...c.feed, expiresAt: new Date(c.feed.expiresAt) })
-          : codec.encodeSchedule(encode.feederId, c.schedule);
+          ? codec.encodeFeed(to, { ...c.feed, expiresAt: new Date(c.feed.expiresAt) })
+          : codec.encodeSchedule(to, c.schedule);
         expect(messages).toEqual(c.messages);
       });
     }

@@ -80,12 +80,15 @@ export const capabilitySchema = z
   })
   .strict();
 
-/** A topic with {root} (feedkeeper/<feeder id>) or {feederId} in it. */
+/** A topic with {root} (feedkeeper/<feeder id>), {feederId} or {deviceKey} in it. */
 const topicTemplate = z
   .string()
   .min(1)
   .regex(/^[^#+]+$/, "a topic template names one topic: no MQTT wildcards")
-  .meta({ description: "topic with {root} (= feedkeeper/<feeder id>) or {feederId}" });
+  .meta({
+    description:
+      "topic with {root} (= feedkeeper/<feeder id>), {feederId} or {deviceKey} (the device's id on the wire)",
+  });
 
 const TELEMETRY_FIELDS = ["foodLevel", "weightGrams", "battery", "rssi"] as const;
 
@@ -149,6 +152,21 @@ export const mappingSchema = z
   .strict();
 export type Mapping = z.infer<typeof mappingSchema>;
 
+const idPattern = z
+  .string()
+  .min(1)
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "not a valid regular expression" },
+  );
+
 const identify = z.discriminatedUnion("by", [
   z
     .object({
@@ -162,20 +180,53 @@ const identify = z.discriminatedUnion("by", [
     }),
   z
     .object({
-      by: z.literal("clientId"),
-      pattern: z
-        .string()
-        .min(1)
-        .meta({ description: "regular expression the vendor firmware's MQTT client id matches" }),
+      by: z.enum(["clientId", "username"]),
+      pattern: idPattern.meta({
+        description:
+          "regular expression the vendor firmware's MQTT client id (or username) matches; a named group (?<deviceKey>…) picks the device's id out of it, else the whole value is its id",
+      }),
+      description: z.string().optional(),
     })
-    .strict(),
+    .strict()
+    .meta({
+      description:
+        "vendor firmware logs in with its own identity: an unknown device is held as pending until an owner adopts it",
+    }),
   z
     .object({
       by: z.literal("topic"),
-      template: z.string().min(1).meta({ description: "topic the device publishes first, with {variables}" }),
+      description: z.string().optional(),
     })
-    .strict(),
+    .strict()
+    .meta({
+      description:
+        "on an external broker: the device is known by the {deviceKey} in the topics it publishes (e.g. a Zigbee2MQTT friendly name)",
+    }),
 ]);
+
+/** An MQTT topic filter over {deviceKey} and {model}; `+` for one level and a trailing `#` are allowed. */
+const topicFilterTemplate = z
+  .string()
+  .min(1)
+  .regex(/^([^#]*|[^#]*\/#)$/, "`#` only as the last level")
+  .refine((t) => t.includes("{deviceKey}"), { message: "a device's topics must contain {deviceKey}" });
+
+const deviceTopics = z
+  .object({
+    fromDevice: z
+      .array(topicFilterTemplate)
+      .min(1)
+      .meta({ description: "topics the device publishes (the broker refuses any other from it)" }),
+    toDevice: z
+      .array(topicFilterTemplate)
+      .min(1)
+      .meta({ description: "topics the device subscribes to (the only ones it may)" }),
+  })
+  .strict()
+  .meta({
+    description:
+      "the topic space of a device that does not use Feedkeeper's own topics ({root}/…); {deviceKey} is its id on the wire",
+  });
 
 export const profileSchema = z
   .object({
@@ -211,8 +262,18 @@ export const profileSchema = z
             "embedded: the device connects to Feedkeeper's broker; external: Feedkeeper reads an existing broker",
         }),
         identify,
+        topics: deviceTopics.optional(),
       })
-      .strict(),
+      .strict()
+      .refine((t) => (t.identify.by === "credentials") === (t.topics === undefined), {
+        message:
+          "devices on Feedkeeper's credentials use its own topics; any other identity needs transport.topics",
+        path: ["topics"],
+      })
+      .refine((t) => t.broker === "embedded" || t.identify.by === "topic", {
+        message: "on an external broker a device is known by its topics (identify.by: topic)",
+        path: ["identify", "by"],
+      }),
     codec: z
       .string()
       .regex(/^[a-z0-9-]+$/)

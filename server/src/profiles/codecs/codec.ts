@@ -23,18 +23,34 @@ export type CanonicalEvent =
   /** A meal came out, from a device that does not say which command it was (no ids in its protocol). */
   | { kind: "dispensed"; portions: number }
   /** The device reports a fault (already mapped to a canonical one), or `ok` when it cleared. */
-  | { kind: "fault"; fault: CanonicalFault };
+  | { kind: "fault"; fault: CanonicalFault }
+  /**
+   * A message the device expects back (an ack echoing its request id). The bridge publishes it after
+   * applying the other events of the same message, so an ack means the server has recorded what it acks.
+   */
+  | { kind: "reply"; message: WireMessage };
 
 /** A message for the broker, exactly as the device must receive it. */
 export interface WireMessage {
   topic: string;
   payload: string;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
   retain: boolean;
 }
 
-export interface DeviceMessage {
+/** Which device a message is from or a command is for. */
+export interface DeviceTarget {
   feederId: string;
+  /**
+   * The device's own id on the wire: the serial, gateway id or Zigbee friendly name vendor firmware
+   * brings, or the feeder id for devices using the credentials Feedkeeper issued.
+   */
+  deviceKey: string;
+  /** Which of the profile's models this feeder is (per-model DPs and fault codes); undefined when not chosen. */
+  model: string | undefined;
+}
+
+export interface DeviceMessage extends DeviceTarget {
   topic: string;
   payload: Buffer;
   retain: boolean;
@@ -50,8 +66,8 @@ export interface Codec {
   /** False when the protocol has no acknowledgement: a delivered command counts as started. */
   readonly acknowledgesCommands: boolean;
   decode(message: DeviceMessage): CanonicalEvent[] | Rejection;
-  encodeFeed(feederId: string, command: FeedCommand): WireMessage[];
-  encodeSchedule(feederId: string, schedule: DeviceSchedule): WireMessage[];
+  encodeFeed(target: DeviceTarget, command: FeedCommand): WireMessage[];
+  encodeSchedule(target: DeviceTarget, schedule: DeviceSchedule): WireMessage[];
 }
 
 /** Makes the codec for one profile (a codec may read the profile's mapping and fault codes). */

@@ -12,7 +12,8 @@ const profile = profileSchema.parse({
   transport: {
     protocol: "mqtt",
     broker: "external",
-    identify: { by: "topic", template: "devices/{feederId}/LWT" },
+    identify: { by: "topic" },
+    topics: { fromDevice: ["devices/{deviceKey}/#"], toDevice: ["devices/{deviceKey}/cmnd/#"] },
   },
   codec: "mapping",
   capabilities: {
@@ -20,14 +21,15 @@ const profile = profileSchema.parse({
     faults: { encoding: "bitmask", map: { "1": "empty", "2": "jam", "4": "blocked", "8": "battery_low" } },
   },
   mapping: {
-    status: { topic: "devices/{feederId}/LWT", online: "Online", offline: "Offline" },
-    fault: { topic: "devices/{feederId}/fault" },
-    commands: { feed: { topic: "devices/{feederId}/cmnd/feed", payload: '{"id":"{id}","n":{portions}}' } },
+    status: { topic: "devices/{deviceKey}/LWT", online: "Online", offline: "Offline" },
+    fault: { topic: "devices/{deviceKey}/fault" },
+    commands: { feed: { topic: "devices/{deviceKey}/cmnd/feed", payload: '{"id":"{id}","n":{portions}}' } },
   },
 });
 const codec = createMappingCodec(profile);
+const target = { feederId: "abc", deviceKey: "abc", model: undefined };
 const fault = (value: string) =>
-  codec.decode({ feederId: "abc", topic: "devices/abc/fault", payload: Buffer.from(value), retain: false });
+  codec.decode({ ...target, topic: "devices/abc/fault", payload: Buffer.from(value), retain: false });
 
 describe("mapping codec", () => {
   it("reads a fault bitmask: no bit is ok, the lowest known bit names the fault, unknown bits say so", () => {
@@ -38,16 +40,16 @@ describe("mapping codec", () => {
     expect(fault("-1")).toEqual({ reason: 'fault: unknown code "-1"' });
   });
 
-  it("expands {feederId} in topics and {id} and {portions} in payloads", () => {
+  it("expands {deviceKey} in topics and {id} and {portions} in payloads", () => {
     const online = codec.decode({
-      feederId: "abc",
+      ...target,
       topic: "devices/abc/LWT",
       payload: Buffer.from("Online"),
       retain: true,
     });
     expect(online).toEqual([{ kind: "status", online: true }]);
     expect(
-      codec.encodeFeed("abc", { id: "c1", portions: 2, expiresAt: new Date("2026-11-26T07:00:00Z") }),
+      codec.encodeFeed(target, { id: "c1", portions: 2, expiresAt: new Date("2026-11-26T07:00:00Z") }),
     ).toEqual([{ topic: "devices/abc/cmnd/feed", payload: '{"id":"c1","n":2}', qos: 1, retain: false }]);
   });
 

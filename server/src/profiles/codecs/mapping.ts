@@ -6,13 +6,16 @@
  */
 import { topics } from "../../protocol/native-v1.js";
 import type { CanonicalFault, DeviceProfile, Mapping } from "../profile-schema.js";
-import type { CanonicalEvent, Codec, DeviceMessage, Rejection, WireMessage } from "./codec.js";
+import type { CanonicalEvent, Codec, DeviceMessage, DeviceTarget, Rejection, WireMessage } from "./codec.js";
 
 /** Retained copies of events are replays of something already reported, never a new meal or fault. */
 const RETAINED_EVENT = { reason: "retained meal and fault reports are replays and are ignored" };
 
-export function expandTopic(template: string, feederId: string): string {
-  return template.replaceAll("{root}", topics.root(feederId)).replaceAll("{feederId}", feederId);
+export function expandTopic(template: string, { feederId, deviceKey }: DeviceTarget): string {
+  return template
+    .replaceAll("{root}", topics.root(feederId))
+    .replaceAll("{feederId}", feederId)
+    .replaceAll("{deviceKey}", deviceKey);
 }
 
 function parseNumber(payload: Buffer): number | undefined {
@@ -48,8 +51,9 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
     return "unknown";
   }
 
-  function decode({ feederId, topic, payload, retain }: DeviceMessage): CanonicalEvent[] | Rejection {
-    if (topic === expandTopic(mapping.status.topic, feederId)) {
+  function decode(message: DeviceMessage): CanonicalEvent[] | Rejection {
+    const { topic, payload, retain } = message;
+    if (topic === expandTopic(mapping.status.topic, message)) {
       const text = payload.toString("utf8").trim();
       if (text === mapping.status.online) {
         const events: CanonicalEvent[] = [{ kind: "status", online: true }];
@@ -59,7 +63,7 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
       if (text === mapping.status.offline) return [{ kind: "status", online: false }];
       return { reason: `status: expected "${mapping.status.online}" or "${mapping.status.offline}"` };
     }
-    const rule = mapping.telemetry.find((t) => expandTopic(t.topic, feederId) === topic);
+    const rule = mapping.telemetry.find((t) => expandTopic(t.topic, message) === topic);
     if (rule) {
       const raw = parseNumber(payload);
       if (raw === undefined) return { reason: `${rule.field}: not a number` };
@@ -71,7 +75,7 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
       }
       return [{ kind: "telemetry", telemetry: { [rule.field]: value }, partial: true }];
     }
-    if (mapping.dispensed && topic === expandTopic(mapping.dispensed.topic, feederId)) {
+    if (mapping.dispensed && topic === expandTopic(mapping.dispensed.topic, message)) {
       if (retain) return RETAINED_EVENT;
       const raw = parseNumber(payload);
       const portions = raw === undefined ? undefined : Math.round(raw);
@@ -81,13 +85,13 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
       // Zero portions came out: not a meal (a sensor reset or a failed run reported by its fault).
       return portions === 0 ? [] : [{ kind: "dispensed", portions }];
     }
-    if (mapping.fault && topic === expandTopic(mapping.fault.topic, feederId)) {
+    if (mapping.fault && topic === expandTopic(mapping.fault.topic, message)) {
       if (retain) return RETAINED_EVENT;
       const raw = payload.toString("utf8").trim();
       const known = fault(raw);
       return known ? [{ kind: "fault", fault: known }] : { reason: `fault: unknown code "${raw}"` };
     }
-    if (mapping.ignore.some((t) => expandTopic(t, feederId) === topic)) return [];
+    if (mapping.ignore.some((t) => expandTopic(t, message) === topic)) return [];
     return { reason: "no rule for this topic" };
   }
 
@@ -95,13 +99,13 @@ export function createMappingCodec(profile: DeviceProfile): Codec {
     name: "mapping",
     acknowledgesCommands: false,
     decode,
-    encodeFeed(feederId, command): WireMessage[] {
+    encodeFeed(target, command): WireMessage[] {
       const feed = mapping.commands.feed;
       const payload = feed.payload
         .replaceAll("{portions}", String(command.portions))
         .replaceAll("{id}", command.id)
         .replaceAll("{expiresAt}", command.expiresAt.toISOString());
-      return [{ topic: expandTopic(feed.topic, feederId), payload, qos: feed.qos, retain: false }];
+      return [{ topic: expandTopic(feed.topic, target), payload, qos: feed.qos, retain: false }];
     },
     encodeSchedule(): WireMessage[] {
       // Profiles using this codec keep their schedule on the server (capabilities.schedule.storage).

@@ -74,7 +74,7 @@ export const nativeV1Codec: Codec = {
     }
   },
 
-  encodeFeed(feederId, command) {
+  encodeFeed({ feederId }, command) {
     const payload: FeedCommandPayload = {
       id: command.id,
       portions: command.portions,
@@ -84,7 +84,7 @@ export const nativeV1Codec: Codec = {
     return [{ topic: topics.commandFeed(feederId), payload: JSON.stringify(payload), qos: 1, retain: false }];
   },
 
-  encodeSchedule(feederId, schedule) {
+  encodeSchedule({ feederId }, schedule) {
     const payload: ScheduleCommandPayload = schedule;
     // Not retained either: the server re-sends it on every reconnect that reports another version, and a
     // retained copy would outlive the feeder's deletion in the broker.
