@@ -123,6 +123,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     const replies: WireMessage[] = [];
     for (const event of decoded) {
       if (event.kind === "reply") replies.push(event.message);
+      else if (event.kind === "scheduleHeld") this.scheduleHeld(route, event.fingerprint);
       else this.apply(feederId, event);
     }
     if (replies.length > 0) {
@@ -144,7 +145,16 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     if (route) await this.publishAll(route.codec.encodeSchedule(route.target, schedule));
   }
 
-  private apply(feederId: string, event: CanonicalEvent): void {
+  private scheduleHeld({ codec, target }: Route, fingerprint: string): void {
+    const fingerprintOf = codec.scheduleFingerprint?.bind(codec);
+    if (!fingerprintOf) {
+      this.drop(target.feederId, "schedule", `codec ${codec.name} reports a held plan it cannot compare`);
+      return;
+    }
+    this.schedules.scheduleHeld(target.feederId, (desired) => fingerprintOf(target, desired) === fingerprint);
+  }
+
+  private apply(feederId: string, event: Exclude<CanonicalEvent, { kind: "reply" | "scheduleHeld" }>): void {
     switch (event.kind) {
       case "status":
         this.feeders.statusReported(feederId, event.online ? "online" : "offline");
@@ -164,8 +174,6 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
         return;
       case "dispensed":
         this.feeds.deviceResultWithoutId(feederId, { status: "dispensed", portions: event.portions });
-        return;
-      case "reply":
         return;
       case "fault":
         // A fault is also a standing problem worth showing until the device says it cleared.

@@ -107,6 +107,22 @@ export class DeviceScheduleSync {
     }
   }
 
+  /**
+   * A device that echoes the plan it holds instead of confirming versions: `holds` tells whether that is the
+   * current plan. If so it counts as confirmed; if not, the plan is sent again (unless a send is still
+   * waiting for its echo: the device may report its old plan first).
+   */
+  scheduleHeld(feederId: string, holds: (desired: DeviceSchedule) => boolean): void {
+    const plan = this.plans.get(feederId);
+    if (!plan.deviceDriven || plan.version === 0) return;
+    if (holds(this.desired(feederId, plan))) {
+      this.scheduleReported(feederId, { version: plan.version, status: "applied" });
+      return;
+    }
+    if (this.confirmTimers.has(feederId)) return;
+    this.helloReceived(feederId, { scheduleVersion: 0 });
+  }
+
   private pushIfBehind(feederId: string): void {
     if (!this.feeders.find(feederId)) return;
     const plan = this.plans.get(feederId);
@@ -117,20 +133,7 @@ export class DeviceScheduleSync {
     const sender = this.sender;
     // Version 0 is "never planned": the device has nothing to learn.
     if (!sender || plan.version === 0 || !this.feeders.isReady(feederId)) return;
-    const schedule: DeviceSchedule = {
-      version: plan.version,
-      timezone: plan.effectiveTimezone,
-      meals: plan.meals.map((m) => ({
-        id: m.id,
-        time: m.time,
-        days: m.days,
-        portions: m.portions,
-        enabled: m.enabled,
-      })),
-      oneOffs: plan.oneOffs.map((o) => ({ id: o.id, date: o.date, time: o.time, portions: o.portions })),
-      skips: this.plans.upcomingSkips(feederId),
-      pause: plan.pause,
-    };
+    const schedule = this.desired(feederId, plan);
     sender.sendSchedule(feederId, schedule).catch((err: unknown) => {
       this.logger.error({ err, feederId }, "could not hand the schedule to the broker");
     });
@@ -150,6 +153,23 @@ export class DeviceScheduleSync {
         });
       }, CONFIRM_WITHIN_MS),
     );
+  }
+
+  private desired(feederId: string, plan: MealPlan): DeviceSchedule {
+    return {
+      version: plan.version,
+      timezone: plan.effectiveTimezone,
+      meals: plan.meals.map((m) => ({
+        id: m.id,
+        time: m.time,
+        days: m.days,
+        portions: m.portions,
+        enabled: m.enabled,
+      })),
+      oneOffs: plan.oneOffs.map((o) => ({ id: o.id, date: o.date, time: o.time, portions: o.portions })),
+      skips: this.plans.upcomingSkips(feederId),
+      pause: plan.pause,
+    };
   }
 
   private checkClock(feederId: string, deviceTime: number): void {

@@ -20,6 +20,11 @@ export type CanonicalEvent =
       kind: "schedule";
       report: { version: number; status: "applied" | "rejected"; error?: string | undefined };
     }
+  /**
+   * The plan a device holds, for devices that echo their plan instead of confirming a version: a canonical
+   * form of it (the codec's scheduleFingerprint of the plan it was sent gives the same string).
+   */
+  | { kind: "scheduleHeld"; fingerprint: string }
   /** A meal came out, from a device that does not say which command it was (no ids in its protocol). */
   | { kind: "dispensed"; portions: number }
   /** The device reports a fault (already mapped to a canonical one), or `ok` when it cleared. */
@@ -68,6 +73,8 @@ export interface Codec {
   decode(message: DeviceMessage): CanonicalEvent[] | Rejection;
   encodeFeed(target: DeviceTarget, command: FeedCommand): WireMessage[];
   encodeSchedule(target: DeviceTarget, schedule: DeviceSchedule): WireMessage[];
+  /** For devices that echo the plan they hold (scheduleHeld): the fingerprint of this plan as the device would hold it. */
+  scheduleFingerprint?(target: DeviceTarget, schedule: DeviceSchedule): string;
 }
 
 /** Makes the codec for one profile (a codec may read the profile's mapping and fault codes). */
