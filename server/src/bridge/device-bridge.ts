@@ -124,6 +124,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     for (const event of decoded) {
       if (event.kind === "reply") replies.push(event.message);
       else if (event.kind === "scheduleHeld") this.scheduleHeld(route, event.fingerprint);
+      else if (event.kind === "scheduleRequested") this.schedules.resend(feederId);
       else this.apply(feederId, event);
     }
     if (replies.length > 0) {
@@ -154,7 +155,10 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     this.schedules.scheduleHeld(target.feederId, (desired) => fingerprintOf(target, desired) === fingerprint);
   }
 
-  private apply(feederId: string, event: Exclude<CanonicalEvent, { kind: "reply" | "scheduleHeld" }>): void {
+  private apply(
+    feederId: string,
+    event: Exclude<CanonicalEvent, { kind: "reply" | "scheduleHeld" | "scheduleRequested" }>,
+  ): void {
     switch (event.kind) {
       case "status":
         this.feeders.statusReported(feederId, event.online ? "online" : "offline");

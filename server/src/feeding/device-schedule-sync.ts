@@ -123,6 +123,12 @@ export class DeviceScheduleSync {
     this.helloReceived(feederId, { scheduleVersion: 0 });
   }
 
+  /** The device asked for its plan: it gets the current one whatever version it was thought to run. */
+  resend(feederId: string): void {
+    const plan = this.plans.get(feederId);
+    if (plan.deviceDriven) this.push(feederId, plan);
+  }
+
   private pushIfBehind(feederId: string): void {
     if (!this.feeders.find(feederId)) return;
     const plan = this.plans.get(feederId);

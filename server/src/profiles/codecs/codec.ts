@@ -25,6 +25,8 @@ export type CanonicalEvent =
    * form of it (the codec's scheduleFingerprint of the plan it was sent gives the same string).
    */
   | { kind: "scheduleHeld"; fingerprint: string }
+  /** The device asks for its plan (it lost it, or asks at every boot): the server sends the current one. */
+  | { kind: "scheduleRequested" }
   /** A meal came out, from a device that does not say which command it was (no ids in its protocol). */
   | { kind: "dispensed"; portions: number }
   /** The device reports a fault (already mapped to a canonical one), or `ok` when it cleared. */
