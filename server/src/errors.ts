@@ -17,6 +17,11 @@ export const ERRORS = {
   alert_not_found: { status: 404, message: "No alert with this id." },
   meal_not_planned: { status: 409, message: "That meal is not planned then." },
   pet_not_found: { status: 404, message: "No pet with this id." },
+  pending_not_found: {
+    status: 404,
+    message:
+      "No pending device with this id (adopted, dismissed, or expired an hour after it was last seen).",
+  },
   setup_already_done: { status: 409, message: "Setup is already done; sign in instead." },
   idempotency_conflict: {
     status: 409,
@@ -29,6 +34,19 @@ export const ERRORS = {
   portions_out_of_range: { status: 422, message: "Portions are outside this feeder's allowed range." },
   unknown_profile: { status: 422, message: "Unknown device profile." },
   unknown_pet: { status: 422, message: "No pet with this id to link the feeder to." },
+  device_taken: { status: 409, message: "A feeder for this device already exists." },
+  adoption_required: {
+    status: 422,
+    message: "These devices bring their own credentials: adopt them from the pending devices.",
+  },
+  external_broker_missing: {
+    status: 422,
+    message: "This profile needs an external MQTT broker (FEEDKEEPER_MQTT_URL).",
+  },
+  no_issued_credentials: {
+    status: 422,
+    message: "This feeder logs in with its own credentials; Feedkeeper issues none for it.",
+  },
   payload_too_large: { status: 413, message: "The request body is too large." },
   internal: { status: 500, message: "Something went wrong on the server." },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -8,6 +8,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import { AccountService } from "./auth/accounts.js";
 import { DeviceBridge } from "./bridge/device-bridge.js";
+import { PendingDevices } from "./bridge/pending-devices.js";
 import { startEmbeddedBroker } from "./broker/embedded-broker.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -70,6 +71,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   new MealReconciler(store, plans, alerts, clock, mealLogger).attach(feeds);
   const watch = new MealWatch(store, alerts, clock, mealLogger);
   const deviceSchedules = new DeviceScheduleSync(plans, feeders, alerts, clock, mealLogger);
+  const pending = new PendingDevices(clock);
   const bridge = new DeviceBridge(
     feeders,
     feeds,
@@ -77,6 +79,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     profiles,
     logger.child({ component: "bridge" }),
     clock,
+    pending,
   );
 
   const broker = await startEmbeddedBroker({
@@ -86,7 +89,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     logger,
     hooks: bridge,
   });
-  feeders.onRemoved((id) => broker.disconnect(id));
+  feeders.onRemoved((feederId) => broker.disconnect({ feederId }));
   await bridge.attach(broker);
   feeds.start(bridge);
   deviceSchedules.start(bridge);
@@ -106,7 +109,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     connections: bridge.connections,
     calendar: new MealCalendar(store, plans),
     clock,
-    disconnectFeeder: (id) => broker.disconnect(id),
+    pending,
+    disconnect: (session) => broker.disconnect(session),
     version: VERSION,
   });
   const http = createAdaptorServer({ fetch: app.fetch, hostname: config.bind }) as Server;

@@ -14,6 +14,7 @@ export const CONNECTION_EVENTS = [
   "publish_refused",
   "subscribe_refused",
   "dropped",
+  "pending",
 ] as const;
 export type ConnectionEvent = (typeof CONNECTION_EVENTS)[number];
 
@@ -21,7 +22,7 @@ export interface ConnectionLogEntry {
   kind: ConnectionEvent;
   /** The MQTT client id the device used (for a refusal, possibly not a feeder id at all). */
   clientId: string;
-  /** The feeder it belongs to, when the client id is one. */
+  /** The feeder it belongs to, when known (vendor firmware uses its own client id). */
   feederId: string | null;
   detail: string;
   address: string | null;
@@ -41,7 +42,13 @@ export class ConnectionLog {
     private readonly capacity = CONNECTION_LOG_CAPACITY,
   ) {}
 
-  record(kind: ConnectionEvent, clientId: string, detail: string, address?: string | undefined): void {
+  record(
+    kind: ConnectionEvent,
+    clientId: string,
+    detail: string,
+    address?: string | undefined,
+    feederId?: string | undefined,
+  ): void {
     const now = new Date(this.clock.now());
     const last = this.entries.at(-1);
     if (last && last.kind === kind && last.clientId === clientId && last.detail === detail) {
@@ -52,7 +59,7 @@ export class ConnectionLog {
     this.entries.push({
       kind,
       clientId,
-      feederId: this.isFeeder(clientId) ? clientId : null,
+      feederId: feederId ?? (this.isFeeder(clientId) ? clientId : null),
       detail,
       address: address ?? null,
       firstAt: now,
@@ -62,7 +69,7 @@ export class ConnectionLog {
     if (this.entries.length > this.capacity) this.entries = this.entries.slice(-this.capacity);
   }
 
-  /** Newest first; `feederId` narrows to one feeder's client id, `unknownOnly` to ids that are no feeder. */
+  /** Newest first; `feederId` narrows to one feeder, `unknownOnly` to devices that are no feeder. */
   list(options: {
     limit: number;
     feederId?: string | undefined;
@@ -71,7 +78,7 @@ export class ConnectionLog {
     const out: ConnectionLogEntry[] = [];
     for (let i = this.entries.length - 1; i >= 0 && out.length < options.limit; i--) {
       const e = this.entries[i] as ConnectionLogEntry;
-      if (options.feederId !== undefined && e.clientId !== options.feederId) continue;
+      if (options.feederId !== undefined && e.feederId !== options.feederId) continue;
       if (options.unknownOnly && e.feederId !== null) continue;
       out.push({ ...e });
     }
@@ -80,6 +87,6 @@ export class ConnectionLog {
 
   /** A deleted feeder's entries go with it. */
   forget(feederId: string): void {
-    this.entries = this.entries.filter((e) => e.clientId !== feederId);
+    this.entries = this.entries.filter((e) => e.feederId !== feederId);
   }
 }

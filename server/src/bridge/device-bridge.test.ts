@@ -8,6 +8,7 @@ import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
 import { DeviceBridge } from "./device-bridge.js";
+import { PendingDevices } from "./pending-devices.js";
 
 let store: ReturnType<typeof tempStore>;
 let feeders: FeederService;
@@ -20,7 +21,7 @@ let id: string;
 
 const message = (channel: string, payload: unknown, retain = false) =>
   bridge.onMessage(
-    id,
+    { feederId: id },
     `feedkeeper/${id}/${channel}`,
     Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload)),
     retain,
@@ -41,7 +42,15 @@ beforeEach(async () => {
   plans = new MealPlanService(store, feeders, clock, "UTC");
   const alerts = new AlertService(store, clock, [], silentLogger);
   schedules = new DeviceScheduleSync(plans, feeders, alerts, clock, silentLogger);
-  bridge = new DeviceBridge(feeders, feeds, schedules, shippedProfiles(), silentLogger, clock);
+  bridge = new DeviceBridge(
+    feeders,
+    feeds,
+    schedules,
+    shippedProfiles(),
+    silentLogger,
+    clock,
+    new PendingDevices(clock),
+  );
   published = [];
   await bridge.attach({
     publish: async (topic, payload, { retain }) => {
@@ -61,7 +70,7 @@ afterEach(() => {
 describe("DeviceBridge with the native profile", () => {
   it("announces the server retained and never retains a feed command", async () => {
     expect(published[0]).toEqual({ topic: "feedkeeper/server/status", payload: "online", retain: true });
-    bridge.onConnected(id, "127.0.0.1");
+    bridge.onConnected({ feederId: id }, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
     const { feed } = feeds.request({ feederId: id, portions: 2 });
     await new Promise((r) => setImmediate(r));
@@ -75,7 +84,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("records what a hello says about the device", () => {
-    bridge.onConnected(id, "127.0.0.1");
+    bridge.onConnected({ feederId: id }, "127.0.0.1");
     message("hello", {
       protocol: 1,
       model: "PF-1",
@@ -108,7 +117,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("pushes the plan to a device that stores schedules, never retained, and records its confirmation", async () => {
-    bridge.onConnected(id, "127.0.0.1");
+    bridge.onConnected({ feederId: id }, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed", "schedule"] });
     plans.replace(id, {
       timezone: "Europe/Berlin",
@@ -142,7 +151,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("sends no schedule to a device that cannot store one", async () => {
-    bridge.onConnected(id, "127.0.0.1");
+    bridge.onConnected({ feederId: id }, "127.0.0.1");
     message("hello", { protocol: 1, model: "m", firmware: "1.0", capabilities: ["feed"] });
     plans.replace(id, { meals: [{ id: "breakfast", time: "07:30", days: ["mon"], portions: 2 }] });
     await new Promise((r) => setImmediate(r));
@@ -160,7 +169,7 @@ describe("DeviceBridge with the native profile", () => {
 
   it("refuses the session of a feeder that no longer exists", () => {
     feeders.remove(id);
-    expect(bridge.onConnected(id, "127.0.0.1")).toBe(false);
+    expect(bridge.onConnected({ feederId: id }, "127.0.0.1")).toBe(false);
     expect(bridge.connections.list({ limit: 5 })).toMatchObject([
       {
         kind: "refused",
@@ -173,7 +182,7 @@ describe("DeviceBridge with the native profile", () => {
   });
 
   it("logs what it drops, with the topic and the reason, for the owner to read", () => {
-    bridge.onConnected(id, "10.0.0.7");
+    bridge.onConnected({ feederId: id }, "10.0.0.7");
     message("telemetry", { foodLevel: 1.5 });
     expect(bridge.connections.list({ limit: 5, feederId: id })).toMatchObject([
       { kind: "dropped", detail: expect.stringContaining(`feedkeeper/${id}/telemetry: foodLevel:`) },
@@ -185,12 +194,12 @@ describe("DeviceBridge with the native profile", () => {
 describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => {
   let esp: string;
   const state = (path: string, value: string, retain = false) =>
-    bridge.onMessage(esp, `feedkeeper/${esp}/${path}`, Buffer.from(value), retain);
+    bridge.onMessage({ feederId: esp }, `feedkeeper/${esp}/${path}`, Buffer.from(value), retain);
   const flush = () => new Promise((r) => setImmediate(r));
 
   beforeEach(() => {
     esp = feeders.create({ name: "DIY", profile: "esphome-mqtt" }).feeder.id;
-    bridge.onConnected(esp, "127.0.0.1");
+    bridge.onConnected({ feederId: esp }, "127.0.0.1");
     state("status", "online", true);
   });
 

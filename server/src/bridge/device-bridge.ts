@@ -7,7 +7,8 @@
  * The bridge never sees its own publishes: device messages arrive through the
  * broker's per-client hook, which server publishes do not pass through.
  */
-import type { BrokerHooks, PublishOptions } from "../broker/embedded-broker.js";
+import type { PublishDecision } from "../broker/acl.js";
+import type { Admission, BrokerHooks, PublishOptions, Session } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
 import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
 import type { FeederService } from "../feeding/feeders.js";
@@ -20,6 +21,8 @@ import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import type { CanonicalFault } from "../profiles/profile-schema.js";
 import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
 import { ConnectionLog } from "./connection-log.js";
+import { DeviceAccess } from "./device-access.js";
+import type { PendingDevices } from "./pending-devices.js";
 
 /** Faults that stop a meal; the others (food low, battery low…) are standing problems only. */
 const MEAL_STOPPING_FAULTS: ReadonlySet<CanonicalFault> = new Set(["jam", "empty", "blocked"]);
@@ -38,6 +41,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   private publisher: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
   private readonly routes = new Map<string, Route>();
+  private readonly access: DeviceAccess;
 
   constructor(
     private readonly feeders: FeederService,
@@ -46,9 +50,11 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     private readonly profiles: ProfileRegistry,
     private readonly logger: Logger,
     clock: Clock,
+    pending: PendingDevices,
   ) {
     this.dropLogs = new LogThrottle(clock);
     this.connections = new ConnectionLog(clock, (id) => feeders.find(id) !== undefined);
+    this.access = new DeviceAccess(feeders, profiles, pending, this.connections);
     feeders.onRemoved((id) => {
       this.dropLogs.forget(id);
       this.connections.forget(id);
@@ -70,11 +76,30 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     this.publisher = undefined;
   }
 
-  checkCredentials(feederId: string, password: Buffer): boolean {
-    return this.feeders.checkCredentials(feederId, password.toString("utf8"));
+  admit(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+    address: string | undefined,
+  ): Admission {
+    return this.access.admit(clientId, username, password, address);
   }
 
-  onConnected(feederId: string, address: string | undefined): boolean {
+  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision {
+    return this.access.authorizePublish(session, topic, retain);
+  }
+
+  authorizeSubscribe(session: Session, filter: string): boolean {
+    return this.access.authorizeSubscribe(session, filter);
+  }
+
+  mayDeliver(session: Session, topic: string, retain: boolean): boolean {
+    return this.access.mayDeliver(session, topic, retain);
+  }
+
+  onConnected({ feederId }: Session, address: string | undefined): boolean {
+    // A pending device is recorded by the admission already.
+    if (feederId === undefined) return true;
     if (!this.feeders.find(feederId)) {
       this.logger.warn({ feederId }, "cut the session of a feeder deleted while it connected");
       this.connections.record("refused", feederId, "the feeder was deleted", address);
@@ -86,21 +111,20 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     return true;
   }
 
-  onDisconnected(feederId: string): void {
+  onDisconnected({ feederId }: Session): void {
+    if (feederId === undefined) return;
     this.feeders.disconnected(feederId);
     this.connections.record("disconnected", feederId, "");
     this.logger.info({ feederId }, "feeder disconnected");
   }
 
-  onRefused(clientId: string, reason: string, address: string | undefined): void {
-    this.connections.record("refused", clientId, reason, address);
-  }
-
-  onPublishRefused(feederId: string, topic: string, reason: string): void {
+  onPublishRefused({ feederId }: Session, topic: string, reason: string): void {
+    if (feederId === undefined) return;
     this.connections.record("publish_refused", feederId, `${topic}: ${reason} (the connection was closed)`);
   }
 
-  onSubscribeRefused(feederId: string, filter: string): void {
+  onSubscribeRefused({ feederId }: Session, filter: string): void {
+    if (feederId === undefined) return;
     this.connections.record(
       "subscribe_refused",
       feederId,
@@ -112,7 +136,13 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     this.feeders.commandsSubscribed(feederId);
   }
 
-  onMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void {
+  onMessage({ feederId }: Session, topic: string, payload: Buffer, retain: boolean): void {
+    // What a pending device says is not used (the access check kept its topic name).
+    if (feederId !== undefined) this.deviceMessage(feederId, topic, payload, retain);
+  }
+
+  /** A message from a feeder's device, from the embedded broker or an external one. */
+  deviceMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void {
     const route = this.routeOf(feederId);
     if (!route) return;
     const decoded = route.codec.decode({ ...route.target, topic, payload, retain });
@@ -163,10 +193,17 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
       case "status":
         this.feeders.statusReported(feederId, event.online ? "online" : "offline");
         return;
-      case "hello":
+      case "hello": {
         this.feeders.helloReceived(feederId, event.hello);
-        this.schedules.helloReceived(feederId, event.hello);
+        // A device that echoes its plan has no version to compare: its echo (scheduleHeld) is checked instead.
+        const versioned = this.routes.get(feederId)?.codec.scheduleFingerprint === undefined;
+        this.schedules.helloReceived(
+          feederId,
+          versioned ? event.hello : { deviceTime: event.hello.deviceTime, scheduleVersion: undefined },
+          versioned,
+        );
         return;
+      }
       case "feed":
         this.feeds.deviceReported(feederId, event.report);
         return;
@@ -202,7 +239,11 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     try {
       const route: Route = {
         codec: this.profiles.codecOf(feeder.profile),
-        target: { feederId, deviceKey: feederId, model: undefined },
+        target: {
+          feederId,
+          deviceKey: feeder.deviceKey ?? feederId,
+          model: feeder.profileModel ?? undefined,
+        },
       };
       this.routes.set(feederId, route);
       return route;

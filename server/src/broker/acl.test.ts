@@ -2,8 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   authorizeFeederPublish,
   authorizeFeederSubscribe,
+  authorizeVendorPublish,
+  authorizeVendorSubscribe,
+  filterCovers,
   isFeederIdentity,
   mayDeliverToFeeder,
+  mayDeliverToVendor,
+  topicMatches,
 } from "./acl.js";
 
 describe("feeder identities", () => {
@@ -63,5 +68,43 @@ describe("delivery", () => {
     expect(mayDeliverToFeeder("a1", "feedkeeper/server/status", true)).toBe(true);
     expect(mayDeliverToFeeder("a1", "feedkeeper/a1/cmd/feed", true)).toBe(false);
     expect(mayDeliverToFeeder("a1", "feedkeeper/b2/cmd/feed", false)).toBe(false);
+  });
+});
+
+describe("MQTT filters", () => {
+  it.each([
+    ["dl/+/S1/device/+/post", "dl/PLAF103/S1/device/event/post", true],
+    ["dl/+/S1/device/+/post", "dl/PLAF103/S2/device/event/post", false],
+    ["dl/+/S1/device/+/post", "dl/PLAF103/S1/device/event/post/x", false],
+    ["a/#", "a", true],
+    ["a/#", "a/b/c", true],
+    ["a/b", "a", false],
+    ["krs.api.gts.G1", "krs.api.gts.G1", true],
+  ])("%s matches %s: %s", (filter, topic, expected) => {
+    expect(topicMatches(filter, topic)).toBe(expected);
+  });
+
+  it.each([
+    ["dl/+/S1/device/+/sub", "dl/PLAF103/S1/device/service/sub", true],
+    ["dl/+/S1/device/+/sub", "dl/+/S1/device/+/sub", true],
+    ["dl/+/S1/device/+/sub", "dl/#", false],
+    ["dl/+/S1/device/+/sub", "dl/+/+/device/+/sub", false],
+    ["a/#", "a/+/c", true],
+    ["a/b", "a/+", false],
+  ])("%s covers %s: %s", (allowed, requested, expected) => {
+    expect(filterCovers(allowed, requested)).toBe(expected);
+  });
+
+  it("keeps a vendor device to its profile's topics, never retained", () => {
+    const space = { fromDevice: ["dl/+/S1/device/+/post"], toDevice: ["dl/+/S1/device/+/sub"] };
+    expect(authorizeVendorPublish(space, "dl/PLAF103/S1/device/event/post", true)).toEqual({
+      allow: true,
+      channel: "dl/PLAF103/S1/device/event/post",
+      stripRetain: true,
+    });
+    expect(authorizeVendorPublish(space, "dl/PLAF103/S2/device/event/post", false).allow).toBe(false);
+    expect(authorizeVendorSubscribe(space, "dl/#")).toBe(false);
+    expect(mayDeliverToVendor(space, "dl/PLAF103/S1/device/service/sub", false)).toBe(true);
+    expect(mayDeliverToVendor(space, "dl/PLAF103/S1/device/service/sub", true)).toBe(false);
   });
 });

@@ -42,3 +42,53 @@ export function mayDeliverToFeeder(feederId: string, topic: string, retain: bool
   // A retained command would replay on every reconnect: never deliver one.
   return topic.startsWith(`${TOPIC_ROOT}/${feederId}/cmd/`) && !retain;
 }
+
+/** Does `topic` match the MQTT filter (`+` one level, a trailing `#` the rest, zero levels included)? */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Does the allowed filter cover every topic the requested one could match? */
+export function filterCovers(allowed: string, requested: string): boolean {
+  const a = allowed.split("/");
+  const r = requested.split("/");
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === "#") return true;
+    if (i >= r.length) return false;
+    if (r[i] === "#") return false;
+    if (a[i] !== "+" && (r[i] === "+" || a[i] !== r[i])) return false;
+  }
+  return a.length === r.length;
+}
+
+/**
+ * The topic space of a vendor device, from its profile: it publishes only on `fromDevice` and subscribes
+ * only within `toDevice`. Nothing it publishes is retained (the server reads every message as it comes;
+ * retained copies under `+` levels would let one device fill the broker's memory).
+ */
+export interface VendorTopics {
+  fromDevice: string[];
+  toDevice: string[];
+}
+
+export function authorizeVendorPublish(space: VendorTopics, topic: string, retain: boolean): PublishDecision {
+  if (!space.fromDevice.some((f) => topicMatches(f, topic))) {
+    return { allow: false, reason: "outside the topics its profile lets it publish" };
+  }
+  return { allow: true, channel: topic, stripRetain: retain };
+}
+
+export function authorizeVendorSubscribe(space: VendorTopics, filter: string): boolean {
+  return space.toDevice.some((allowed) => filterCovers(allowed, filter));
+}
+
+export function mayDeliverToVendor(space: VendorTopics, topic: string, retain: boolean): boolean {
+  return !retain && space.toDevice.some((f) => topicMatches(f, topic));
+}

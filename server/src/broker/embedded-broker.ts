@@ -11,31 +11,46 @@ import type { WebSocket } from "ws";
 import { createWebSocketStream } from "ws";
 import type { Logger } from "../logger.js";
 import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
-import {
-  authorizeFeederPublish,
-  authorizeFeederSubscribe,
-  isFeederIdentity,
-  mayDeliverToFeeder,
-} from "./acl.js";
+import type { PublishDecision } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 
+/** Who a connection is: a feeder, or a device held as pending until an owner adopts it. */
+export type Session =
+  | { feederId: string; pendingId?: undefined }
+  | { pendingId: string; feederId?: undefined };
+
+export type Admission = Session | { refused: 2 | 3 | 4 | 5; reason: string };
+
+export type { PublishDecision };
+
 export interface BrokerHooks {
-  /** Synchronous on purpose: the CONNACK waits for it, and it must not yield to other clients. */
-  checkCredentials(feederId: string, password: Buffer): boolean;
+  /**
+   * Who is connecting, from what its CONNECT says. Synchronous on purpose: the CONNACK waits for it, and it
+   * must not yield to other clients. Refusals are recorded by the hook, with the reason.
+   */
+  admit(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+    address: string | undefined,
+  ): Admission;
   /** False when the feeder no longer exists (deleted while it was connecting): the session is cut. */
-  onConnected(feederId: string, address: string | undefined): boolean;
-  /** A CONNECT was refused; `clientId` is whatever the device sent, which may name no feeder. */
-  onRefused(clientId: string, reason: string, address: string | undefined): void;
-  onPublishRefused(feederId: string, topic: string, reason: string): void;
-  onSubscribeRefused(feederId: string, filter: string): void;
-  onDisconnected(feederId: string): void;
+  onConnected(session: Session, address: string | undefined): boolean;
+  onDisconnected(session: Session): void;
+  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision;
+  authorizeSubscribe(session: Session, filter: string): boolean;
+  /** Last check before a message reaches a device's socket, whatever its subscriptions say. */
+  mayDeliver(session: Session, topic: string, retain: boolean): boolean;
+  onPublishRefused(session: Session, topic: string, reason: string): void;
+  onSubscribeRefused(session: Session, filter: string): void;
   /** The feeder now holds a subscription to its own commands, so a command sent now will reach it. */
   onCommandsSubscribed(feederId: string): void;
   /**
    * Called before the broker acknowledges the message (PUBACK), so a QoS 1
    * acknowledgement means the server has already recorded what the device said.
+   * `retain` is the flag the device set, even when the broker does not keep the copy.
    */
-  onMessage(feederId: string, topic: string, payload: Buffer, retain: boolean): void;
+  onMessage(session: Session, topic: string, payload: Buffer, retain: boolean): void;
 }
 
 export interface BrokerOptions {
@@ -56,8 +71,8 @@ export interface EmbeddedBroker {
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
   /** Serves one WebSocket connection (the HTTP server routes `/mqtt` upgrades here). */
   handleWebSocket(ws: WebSocket, remoteAddress: string | undefined): void;
-  /** Cuts a feeder's session at once, e.g. when it is deleted. */
-  disconnect(feederId: string): void;
+  /** Cuts a device's session at once, e.g. when its feeder is deleted or a pending device is adopted. */
+  disconnect(session: Session): void;
   connectedCount(): number;
   close(): Promise<void>;
 }
@@ -68,98 +83,96 @@ function addressOf(client: Client): string | undefined {
   return (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
 }
 
-function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
+function authError(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
 export async function startEmbeddedBroker(options: BrokerOptions): Promise<EmbeddedBroker> {
   const { hooks, logger } = options;
   const log = logger.child({ component: "broker" });
-  // Only the newest connection of a feeder speaks for it: a stale socket closing late must not mark it offline.
+  // Only the newest connection of a device speaks for it: a stale socket closing late must not mark it offline.
   const current = new Map<string, Client>();
+  const sessions = new WeakMap<Client, Session>();
+  const keyOf = (session: Session) => session.feederId ?? `pending:${session.pendingId}`;
+  const isCurrent = (client: Client, session: Session) => current.get(keyOf(session)) === client;
 
   const aedes = await Aedes.createBroker({
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxTopicLevels: 8,
     maxInflightInbound: 100,
-    maxClientsIdLength: 32,
+    maxClientsIdLength: 64,
     authenticate(client, username, password, done) {
-      const refuse = (code: 2 | 4 | 5, reason: string) => {
-        hooks.onRefused(client.id, reason, addressOf(client));
-        done(authError(code, reason), false);
-      };
-      if (username === undefined || password === undefined) {
-        log.warn({ clientId: client.id }, "refused anonymous MQTT connection");
-        return refuse(5, "credentials required");
-      }
-      if (!isFeederIdentity(username) || client.id !== username) {
-        log.warn(
-          { clientId: client.id, username },
-          "refused MQTT connection: client id must equal the feeder id",
-        );
-        return refuse(2, "client id must equal username");
-      }
-      let ok = false;
+      let admission: Admission;
       try {
-        ok = hooks.checkCredentials(username, password);
+        admission = hooks.admit(client.id, username, password, addressOf(client));
       } catch (err) {
-        log.error({ err, feederId: username }, "credential check failed");
+        log.error({ err, clientId: client.id }, "admission check failed");
+        admission = { refused: 3, reason: "server error while checking credentials" };
       }
-      if (!ok) {
-        log.warn({ feederId: username }, "refused MQTT connection: wrong credentials");
-        return refuse(4, "bad username or password (unknown feeder, wrong secret, or rotated credentials)");
+      if ("refused" in admission) {
+        log.warn({ clientId: client.id, reason: admission.reason }, "refused MQTT connection");
+        return done(authError(admission.refused, admission.reason), false);
       }
+      sessions.set(client, admission);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
       // Publishes by the server itself (client null) never pass through here.
       if (!client) return done(null);
-      const decision = authorizeFeederPublish(client.id, packet.topic, packet.retain);
+      const session = sessions.get(client);
+      if (!session) return done(new Error("publish refused: not authenticated"));
+      const decision = hooks.authorizePublish(session, packet.topic, packet.retain);
       if (!decision.allow) {
-        log.warn({ feederId: client.id, topic: packet.topic, reason: decision.reason }, "refused publish");
-        hooks.onPublishRefused(client.id, packet.topic, decision.reason);
+        log.warn({ session, topic: packet.topic, reason: decision.reason }, "refused publish");
+        hooks.onPublishRefused(session, packet.topic, decision.reason);
         return done(new Error(`publish refused: ${decision.reason}`));
       }
+      const retained = packet.retain;
       if (decision.stripRetain) packet.retain = false;
-      // The will of a connection that a newer one replaced must not speak for the feeder any more.
-      const superseded = current.has(client.id) && current.get(client.id) !== client;
-      if (!superseded) {
+      // The will of a connection that a newer one replaced must not speak for the device any more.
+      if (isCurrent(client, session)) {
         try {
-          hooks.onMessage(client.id, packet.topic, packet.payload as Buffer, packet.retain);
+          hooks.onMessage(session, packet.topic, packet.payload as Buffer, retained);
         } catch (err) {
-          log.error({ err, feederId: client.id, topic: packet.topic }, "device message handler failed");
+          log.error({ err, session, topic: packet.topic }, "device message handler failed");
         }
       }
       done(null);
     },
     authorizeSubscribe(client, subscription, done) {
-      if (authorizeFeederSubscribe(client.id, subscription.topic)) return done(null, subscription);
-      log.warn({ feederId: client.id, filter: subscription.topic }, "refused subscription");
-      hooks.onSubscribeRefused(client.id, subscription.topic);
+      const session = sessions.get(client);
+      if (session && hooks.authorizeSubscribe(session, subscription.topic)) return done(null, subscription);
+      log.warn({ session, filter: subscription.topic }, "refused subscription");
+      if (session) hooks.onSubscribeRefused(session, subscription.topic);
       // A null subscription answers 0x80 (failure) in the SUBACK and keeps the session.
       done(null, null);
     },
     authorizeForward(client, packet) {
-      return mayDeliverToFeeder(client.id, packet.topic, packet.retain) ? packet : null;
+      const session = sessions.get(client);
+      return session && hooks.mayDeliver(session, packet.topic, packet.retain) ? packet : null;
     },
   });
 
   // "client" fires when aedes registers an authenticated client, before the CONNACK; "clientReady" comes
   // later, after packets the client sent right after the CONNACK may already have been handled.
   aedes.on("client", (client) => {
-    current.set(client.id, client);
-    if (!hooks.onConnected(client.id, addressOf(client))) client.close();
+    const session = sessions.get(client);
+    if (!session) return client.close();
+    current.set(keyOf(session), client);
+    if (!hooks.onConnected(session, addressOf(client))) client.close();
   });
   aedes.on("clientDisconnect", (client) => {
-    if (current.get(client.id) !== client) return;
-    current.delete(client.id);
-    hooks.onDisconnected(client.id);
+    const session = sessions.get(client);
+    if (!session || !isCurrent(client, session)) return;
+    current.delete(keyOf(session));
+    hooks.onDisconnected(session);
   });
   aedes.on("subscribe", (subscriptions, client) => {
-    if (current.get(client.id) !== client) return;
+    const session = sessions.get(client);
+    if (!session?.feederId || !isCurrent(client, session)) return;
     // Refused filters come through with QoS 128; a granted one other than the server status is a command topic.
     const granted = subscriptions.filter((s) => (s.qos as number) !== 128 && s.topic !== SERVER_STATUS_TOPIC);
-    if (granted.length > 0) hooks.onCommandsSubscribed(client.id);
+    if (granted.length > 0) hooks.onCommandsSubscribed(session.feederId);
   });
   aedes.on("clientError", (client, err) => {
     log.debug({ feederId: client.id, err: err.message }, "MQTT client error");
@@ -210,11 +223,8 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       const stream = Object.assign(createWebSocketStream(ws), { remoteAddress });
       aedes.handle(guard(stream));
     },
-    disconnect(feederId) {
-      // A client is registered before it is announced ready; cut it in either state.
-      // `clients` is public in aedes but missing from its type definitions.
-      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
-      (current.get(feederId) ?? clients[feederId])?.close();
+    disconnect(session) {
+      current.get(keyOf(session))?.close();
     },
     connectedCount: () => current.size,
     async close() {

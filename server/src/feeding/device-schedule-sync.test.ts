@@ -269,3 +269,34 @@ describe("DeviceScheduleSync: device clock", () => {
     expect(notified).toEqual([]);
   });
 });
+
+describe("DeviceScheduleSync: devices that echo the plan they hold", () => {
+  const holdsPortions = (portions: number) => (desired: DeviceSchedule) =>
+    desired.meals.every((m) => m.portions === portions);
+
+  it("counts a matching echo as confirmed, and re-sends after a mismatch once the last send was answered", () => {
+    connect();
+    planBreakfast(2);
+    expect(versionsSent()).toEqual([1]);
+    // The device first echoes what it held before: no second send while the first waits for its echo.
+    sync.scheduleHeld(feederId, holdsPortions(9));
+    expect(versionsSent()).toEqual([1]);
+    sync.scheduleHeld(feederId, holdsPortions(2));
+    expect(plans.get(feederId).deviceVersion).toBe(1);
+
+    // Later the device turns out to hold something else (reset by hand, say): drift, and the plan again.
+    sync.scheduleHeld(feederId, holdsPortions(5));
+    expect(versionsSent()).toEqual([1, 1]);
+    expect(drift()).toHaveLength(1);
+    clock.advance(CONFIRM_WITHIN_MS);
+    expect(drift()).toHaveLength(2);
+  });
+
+  it("sends the current plan whenever the device asks for it", () => {
+    connect();
+    planBreakfast(2);
+    confirm();
+    sync.resend(feederId);
+    expect(versionsSent()).toEqual([1, 1]);
+  });
+});

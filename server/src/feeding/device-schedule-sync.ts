@@ -61,9 +61,17 @@ export class DeviceScheduleSync {
     this.sender = undefined;
   }
 
-  /** What the device said in its hello: the schedule version it runs and its clock. */
-  helloReceived(feederId: string, hello: Pick<DeviceHello, "scheduleVersion" | "deviceTime">): void {
+  /**
+   * What the device said in its hello: the schedule version it runs and its clock. `versioned` false: the
+   * device keeps no versions (it echoes its plan instead), so only its clock is checked here.
+   */
+  helloReceived(
+    feederId: string,
+    hello: Pick<DeviceHello, "scheduleVersion" | "deviceTime">,
+    versioned = true,
+  ): void {
     if (hello.deviceTime !== undefined) this.checkClock(feederId, Date.parse(hello.deviceTime));
+    if (!versioned) return;
     const plan = this.plans.get(feederId);
     if (!plan.deviceDriven) return;
     const runs = hello.scheduleVersion ?? 0;

@@ -6,8 +6,20 @@ import { FeederService, type ProfileCatalog } from "./feeders.js";
 
 const catalog: ProfileCatalog = {
   require(id) {
-    if (id === "small") return { capabilities: { feed: { max: 4 } }, transport: { broker: "embedded" } };
-    if (id === "z2m") return { capabilities: { feed: { max: 10 } }, transport: { broker: "external" } };
+    if (id === "small") {
+      return {
+        models: [{ id: "s" }],
+        capabilities: { feed: { max: 4 } },
+        transport: { broker: "embedded", identify: { by: "credentials" } },
+      };
+    }
+    if (id === "z2m") {
+      return {
+        models: [{ id: "c1" }],
+        capabilities: { feed: { max: 10 } },
+        transport: { broker: "external", identify: { by: "topic" } },
+      };
+    }
     throw new AppError("unknown_profile", `Unknown device profile "${id}".`);
   },
 };
@@ -28,9 +40,42 @@ describe("FeederService and the feeder's profile", () => {
     );
   });
 
-  it("refuses a profile whose devices sit on an external broker, which the server cannot reach yet", () => {
-    expect(() => feeders.create({ name: "C1", profile: "z2m" })).toThrow(/external MQTT broker/);
+  it("refuses a profile whose devices sit on an external broker when none is configured", () => {
+    expect(() => feeders.create({ name: "C1", profile: "z2m", deviceKey: "kitchen" })).toThrow(
+      /set FEEDKEEPER_MQTT_URL first/,
+    );
     expect(() => feeders.create({ name: "X", profile: "nope" })).toThrow('Unknown device profile "nope".');
     expect(feeders.list()).toEqual([]);
+  });
+});
+
+describe("how a feeder's device is known", () => {
+  const withBroker = () =>
+    new FeederService(store, new FakeClock(), silentLogger, catalog, { externalBroker: true });
+
+  it("issues credentials to devices using Feedkeeper's own, and takes no device key for them", () => {
+    const { feeder, password } = feeders.create({ name: "A", profile: "small" });
+    expect(password).toMatch(/.{20,}/);
+    expect(feeder.deviceKey).toBeNull();
+    expect(feeder.profileModel).toBe("s");
+    expect(() => feeders.create({ name: "B", profile: "small", deviceKey: "x" })).toThrow(/no device key/);
+  });
+
+  it("knows a device on an external broker by its key there, once, and issues nothing", () => {
+    const service = withBroker();
+    expect(() => service.create({ name: "C1", profile: "z2m" })).toThrow(/deviceKey: .* required/);
+    const { feeder, password } = service.create({ name: "C1", profile: "z2m", deviceKey: "kitchen" });
+    expect(password).toBeUndefined();
+    expect(service.findByDeviceKey("z2m", "kitchen")?.id).toBe(feeder.id);
+    expect(() => service.create({ name: "again", profile: "z2m", deviceKey: "kitchen" })).toThrow(
+      'A feeder for the z2m device "kitchen" already exists.',
+    );
+    expect(() => service.rotateCredentials(feeder.id)).toThrow(/its own credentials/);
+  });
+
+  it("takes only a model the profile has", () => {
+    expect(() => feeders.create({ name: "A", profile: "small", model: "big" })).toThrow(
+      'model: "big" is not a model of the small profile (s).',
+    );
   });
 });

@@ -3,8 +3,8 @@
  * each one (connected, ready for commands, last telemetry). Transport-neutral:
  * the bridge tells it what devices said, the API asks it what to show.
  */
-import { asc, eq, sql } from "drizzle-orm";
-import { hashSecret, newSecret, randomId, verifySecret } from "../auth/secrets.js";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { hashSecret, newSecret, randomId } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -12,12 +12,20 @@ import type { Store } from "../store/db.js";
 import { feeders, pets } from "../store/schema.js";
 import { TelemetryWriter } from "./telemetry-writer.js";
 
-/** The part of the profile registry feeders need: which profiles exist and how much each can feed at once. */
+/** The part of the profile registry feeders need: which profiles exist, their models, how they connect. */
 export interface ProfileCatalog {
   require(id: string): {
+    models: Array<{ id: string }>;
     capabilities: { feed: { max: number } };
-    transport: { broker: "embedded" | "external" };
+    transport: { broker: "embedded" | "external"; identify: { by: string } };
   };
+}
+
+/** Where a vendor device that brought its own credentials was adopted from (a pending connection). */
+export interface Adoption {
+  deviceKey: string;
+  /** Hash of the password the device logged in with; the device keeps using it. */
+  secretHash: string;
 }
 export const DEFAULT_MAX_PORTIONS = 10;
 
@@ -77,6 +85,7 @@ export class FeederService {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly profiles: ProfileCatalog,
+    private readonly options: { externalBroker: boolean } = { externalBroker: false },
   ) {
     this.telemetryWriter = new TelemetryWriter(store, clock, logger);
     this.byId = store.db
@@ -102,32 +111,40 @@ export class FeederService {
   create(input: {
     name: string;
     profile: string;
+    model?: string | undefined;
+    /** For a device on an external broker: its id there (e.g. the Zigbee2MQTT friendly name). */
+    deviceKey?: string | undefined;
+    adoption?: Adoption | undefined;
     maxPortions?: number | undefined;
     dailyMaxPortions?: number | undefined;
     minFeedIntervalSeconds?: number | undefined;
     petId?: string | null | undefined;
   }): {
     feeder: FeederView;
-    password: string;
+    /** Undefined for devices that bring their own credentials (adopted or on an external broker). */
+    password: string | undefined;
   } {
     const profile = this.profiles.require(input.profile);
-    if (profile.transport.broker !== "embedded") {
-      throw new AppError(
-        "unknown_profile",
-        `The "${input.profile}" profile reaches its devices through an external MQTT broker, which this server cannot connect to yet.`,
-      );
-    }
+    const identity = this.identityFor(input);
+    const model = this.modelFor(input.profile, input.model);
     const maxPortions = input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, profile.capabilities.feed.max);
     this.checkMaxPortions(maxPortions, input.profile);
     if (input.petId) this.requirePet(input.petId);
-    const password = newSecret();
+    if (identity.deviceKey !== null && this.findByDeviceKey(input.profile, identity.deviceKey)) {
+      throw new AppError(
+        "device_taken",
+        `A feeder for the ${input.profile} device "${identity.deviceKey}" already exists.`,
+      );
+    }
     const record = this.store.db
       .insert(feeders)
       .values({
         id: randomId(),
         name: input.name,
         profile: input.profile,
-        secretHash: hashSecret(password),
+        profileModel: model,
+        deviceKey: identity.deviceKey,
+        secretHash: identity.secretHash,
         maxPortions,
         // Left out when not given, so the schema's defaults apply.
         ...(input.dailyMaxPortions !== undefined && { dailyMaxPortions: input.dailyMaxPortions }),
@@ -139,8 +156,82 @@ export class FeederService {
       })
       .returning()
       .get();
-    this.logger.info({ feederId: record.id, profile: record.profile }, "feeder created");
-    return { feeder: this.toView(record), password };
+    this.logger.info(
+      { feederId: record.id, profile: record.profile, deviceKey: record.deviceKey },
+      "feeder created",
+    );
+    return { feeder: this.toView(record), password: identity.password };
+  }
+
+  /** A vendor device by its id on the wire. */
+  findByDeviceKey(profile: string, deviceKey: string): FeederRecord | undefined {
+    return this.store.db
+      .select()
+      .from(feeders)
+      .where(and(eq(feeders.profile, profile), eq(feeders.deviceKey, deviceKey)))
+      .get();
+  }
+
+  /**
+   * How a new feeder's device proves who it is: Feedkeeper-issued credentials, the password it brought
+   * (adopted from a pending connection), or nothing here because an external broker vouches for it.
+   */
+  private identityFor(input: {
+    profile: string;
+    deviceKey?: string | undefined;
+    adoption?: Adoption | undefined;
+  }): { deviceKey: string | null; secretHash: string; password: string | undefined } {
+    const { transport } = this.profiles.require(input.profile);
+    if (transport.broker === "external") {
+      if (!this.options.externalBroker) {
+        throw new AppError(
+          "external_broker_missing",
+          `The "${input.profile}" profile reaches its devices through an external MQTT broker: set FEEDKEEPER_MQTT_URL first.`,
+        );
+      }
+      if (!input.deviceKey) {
+        throw new AppError("validation_failed", `deviceKey: the device's id on the broker is required.`);
+      }
+      // Nothing logs in as this feeder; a random hash keeps the column meaningful and unusable.
+      return { deviceKey: input.deviceKey, secretHash: hashSecret(newSecret()), password: undefined };
+    }
+    if (transport.identify.by === "credentials") {
+      if (input.deviceKey !== undefined || input.adoption !== undefined) {
+        throw new AppError(
+          "validation_failed",
+          `deviceKey: "${input.profile}" devices use the credentials Feedkeeper issues; they have no device key.`,
+        );
+      }
+      const password = newSecret();
+      return { deviceKey: null, secretHash: hashSecret(password), password };
+    }
+    if (!input.adoption) {
+      throw new AppError(
+        "adoption_required",
+        `"${input.profile}" devices bring their own credentials: point the device at this server and adopt it from the pending devices.`,
+      );
+    }
+    return {
+      deviceKey: input.adoption.deviceKey,
+      secretHash: input.adoption.secretHash,
+      password: undefined,
+    };
+  }
+
+  /** The owner's pick among the profile's models; a profile with one model needs no pick. */
+  private modelFor(profileId: string, model: string | undefined): string | null {
+    const { models } = this.profiles.require(profileId);
+    if (model === undefined) {
+      if (models.length === 1) return models[0]?.id ?? null;
+      return null;
+    }
+    if (!models.some((m) => m.id === model)) {
+      throw new AppError(
+        "validation_failed",
+        `model: "${model}" is not a model of the ${profileId} profile (${models.map((m) => m.id).join(", ")}).`,
+      );
+    }
+    return model;
   }
 
   update(
@@ -182,7 +273,8 @@ export class FeederService {
 
   /** Issues a new password; the old one stops working and its session is cut by the caller. */
   rotateCredentials(id: string): string {
-    this.require(id);
+    const record = this.require(id);
+    if (record.deviceKey !== null) throw new AppError("no_issued_credentials");
     const password = newSecret();
     this.store.db
       .update(feeders)
@@ -223,11 +315,6 @@ export class FeederService {
       .orderBy(asc(feeders.createdAt))
       .all()
       .map((r) => this.toView(r));
-  }
-
-  checkCredentials(id: string, password: string): boolean {
-    const record = this.find(id);
-    return record !== undefined && verifySecret(password, record.secretHash);
   }
 
   isReady(id: string): boolean {

@@ -18,6 +18,7 @@ import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
+import { pendingDevicesRouter } from "./routes/pending-devices/pending-devices.index.js";
 import { petsRouter } from "./routes/pets/pets.index.js";
 import { profilesRouter } from "./routes/profiles/profiles.index.js";
 import { scheduleRouter } from "./routes/schedule/schedule.index.js";
@@ -96,6 +97,7 @@ export function createApp(services: Services) {
     .route("/", alertsRouter)
     .route("/", profilesRouter)
     .route("/", connectionLogRouter)
+    .route("/", pendingDevicesRouter)
     .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {

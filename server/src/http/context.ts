@@ -2,6 +2,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService, User } from "../auth/accounts.js";
 import type { ConnectionLog } from "../bridge/connection-log.js";
+import type { PendingDevices } from "../bridge/pending-devices.js";
+import type { Session } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { AlertService } from "../feeding/alerts.js";
@@ -27,8 +29,10 @@ export interface Services {
   connections: ConnectionLog;
   calendar: MealCalendar;
   clock: Clock;
-  /** Cuts a feeder's MQTT session, e.g. after its credentials changed or it was deleted. */
-  disconnectFeeder(feederId: string): void;
+  /** Devices held until an owner adopts them. */
+  pending: PendingDevices;
+  /** Cuts an MQTT session, e.g. after a feeder's credentials changed or a pending device was adopted. */
+  disconnect(session: Session): void;
   version: string;
 }
 

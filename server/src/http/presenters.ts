@@ -44,6 +44,8 @@ export function presentFeeder(
     id: feeder.id,
     name: feeder.name,
     profile: feeder.profile,
+    profileModel: feeder.profileModel,
+    deviceKey: feeder.deviceKey,
     maxPortions: feeder.maxPortions,
     dailyMaxPortions: feeder.dailyMaxPortions,
     minFeedIntervalSeconds: feeder.minFeedIntervalSeconds,

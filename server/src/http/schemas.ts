@@ -83,6 +83,14 @@ export const FeederSchema = z
     id: z.string().openapi({ example: "k3x9q2m4p7ab" }),
     name: z.string(),
     profile: z.string(),
+    profileModel: z
+      .string()
+      .nullable()
+      .openapi({ description: "Which of the profile's models this feeder is (the owner's pick)" }),
+    deviceKey: z.string().nullable().openapi({
+      description:
+        "The device's own id on the wire (serial, gateway id, Zigbee friendly name); null for devices using Feedkeeper-issued credentials",
+    }),
     maxPortions: z.number().int(),
     dailyMaxPortions: z.number().int(),
     minFeedIntervalSeconds: z.number().int(),
@@ -112,6 +120,20 @@ export const NewFeederSchema = z
   .object({
     name: z.string().trim().min(1, "name is required").max(64, "name must be at most 64 characters"),
     profile: z.string().min(1).max(64).openapi({ example: "feedkeeper" }),
+    model: z.string().min(1).max(64).optional().openapi({
+      description:
+        "One of the profile's model ids (GET /api/profiles); needed when the profile has several, since models differ in data points and fault codes",
+    }),
+    deviceKey: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^#+\p{Cc}]+$/u, "deviceKey must not contain # or +")
+      .optional()
+      .openapi({
+        description:
+          "For profiles on an external broker only: the device's id there, e.g. the Zigbee2MQTT friendly name",
+      }),
     maxPortions: z.number().int().min(1).max(100).optional(),
     dailyMaxPortions: z
       .number()

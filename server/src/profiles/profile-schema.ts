@@ -8,6 +8,7 @@
  * API, the UI and (later) Home Assistant discovery read it from here.
  */
 import { z } from "zod";
+import { topicMatches } from "../broker/acl.js";
 
 /** What the core understands a device error to be, whatever the vendor's code or bit. */
 export const CANONICAL_FAULTS = [
@@ -302,15 +303,41 @@ export const profileSchema = z
     path: ["mapping"],
   })
   .superRefine((p, ctx) => {
-    if (p.transport.broker !== "embedded" || !p.mapping) return;
-    // The embedded broker lets a feeder publish only under its own root and receive only from root/cmd/.
     const m = p.mapping;
+    if (!m) return;
     const incoming: Array<[string, string | undefined]> = [
       ["mapping.status.topic", m.status.topic],
       ["mapping.dispensed.topic", m.dispensed?.topic],
       ["mapping.fault.topic", m.fault?.topic],
       ...m.telemetry.map((t, i): [string, string] => [`mapping.telemetry.${i}.topic`, t.topic]),
     ];
+    const commandPath = ["mapping", "commands", "feed", "topic"];
+    const space = p.transport.topics;
+    if (space) {
+      // A device's own topic space (vendor firmware): the mapping must stay inside what its ACL allows.
+      const sample = (t: string) => t.replaceAll("{deviceKey}", "device").replaceAll("{feederId}", "feeder");
+      const within = (filters: string[], topic: string) =>
+        filters.some((f) => topicMatches(sample(f), sample(topic)));
+      for (const [path, topic] of incoming) {
+        if (topic !== undefined && !within(space.fromDevice, topic)) {
+          ctx.addIssue({
+            code: "custom",
+            path: path.split("."),
+            message: "not one of the topics the device publishes (transport.topics.fromDevice)",
+          });
+        }
+      }
+      if (!within(space.toDevice, m.commands.feed.topic)) {
+        ctx.addIssue({
+          code: "custom",
+          path: commandPath,
+          message: "not one of the topics the device subscribes to (transport.topics.toDevice)",
+        });
+      }
+      return;
+    }
+    if (p.transport.broker !== "embedded") return;
+    // The embedded broker lets a feeder publish only under its own root and receive only from root/cmd/.
     for (const [path, topic] of incoming) {
       if (topic !== undefined && !topic.startsWith("{root}/")) {
         ctx.addIssue({
@@ -323,7 +350,7 @@ export const profileSchema = z
     if (!m.commands.feed.topic.startsWith("{root}/cmd/")) {
       ctx.addIssue({
         code: "custom",
-        path: ["mapping", "commands", "feed", "topic"],
+        path: commandPath,
         message: "on the embedded broker a device receives commands only under {root}/cmd/",
       });
     }

@@ -3,8 +3,10 @@
  * rules), so the topics of the guide's YAML are proven to get through it. The hooks record exactly what the
  * server would be handed.
  */
+
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { authorizeFeederPublish, authorizeFeederSubscribe, mayDeliverToFeeder } from "../broker/acl.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/embedded-broker.js";
 import {
   EspHomeFeeder,
@@ -43,17 +45,26 @@ beforeEach(async () => {
     maxPacketBytes: 65_536,
     logger: pino({ level: "silent" }),
     hooks: {
-      checkCredentials: (id, password) => id === FEEDER_ID && password.toString() === PASSWORD,
-      onConnected: (id) => {
-        timeline.push(`connected ${id}`);
+      admit: (clientId, username, password) => {
+        if (clientId === FEEDER_ID && username === FEEDER_ID && password?.toString() === PASSWORD) {
+          return { feederId: FEEDER_ID };
+        }
+        timeline.push(`refused ${clientId}: bad username or password`);
+        return { refused: 4, reason: "bad username or password" };
+      },
+      authorizePublish: ({ feederId }, topic, retain) =>
+        authorizeFeederPublish(feederId ?? "", topic, retain),
+      authorizeSubscribe: ({ feederId }, filter) => authorizeFeederSubscribe(feederId ?? "", filter),
+      mayDeliver: ({ feederId }, topic, retain) => mayDeliverToFeeder(feederId ?? "", topic, retain),
+      onConnected: ({ feederId }) => {
+        timeline.push(`connected ${feederId}`);
         return true;
       },
-      onDisconnected: (id) => timeline.push(`disconnected ${id}`),
+      onDisconnected: ({ feederId }) => timeline.push(`disconnected ${feederId}`),
       onCommandsSubscribed: (id) => timeline.push(`subscribed ${id}`),
-      onRefused: (id, reason) => timeline.push(`refused ${id}: ${reason}`),
-      onPublishRefused: (id, topic) => timeline.push(`publish refused ${id} ${topic}`),
-      onSubscribeRefused: (id, filter) => timeline.push(`subscribe refused ${id} ${filter}`),
-      onMessage: (_id, topic, payload, retain) => {
+      onPublishRefused: ({ feederId }, topic) => timeline.push(`publish refused ${feederId} ${topic}`),
+      onSubscribeRefused: ({ feederId }, filter) => timeline.push(`subscribe refused ${feederId} ${filter}`),
+      onMessage: (_session, topic, payload, retain) => {
         seen.push({ topic, payload: payload.toString(), retain });
         timeline.push(`${topic} ${payload.toString()}`);
       },
@@ -192,7 +203,7 @@ describe("EspHomeFeeder", () => {
     const ready = new Promise<void>((resolve) => sim.once("ready", () => resolve()));
     seen = [];
 
-    broker.disconnect(FEEDER_ID);
+    broker.disconnect({ feederId: FEEDER_ID });
     await ready;
 
     await vi.waitFor(() => expect(payloadsOn(ERROR)).toEqual(["ok"]));

@@ -47,38 +47,50 @@ export const apiTokens = sqliteTable(
   (t) => [index("api_tokens_user_idx").on(t.userId)],
 );
 
-export const feeders = sqliteTable("feeders", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  profile: text("profile").notNull(),
-  /** Salted hash of the MQTT password; the password itself is shown once and never stored. */
-  secretHash: text("secret_hash").notNull(),
-  maxPortions: integer("max_portions").notNull().default(10),
-  createdAt: createdAt(),
-  // What the device last told us about itself (hello).
-  model: text("model"),
-  firmware: text("firmware"),
-  protocolVersion: integer("protocol_version"),
-  capabilities: text("capabilities", { mode: "json" }).$type<string[]>(),
-  portionGrams: real("portion_grams"),
-  lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
-  /** IANA zone the meal plan is read in; null means the server's zone. */
-  timezone: text("timezone"),
-  /** How late a meal the server missed (it was down) may still be fed. */
-  graceMinutes: integer("grace_minutes").notNull().default(15),
-  /** Safety limit: portions per local day, all sources counted; remote feeds beyond it are refused. */
-  dailyMaxPortions: integer("daily_max_portions").notNull().default(40),
-  /** Safety limit: seconds between two remote feeds (double taps, automation loops). */
-  minFeedIntervalSeconds: integer("min_feed_interval_seconds").notNull().default(60),
-  petId: text("pet_id").references(() => pets.id, { onDelete: "set null" }),
-  /** Meals are paused (vacation, vet) from this local date through `pausedUntil`, both inclusive. */
-  pausedFrom: text("paused_from"),
-  pausedUntil: text("paused_until"),
-  /** Bumped by every change a device-side schedule must learn about. */
-  scheduleVersion: integer("schedule_version").notNull().default(0),
-  /** The schedule version the device last said it runs; null = never said. */
-  deviceScheduleVersion: integer("device_schedule_version"),
-});
+export const feeders = sqliteTable(
+  "feeders",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    profile: text("profile").notNull(),
+    /** Which of the profile's models the owner says this is (per-model DPs, fault codes). */
+    profileModel: text("profile_model"),
+    /**
+     * The device's own id on the wire, for vendor firmware (serial, gateway id, Zigbee friendly name);
+     * null for devices using the credentials Feedkeeper issued, whose id on the wire is the feeder id.
+     */
+    deviceKey: text("device_key"),
+    /** Salted hash of the MQTT password; the password itself is shown once and never stored. */
+    secretHash: text("secret_hash").notNull(),
+    maxPortions: integer("max_portions").notNull().default(10),
+    createdAt: createdAt(),
+    // What the device last told us about itself (hello).
+    model: text("model"),
+    firmware: text("firmware"),
+    protocolVersion: integer("protocol_version"),
+    capabilities: text("capabilities", { mode: "json" }).$type<string[]>(),
+    portionGrams: real("portion_grams"),
+    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }),
+    /** IANA zone the meal plan is read in; null means the server's zone. */
+    timezone: text("timezone"),
+    /** How late a meal the server missed (it was down) may still be fed. */
+    graceMinutes: integer("grace_minutes").notNull().default(15),
+    /** Safety limit: portions per local day, all sources counted; remote feeds beyond it are refused. */
+    dailyMaxPortions: integer("daily_max_portions").notNull().default(40),
+    /** Safety limit: seconds between two remote feeds (double taps, automation loops). */
+    minFeedIntervalSeconds: integer("min_feed_interval_seconds").notNull().default(60),
+    petId: text("pet_id").references(() => pets.id, { onDelete: "set null" }),
+    /** Meals are paused (vacation, vet) from this local date through `pausedUntil`, both inclusive. */
+    pausedFrom: text("paused_from"),
+    pausedUntil: text("paused_until"),
+    /** Bumped by every change a device-side schedule must learn about. */
+    scheduleVersion: integer("schedule_version").notNull().default(0),
+    /** The schedule version the device last said it runs; null = never said. */
+    deviceScheduleVersion: integer("device_schedule_version"),
+  },
+  // One device per wire id and family: the broker finds a connecting vendor device by it.
+  (t) => [uniqueIndex("feeders_device_key_idx").on(t.profile, t.deviceKey)],
+);
 
 export const pets = sqliteTable("pets", {
   id: text("id").primaryKey(),

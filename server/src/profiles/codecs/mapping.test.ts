@@ -54,9 +54,28 @@ describe("mapping codec", () => {
   });
 
   it("keeps a device on the embedded broker to its own topics", () => {
-    const embedded = { ...profile, transport: { ...profile.transport, broker: "embedded" } };
+    const embedded = {
+      ...profile,
+      transport: { protocol: "mqtt", broker: "embedded", identify: { by: "credentials" } },
+    };
     const paths = profileSchema.safeParse(embedded).error?.issues.map((i) => i.path.join("."));
     expect(paths).toEqual(["mapping.status.topic", "mapping.fault.topic", "mapping.commands.feed.topic"]);
+  });
+
+  it("keeps the mapping inside the topic space a vendor device's profile declares", () => {
+    const narrow = {
+      ...profile,
+      transport: {
+        ...profile.transport,
+        topics: { fromDevice: ["devices/{deviceKey}/LWT"], toDevice: ["devices/{deviceKey}/cmnd/+"] },
+      },
+    };
+    const issues = profileSchema
+      .safeParse(narrow)
+      .error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(issues).toEqual([
+      "mapping.fault.topic: not one of the topics the device publishes (transport.topics.fromDevice)",
+    ]);
   });
 
   it("refuses a profile whose codec and mapping section do not go together", () => {

@@ -15,7 +15,8 @@ function feederJson(services: Services, id: string) {
   return presentFeeder(services.feeders.view(id), services.feeds.latestForFeeder(id));
 }
 
-function credentialsJson(feederId: string, password: string) {
+function credentialsJson(feederId: string, password: string | undefined) {
+  if (password === undefined) return null;
   return { username: feederId, clientId: feederId, password, topicRoot: topics.root(feederId) };
 }
 
@@ -48,7 +49,7 @@ export const removeFeeder: RouteHandler<typeof deleteFeeder, AppEnv> = (c) => {
   const services = c.get("services");
   const { id } = c.req.valid("param");
   services.feeders.remove(id);
-  services.disconnectFeeder(id);
+  services.disconnect({ feederId: id });
   return c.body(null, 204);
 };
 
@@ -56,6 +57,6 @@ export const rotateCredentials: RouteHandler<typeof postFeederCredentials, AppEn
   const services = c.get("services");
   const { id } = c.req.valid("param");
   const password = services.feeders.rotateCredentials(id);
-  services.disconnectFeeder(id);
+  services.disconnect({ feederId: id });
   return c.json({ feeder: feederJson(services, id), credentials: credentialsJson(id, password) }, 201);
 };

@@ -9,7 +9,12 @@ import {
 } from "../../schemas.js";
 
 const FeederWithCredentials = z
-  .object({ feeder: FeederSchema, credentials: FeederCredentialsSchema })
+  .object({
+    feeder: FeederSchema,
+    credentials: FeederCredentialsSchema.nullable().openapi({
+      description: "null for devices that bring their own credentials or sit on an external broker",
+    }),
+  })
   .openapi("FeederWithCredentials");
 
 export const postFeeder = createRoute({
@@ -18,7 +23,7 @@ export const postFeeder = createRoute({
   tags: ["Feeders"],
   summary: "Add a feeder and get its MQTT credentials (shown once)",
   description:
-    "The feeder connects with client id = username = its id and the returned password. The password is shown only here; it is stored as a salted hash. Lost it? Issue new credentials.",
+    "The feeder connects with client id = username = its id and the returned password. The password is shown only here; it is stored as a salted hash. Lost it? Issue new credentials. Profiles on an external broker (e.g. Zigbee2MQTT) need `deviceKey` and get no credentials; vendor firmware that brings its own credentials is not added here but adopted from the pending devices.",
   request: { body: { required: true, content: { "application/json": { schema: NewFeederSchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: FeederWithCredentials } } },

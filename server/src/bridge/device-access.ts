@@ -1,0 +1,169 @@
+/**
+ * Who may connect to the embedded broker, and what each connection may do.
+ *
+ * - A device using the credentials Feedkeeper issued logs in as its feeder (client id = username = feeder
+ *   id) and lives under feedkeeper/<id>/ (acl.ts).
+ * - Vendor firmware brings its own identity: a profile whose `identify` pattern matches its client id or
+ *   username names the device's key. An adopted one logs in with the password it was adopted with and is
+ *   kept to the topics its profile declares; an unknown one is held as pending (pending-devices.ts).
+ */
+import { verifySecret } from "../auth/secrets.js";
+import {
+  authorizeFeederPublish,
+  authorizeFeederSubscribe,
+  authorizeVendorPublish,
+  authorizeVendorSubscribe,
+  isFeederIdentity,
+  mayDeliverToFeeder,
+  mayDeliverToVendor,
+  type PublishDecision,
+  type VendorTopics,
+} from "../broker/acl.js";
+import type { Admission, Session } from "../broker/embedded-broker.js";
+import type { FeederRecord, FeederService } from "../feeding/feeders.js";
+import type { ProfileRegistry } from "../profiles/profile-registry.js";
+import type { DeviceProfile } from "../profiles/profile-schema.js";
+import type { ConnectionLog } from "./connection-log.js";
+import type { PendingDevices } from "./pending-devices.js";
+
+/** A vendor profile that recognises devices by their client id or username on the embedded broker. */
+interface Recogniser {
+  profile: DeviceProfile;
+  by: "clientId" | "username";
+  pattern: RegExp;
+}
+
+/** A device's key as its profile picks it out of the client id or username, or undefined when it is not one. */
+function keyOf(recogniser: Recogniser, clientId: string, username: string | undefined): string | undefined {
+  const value = recogniser.by === "clientId" ? clientId : username;
+  if (value === undefined) return undefined;
+  const match = recogniser.pattern.exec(value);
+  if (!match) return undefined;
+  const key = match.groups?.deviceKey ?? match[0];
+  // A key ends up in topics: it may not hold MQTT wildcards or separators.
+  return key.length > 0 && key.length <= 128 && !/[#+/\p{Cc}]/u.test(key) ? key : undefined;
+}
+
+export function expandTopics(space: VendorTopics, deviceKey: string): VendorTopics {
+  const expand = (t: string) => t.replaceAll("{deviceKey}", deviceKey);
+  return { fromDevice: space.fromDevice.map(expand), toDevice: space.toDevice.map(expand) };
+}
+
+export class DeviceAccess {
+  private readonly recognisers: Recogniser[];
+  /** Each vendor feeder's topic space, worked out once per feeder. */
+  private readonly spaces = new Map<string, VendorTopics | null>();
+
+  constructor(
+    private readonly feeders: FeederService,
+    private readonly profiles: ProfileRegistry,
+    private readonly pending: PendingDevices,
+    private readonly connections: ConnectionLog,
+  ) {
+    this.recognisers = profiles.list().flatMap(({ profile }): Recogniser[] => {
+      const { identify, broker } = profile.transport;
+      if (broker !== "embedded" || (identify.by !== "clientId" && identify.by !== "username")) return [];
+      return [{ profile, by: identify.by, pattern: new RegExp(identify.pattern) }];
+    });
+    feeders.onRemoved((id) => this.spaces.delete(id));
+  }
+
+  admit(
+    clientId: string,
+    username: string | undefined,
+    password: Buffer | undefined,
+    address: string | undefined,
+  ): Admission {
+    const refuse = (code: 2 | 3 | 4 | 5, reason: string, who = clientId): Admission => {
+      this.connections.record("refused", who, reason, address);
+      return { refused: code, reason };
+    };
+    if (username === undefined || password === undefined) return refuse(5, "credentials required");
+    const secret = password.toString("utf8");
+
+    if (clientId === username && isFeederIdentity(username)) {
+      const feeder = this.feeders.find(username);
+      if (feeder && feeder.deviceKey === null) {
+        return verifySecret(secret, feeder.secretHash)
+          ? { feederId: feeder.id }
+          : refuse(4, "bad username or password (wrong secret, or rotated credentials)");
+      }
+    }
+
+    for (const recogniser of this.recognisers) {
+      const deviceKey = keyOf(recogniser, clientId, username);
+      if (deviceKey === undefined) continue;
+      const profile = recogniser.profile.id;
+      const feeder = this.feeders.findByDeviceKey(profile, deviceKey);
+      if (feeder) {
+        return verifySecret(secret, feeder.secretHash)
+          ? { feederId: feeder.id }
+          : refuse(
+              4,
+              `the ${profile} device "${deviceKey}" logged in with another password than when it was adopted`,
+              feeder.id,
+            );
+      }
+      const held = this.pending.admit({ profile, deviceKey, clientId, password: secret, address });
+      if (!held.admitted) return refuse(3, held.reason);
+      this.connections.record(
+        "pending",
+        clientId,
+        `unknown ${profile} device "${deviceKey}": held as pending until an owner adopts it`,
+        address,
+      );
+      return { pendingId: held.pending.id };
+    }
+
+    if (!isFeederIdentity(username) || clientId !== username) {
+      return refuse(2, "client id must equal username (the feeder id), or be a device a profile recognises");
+    }
+    return refuse(4, "bad username or password (unknown feeder, wrong secret, or rotated credentials)");
+  }
+
+  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision {
+    if (session.pendingId !== undefined) {
+      // A pending device may talk (so its firmware does not give up), but nothing it says is used.
+      const profile = this.pendingProfile(session.pendingId);
+      this.pending.published(session.pendingId, topic, profile?.models.map((m) => m.id) ?? []);
+      return { allow: true, channel: topic, stripRetain: retain };
+    }
+    const space = this.vendorSpace(session.feederId);
+    return space
+      ? authorizeVendorPublish(space, topic, retain)
+      : authorizeFeederPublish(session.feederId, topic, retain);
+  }
+
+  authorizeSubscribe(session: Session, filter: string): boolean {
+    // Granted so the firmware carries on, but nothing is ever delivered to a pending device.
+    if (session.pendingId !== undefined) return true;
+    const space = this.vendorSpace(session.feederId);
+    return space
+      ? authorizeVendorSubscribe(space, filter)
+      : authorizeFeederSubscribe(session.feederId, filter);
+  }
+
+  mayDeliver(session: Session, topic: string, retain: boolean): boolean {
+    if (session.pendingId !== undefined) return false;
+    const space = this.vendorSpace(session.feederId);
+    return space
+      ? mayDeliverToVendor(space, topic, retain)
+      : mayDeliverToFeeder(session.feederId, topic, retain);
+  }
+
+  /** The topics a vendor feeder's profile declares, or null for Feedkeeper's own topic layout. */
+  private vendorSpace(feederId: string): VendorTopics | null {
+    const cached = this.spaces.get(feederId);
+    if (cached !== undefined) return cached;
+    const feeder: FeederRecord | undefined = this.feeders.find(feederId);
+    const topics = feeder ? this.profiles.find(feeder.profile)?.transport.topics : undefined;
+    const space = feeder?.deviceKey && topics ? expandTopics(topics, feeder.deviceKey) : null;
+    this.spaces.set(feederId, space);
+    return space;
+  }
+
+  private pendingProfile(pendingId: string): DeviceProfile | undefined {
+    const held = this.pending.get(pendingId);
+    return held ? this.profiles.find(held.profile) : undefined;
+  }
+}
