@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, redactUrl } from "./config.js";
 
 describe("loadConfig", () => {
   it("has working defaults with an empty environment", () => {
@@ -31,5 +31,29 @@ describe("loadConfig", () => {
     expect(() =>
       loadConfig({ FEEDKEEPER_FEED_EXPIRY_SECONDS: "600", FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS: "300" }),
     ).toThrow(/must not exceed/);
+  });
+
+  it("reads an external broker only from a broker URL, and never logs its password", () => {
+    expect(loadConfig({}).externalBroker).toBeUndefined();
+    expect(
+      loadConfig({ FEEDKEEPER_MQTT_URL: "mqtts://ha.lan:8883", FEEDKEEPER_MQTT_USERNAME: "fk" })
+        .externalBroker,
+    ).toEqual({
+      url: "mqtts://ha.lan:8883",
+      username: "fk",
+      password: undefined,
+      caFile: undefined,
+      clientId: "feedkeeper",
+    });
+    expect(() => loadConfig({ FEEDKEEPER_MQTT_URL: "http://ha.lan" })).toThrow(
+      'FEEDKEEPER_MQTT_URL="http://ha.lan": must be a broker URL',
+    );
+    expect(() => loadConfig({ FEEDKEEPER_MQTT_PASSWORD: "x" })).toThrow(
+      "FEEDKEEPER_MQTT_PASSWORD: needs FEEDKEEPER_MQTT_URL",
+    );
+    expect(() =>
+      loadConfig({ FEEDKEEPER_MQTT_URL: "mqtt://h", FEEDKEEPER_MQTT_CA_FILE: "/nope.pem" }),
+    ).toThrow('FEEDKEEPER_MQTT_CA_FILE="/nope.pem": no such file');
+    expect(redactUrl("mqtt://fk:s3cret@ha.lan:1883")).toBe("mqtt://fk:***@ha.lan:1883");
   });
 });

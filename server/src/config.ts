@@ -3,6 +3,7 @@
  * An invalid value stops the server with a message naming the variable and
  * what it accepts: a half-configured feeder server is worse than none.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -45,7 +46,30 @@ const envSchema = z.object({
   FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS: seconds(5, 3600).default(120),
   FEEDKEEPER_WEB_DIR: z.string().min(1).optional(),
   FEEDKEEPER_PROFILES_DIR: z.string().min(1, "must be a directory path").optional(),
+  FEEDKEEPER_MQTT_URL: z
+    .url({
+      protocol: /^(mqtt|mqtts|ws|wss)$/,
+      error: "must be a broker URL such as mqtt://192.168.1.10:1883 or mqtts://broker.lan:8883",
+    })
+    .optional(),
+  FEEDKEEPER_MQTT_USERNAME: z.string().max(256).optional(),
+  FEEDKEEPER_MQTT_PASSWORD: z.string().max(1024).optional(),
+  FEEDKEEPER_MQTT_CA_FILE: z.string().min(1, "must be a file path").optional(),
+  FEEDKEEPER_MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
+    .default("feedkeeper"),
 });
+
+/** An existing broker the bridge reads as a client (Zigbee2MQTT's, Home Assistant's Mosquitto). */
+export interface ExternalBrokerConfig {
+  url: string;
+  username: string | undefined;
+  password: string | undefined;
+  /** PEM file of the CA that signed the broker's certificate, for a private CA. */
+  caFile: string | undefined;
+  clientId: string;
+}
 
 export interface Config {
   httpPort: number;
@@ -63,6 +87,15 @@ export interface Config {
   webDir: string | undefined;
   /** The owner's own device profiles, loaded after the built-in ones. */
   profilesDir: string | undefined;
+  /** Set when FEEDKEEPER_MQTT_URL is: devices on that broker are reached through it. */
+  externalBroker: ExternalBrokerConfig | undefined;
+}
+
+/** A broker URL as it may be logged: without a password in it. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
 }
 
 export class ConfigError extends Error {
@@ -94,6 +127,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.FEEDKEEPER_HTTP_PORT !== 0 && e.FEEDKEEPER_HTTP_PORT === e.FEEDKEEPER_MQTT_PORT) {
     problems.push(`FEEDKEEPER_MQTT_PORT=${e.FEEDKEEPER_MQTT_PORT}: must differ from FEEDKEEPER_HTTP_PORT`);
   }
+  if (e.FEEDKEEPER_MQTT_CA_FILE && !fs.existsSync(e.FEEDKEEPER_MQTT_CA_FILE)) {
+    problems.push(`FEEDKEEPER_MQTT_CA_FILE=${JSON.stringify(e.FEEDKEEPER_MQTT_CA_FILE)}: no such file`);
+  }
+  const brokerOnly = [
+    "FEEDKEEPER_MQTT_USERNAME",
+    "FEEDKEEPER_MQTT_PASSWORD",
+    "FEEDKEEPER_MQTT_CA_FILE",
+  ] as const;
+  for (const name of brokerOnly) {
+    if (e[name] !== undefined && !e.FEEDKEEPER_MQTT_URL) problems.push(`${name}: needs FEEDKEEPER_MQTT_URL`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     httpPort: e.FEEDKEEPER_HTTP_PORT,
@@ -109,5 +153,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webDir: e.FEEDKEEPER_WEB_DIR ? path.resolve(e.FEEDKEEPER_WEB_DIR) : undefined,
     profilesDir: e.FEEDKEEPER_PROFILES_DIR ? path.resolve(e.FEEDKEEPER_PROFILES_DIR) : undefined,
+    externalBroker: e.FEEDKEEPER_MQTT_URL
+      ? {
+          url: e.FEEDKEEPER_MQTT_URL,
+          username: e.FEEDKEEPER_MQTT_USERNAME,
+          password: e.FEEDKEEPER_MQTT_PASSWORD,
+          caFile: e.FEEDKEEPER_MQTT_CA_FILE ? path.resolve(e.FEEDKEEPER_MQTT_CA_FILE) : undefined,
+          clientId: e.FEEDKEEPER_MQTT_CLIENT_ID,
+        }
+      : undefined,
   };
 }

@@ -8,6 +8,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import { AccountService } from "./auth/accounts.js";
 import { DeviceBridge } from "./bridge/device-bridge.js";
+import { ExternalBroker } from "./bridge/external-broker.js";
 import { PendingDevices } from "./bridge/pending-devices.js";
 import { startEmbeddedBroker } from "./broker/embedded-broker.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -49,7 +50,9 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     { builtIn: builtInProfilesDir(), user: config.profilesDir },
     logger.child({ component: "profiles" }),
   );
-  const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }), profiles);
+  const feeders = new FeederService(store, clock, logger.child({ component: "feeders" }), profiles, {
+    externalBroker: config.externalBroker !== undefined,
+  });
   const timeZone = serverTimeZone();
   const feeds = new FeedService(
     store,
@@ -91,6 +94,13 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   });
   feeders.onRemoved((feederId) => broker.disconnect({ feederId }));
   await bridge.attach(broker);
+  const external = config.externalBroker
+    ? new ExternalBroker(config.externalBroker, bridge, feeders, profiles, deviceSchedules, logger)
+    : undefined;
+  if (external) {
+    bridge.attachExternal(external);
+    external.start();
+  }
   feeds.start(bridge);
   deviceSchedules.start(bridge);
   scheduler.start();
@@ -160,6 +170,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       await bridge.detach().catch(() => undefined);
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
       await broker.close();
+      await external?.stop().catch(() => undefined);
       wss.close();
       await httpClosed;
       feeders.telemetryWriter.close();

@@ -31,6 +31,8 @@ const MEAL_STOPPING_FAULTS: ReadonlySet<CanonicalFault> = new Set(["jam", "empty
 interface Route {
   codec: Codec;
   target: DeviceTarget;
+  /** Reached through the external broker rather than the embedded one. */
+  external: boolean;
 }
 
 export interface Publisher {
@@ -39,6 +41,7 @@ export interface Publisher {
 
 export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSender {
   private publisher: Publisher | undefined;
+  private external: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
   private readonly routes = new Map<string, Route>();
   private readonly access: DeviceAccess;
@@ -64,6 +67,11 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
 
   /** Recent connects, refusals and dropped messages, for owners finding out why a device is not talking. */
   readonly connections: ConnectionLog;
+
+  /** The client of an external broker (FEEDKEEPER_MQTT_URL), for feeders whose profile lives there. */
+  attachExternal(publisher: Publisher): void {
+    this.external = publisher;
+  }
 
   attach(publisher: Publisher): Promise<void> {
     this.publisher = publisher;
@@ -158,7 +166,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
       else this.apply(feederId, event);
     }
     if (replies.length > 0) {
-      this.publishAll(replies).catch((err: unknown) =>
+      this.publishAll(route, replies).catch((err: unknown) =>
         this.logger.warn({ err, feederId }, "could not send the device the reply it expects"),
       );
     }
@@ -167,13 +175,13 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   async sendFeed(feederId: string, command: FeedCommand): Promise<Delivery> {
     const route = this.routeOf(feederId);
     if (!route) throw new Error(`no codec for feeder ${feederId}`);
-    await this.publishAll(route.codec.encodeFeed(route.target, command));
+    await this.publishAll(route, route.codec.encodeFeed(route.target, command));
     return route.codec.acknowledgesCommands ? "sent" : "started";
   }
 
   async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
     const route = this.routeOf(feederId);
-    if (route) await this.publishAll(route.codec.encodeSchedule(route.target, schedule));
+    if (route) await this.publishAll(route, route.codec.encodeSchedule(route.target, schedule));
   }
 
   private scheduleHeld({ codec, target }: Route, fingerprint: string): void {
@@ -239,6 +247,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     try {
       const route: Route = {
         codec: this.profiles.codecOf(feeder.profile),
+        external: this.profiles.require(feeder.profile).transport.broker === "external",
         target: {
           feederId,
           deviceKey: feeder.deviceKey ?? feederId,
@@ -254,9 +263,9 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     }
   }
 
-  private async publishAll(messages: WireMessage[]): Promise<void> {
-    const publisher = this.publisher;
-    if (!publisher) throw new Error("broker not attached");
+  private async publishAll(route: Route, messages: WireMessage[]): Promise<void> {
+    const publisher = route.external ? this.external : this.publisher;
+    if (!publisher) throw new Error(route.external ? "no external broker configured" : "broker not attached");
     for (const m of messages) await publisher.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
   }
 

@@ -131,6 +131,14 @@ export class DeviceScheduleSync {
     this.helloReceived(feederId, { scheduleVersion: 0 });
   }
 
+  /**
+   * What the device holds is unknown again (its broker restarted, which may have lost it): the plan goes
+   * out once it is back.
+   */
+  forgetDeviceState(feederId: string): void {
+    if (this.plans.get(feederId).deviceDriven) this.plans.deviceRuns(feederId, 0);
+  }
+
   /** The device asked for its plan: it gets the current one whatever version it was thought to run. */
   resend(feederId: string): void {
     const plan = this.plans.get(feederId);

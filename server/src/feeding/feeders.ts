@@ -76,6 +76,7 @@ export class FeederService {
   private readonly readyListeners: Array<(feederId: string) => void> = [];
   private readonly helloListeners: Array<(feederId: string) => void> = [];
   private readonly removedListeners: Array<(feederId: string) => void> = [];
+  private readonly addedListeners: Array<(feeder: FeederRecord) => void> = [];
   readonly telemetryWriter: TelemetryWriter;
   // Every MQTT CONNECT and every API call on a feeder looks it up: prepared once.
   private readonly byId;
@@ -102,6 +103,10 @@ export class FeederService {
 
   onReady(listener: (feederId: string) => void): void {
     this.readyListeners.push(listener);
+  }
+
+  onAdded(listener: (feeder: FeederRecord) => void): void {
+    this.addedListeners.push(listener);
   }
 
   onRemoved(listener: (feederId: string) => void): void {
@@ -160,6 +165,7 @@ export class FeederService {
       { feederId: record.id, profile: record.profile, deviceKey: record.deviceKey },
       "feeder created",
     );
+    for (const listener of this.addedListeners) listener(record);
     return { feeder: this.toView(record), password: identity.password };
   }
 
