@@ -43,6 +43,10 @@ export const ERRORS = {
     status: 422,
     message: "This profile needs an external MQTT broker (FEEDKEEPER_MQTT_URL).",
   },
+  schedule_unsupported: {
+    status: 422,
+    message: "This feeder stores its meal plan itself and cannot hold this.",
+  },
   no_issued_credentials: {
     status: 422,
     message: "This feeder logs in with its own credentials; Feedkeeper issues none for it.",

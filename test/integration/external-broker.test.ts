@@ -33,8 +33,13 @@ transport:
 codec: mapping
 capabilities:
   feed: { min: 1, max: 10 }
+  schedule: { storage: device, slots: 2, features: [skips] }
 mapping:
-  status: { topic: "acme/{deviceKey}/up/status", online: "on", offline: "off" }
+  status:
+    topic: "acme/{deviceKey}/up/status"
+    online: "on"
+    offline: "off"
+    hello: { model: EXT, firmware: "1", capabilities: [feed] }
   dispensed: { topic: "acme/{deviceKey}/up/dispensed" }
   commands:
     feed: { topic: "acme/{deviceKey}/down", payload: "feed {portions}" }
@@ -143,6 +148,35 @@ describe("external broker mode (real Mosquitto)", () => {
     await vi.waitFor(() => expect(received).toContain(`acme/${KEY}/down feed 3`), { timeout: 5_000 });
     expect(received.filter((r) => r.endsWith("feed 3"))).toHaveLength(1);
   }, 40_000);
+
+  it("lets a feeder that stores its plan hold only what its profile says it can", async () => {
+    const feederId = await createFeeder();
+    await api.waitForFeeder(feederId, (f) => f.online && f.capabilities.includes("schedule"));
+    const meal = (id: string, time: string) => ({ id, time, days: ["mon"], portions: 1 });
+    const tooMany = await api.request("PUT", `/api/feeders/${feederId}/schedule`, {
+      meals: [meal("a", "07:00"), meal("b", "12:00"), meal("c", "18:00")],
+    });
+    expect(tooMany.status).toBe(422);
+    expect(JSON.stringify(tooMany.body)).toContain("stores at most 2 meals; the plan has 3 enabled");
+    const fits = await api.request("PUT", `/api/feeders/${feederId}/schedule`, {
+      meals: [meal("a", "07:00"), meal("b", "12:00"), { ...meal("c", "18:00"), enabled: false }],
+    });
+    expect(fits.status).toBe(200);
+    const oneOff = await api.request("POST", `/api/feeders/${feederId}/schedule/one-offs`, {
+      date: "2099-01-01",
+      time: "08:00",
+      portions: 1,
+    });
+    expect(oneOff.status).toBe(422);
+    expect(JSON.stringify(oneOff.body)).toContain("cannot hold one-off meals");
+    const pause = await api.request("PUT", `/api/feeders/${feederId}/schedule/pause`, {
+      from: "2099-01-01",
+      until: "2099-01-02",
+    });
+    expect(pause.status).toBe(422);
+    // Skipping is something this family's stored plan can do.
+    expect((await api.request("POST", `/api/feeders/${feederId}/schedule/skip-next`)).status).toBe(200);
+  });
 
   it("refuses a profile on the external broker without a device key", async () => {
     const res = await api.request("POST", "/api/feeders", { name: "Kitchen", profile: "acme-external" });

@@ -11,7 +11,7 @@ import type { PublishDecision } from "../broker/acl.js";
 import type { Admission, BrokerHooks, PublishOptions, Session } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
 import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
-import type { FeederService } from "../feeding/feeders.js";
+import type { DeviceHello, FeederService } from "../feeding/feeders.js";
 import type { Delivery, FeedCommand, FeedCommandSender, FeedService } from "../feeding/feeds.js";
 import { LogThrottle } from "../log-throttle.js";
 import type { Logger } from "../logger.js";
@@ -19,7 +19,7 @@ import type { CanonicalEvent, Codec, DeviceTarget, WireMessage } from "../profil
 import { isRejection } from "../profiles/codecs/codec.js";
 import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import type { CanonicalFault } from "../profiles/profile-schema.js";
-import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
+import { CAPABILITY_SCHEDULE, SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
 import { ConnectionLog } from "./connection-log.js";
 import { DeviceAccess } from "./device-access.js";
 import type { PendingDevices } from "./pending-devices.js";
@@ -184,6 +184,17 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     if (route) await this.publishAll(route, route.codec.encodeSchedule(route.target, schedule));
   }
 
+  /**
+   * A profile whose devices store their plan says so for all of them: vendor firmware announces nothing
+   * like Feedkeeper's "schedule" capability, yet its plan must go to the device.
+   */
+  private withProfileCapabilities(feederId: string, hello: DeviceHello): DeviceHello {
+    const feeder = this.feeders.find(feederId);
+    const storage = feeder && this.profiles.find(feeder.profile)?.capabilities.schedule.storage;
+    if (storage !== "device" || hello.capabilities.includes(CAPABILITY_SCHEDULE)) return hello;
+    return { ...hello, capabilities: [...hello.capabilities, CAPABILITY_SCHEDULE] };
+  }
+
   private scheduleHeld({ codec, target }: Route, fingerprint: string): void {
     const fingerprintOf = codec.scheduleFingerprint?.bind(codec);
     if (!fingerprintOf) {
@@ -202,7 +213,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
         this.feeders.statusReported(feederId, event.online ? "online" : "offline");
         return;
       case "hello": {
-        this.feeders.helloReceived(feederId, event.hello);
+        this.feeders.helloReceived(feederId, this.withProfileCapabilities(feederId, event.hello));
         // A device that echoes its plan has no version to compare: its echo (scheduleHeld) is checked instead.
         const versioned = this.routes.get(feederId)?.codec.scheduleFingerprint === undefined;
         this.schedules.helloReceived(

@@ -26,6 +26,10 @@ export const CANONICAL_FAULTS = [
 
 export type CanonicalFault = (typeof CANONICAL_FAULTS)[number];
 
+/** Parts of a meal plan beyond recurring meals, which not every device that stores its plan can hold. */
+export const SCHEDULE_FEATURES = ["oneOffs", "skips", "pause"] as const;
+export type ScheduleFeature = (typeof SCHEDULE_FEATURES)[number];
+
 export const SENSORS = ["foodLevel", "weightGrams", "battery", "charging", "rssi", "linkQuality"] as const;
 export const SETTINGS = ["childLock", "ledNightOff", "manualMode", "servingSize", "portionWeight"] as const;
 
@@ -72,6 +76,10 @@ export const capabilitySchema = z
             "device: the feeder stores the plan and feeds on its own (the server pushes it and reconciles); server: the server sends each meal as a feed command",
         }),
         slots: z.number().int().min(1).max(100).optional(),
+        features: z.array(z.enum(SCHEDULE_FEATURES)).optional().meta({
+          description:
+            "storage device: what else the device's stored plan can carry besides recurring meals (none when left out); the API refuses the others for these feeders",
+        }),
       })
       .strict()
       .default({ storage: "server" }),

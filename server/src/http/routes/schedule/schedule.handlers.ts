@@ -15,6 +15,7 @@ import type {
   putSchedule,
   putSkip,
 } from "./schedule.routes.js";
+import { requireScheduleFeature, requireSlots } from "./schedule-support.js";
 
 const presentPlan = ({ feederId: _, ...schedule }: MealPlan) => schedule;
 const presentEntry = (entry: CalendarEntry) => ({ ...entry, dueAt: entry.dueAt.toISOString() });
@@ -25,7 +26,11 @@ export const readSchedule: RouteHandler<typeof getSchedule, AppEnv> = (c) => {
 };
 
 export const writeSchedule: RouteHandler<typeof putSchedule, AppEnv> = (c) => {
-  const plan = c.get("services").plans.replace(c.req.valid("param").id, c.req.valid("json"));
+  const services = c.get("services");
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  requireSlots(services, id, body.meals);
+  const plan = services.plans.replace(id, body);
   return c.json({ schedule: presentPlan(plan) }, 200);
 };
 
@@ -41,14 +46,16 @@ export const mealCalendar: RouteHandler<typeof getMealCalendar, AppEnv> = (c) =>
 };
 
 export const skipNext: RouteHandler<typeof postSkipNext, AppEnv> = (c) => {
-  const { plans, calendar } = c.get("services");
+  const services = c.get("services");
   const { id } = c.req.valid("param");
-  return c.json({ meal: presentEntry(calendar.occurrence(id, plans.skipNext(id))) }, 200);
+  requireScheduleFeature(services, id, "skips");
+  return c.json({ meal: presentEntry(services.calendar.occurrence(id, services.plans.skipNext(id))) }, 200);
 };
 
 export const skipOne: RouteHandler<typeof putSkip, AppEnv> = (c) => {
   const { plans, calendar } = c.get("services");
   const { id, date, mealId } = c.req.valid("param");
+  requireScheduleFeature(c.get("services"), id, "skips");
   return c.json({ meal: presentEntry(calendar.occurrence(id, plans.skip(id, date, mealId))) }, 200);
 };
 
@@ -59,7 +66,9 @@ export const unskipOne: RouteHandler<typeof deleteSkip, AppEnv> = (c) => {
 };
 
 export const pause: RouteHandler<typeof putPause, AppEnv> = (c) => {
-  const plan = c.get("services").plans.setPause(c.req.valid("param").id, c.req.valid("json"));
+  const { id } = c.req.valid("param");
+  requireScheduleFeature(c.get("services"), id, "pause");
+  const plan = c.get("services").plans.setPause(id, c.req.valid("json"));
   return c.json({ schedule: presentPlan(plan) }, 200);
 };
 
@@ -69,7 +78,9 @@ export const resume: RouteHandler<typeof deletePause, AppEnv> = (c) => {
 };
 
 export const addOneOff: RouteHandler<typeof postOneOff, AppEnv> = (c) => {
-  const oneOff = c.get("services").plans.addOneOff(c.req.valid("param").id, c.req.valid("json"));
+  const { id } = c.req.valid("param");
+  requireScheduleFeature(c.get("services"), id, "oneOffs");
+  const oneOff = c.get("services").plans.addOneOff(id, c.req.valid("json"));
   return c.json({ oneOff }, 201);
 };
 

@@ -97,7 +97,7 @@ export const postSkipNext = createRoute({
   request: { params: FeederIdParam },
   responses: {
     200: { description: "The skipped meal", content: { "application/json": { schema: MealEntry } } },
-    ...errorResponses(401, 403, 404, 409),
+    ...errorResponses(401, 403, 404, 409, 422),
   },
 });
 
@@ -110,7 +110,7 @@ export const putSkip = createRoute({
   request: { params: OccurrenceParams },
   responses: {
     200: { description: "The skipped meal", content: { "application/json": { schema: MealEntry } } },
-    ...errorResponses(400, 401, 403, 404, 409),
+    ...errorResponses(400, 401, 403, 404, 409, 422),
   },
 });
 
@@ -142,7 +142,7 @@ export const putPause = createRoute({
       description: "The plan with its pause",
       content: { "application/json": { schema: z.object({ schedule: ScheduleSchema }) } },
     },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 422),
   },
 });
 
