@@ -1,6 +1,12 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import type { DeviceProfile } from "../../../profiles/profile-schema.js";
 import type { AppEnv } from "../../context.js";
 import type { listProfiles } from "./profiles.routes.js";
+
+function joinsBy(identify: DeviceProfile["transport"]["identify"]["by"]) {
+  if (identify === "credentials") return "credentials" as const;
+  return identify === "topic" ? ("deviceKey" as const) : ("adoption" as const);
+}
 
 export const list: RouteHandler<typeof listProfiles, AppEnv> = (c) => {
   const registry = c.get("services").profiles;
@@ -11,6 +17,7 @@ export const list: RouteHandler<typeof listProfiles, AppEnv> = (c) => {
     status: p.status,
     models: p.models.map((m) => ({ id: m.id, name: m.name })),
     broker: p.transport.broker,
+    joins: joinsBy(p.transport.identify.by),
     capabilities: p.capabilities,
     guide: p.guide ?? null,
     builtIn,

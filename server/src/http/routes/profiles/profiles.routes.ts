@@ -10,6 +10,10 @@ const ProfileSchema = z
     status: z.enum(["native", "verified", "community", "experimental"]),
     models: z.array(z.object({ id: z.string(), name: z.string() })),
     broker: z.enum(["embedded", "external"]),
+    joins: z.enum(["credentials", "adoption", "deviceKey"]).openapi({
+      description:
+        "How a feeder of this family is added: credentials: POST /api/feeders issues them and the device is configured with them; adoption: the device connects with its own and is adopted from GET /api/devices/pending; deviceKey: POST /api/feeders with the device's id on the external broker",
+    }),
     capabilities: capabilitySchema.openapi("Capabilities", {
       description:
         "What a feeder of this family can do: the feed range, where its schedule lives, sensors, settings, fault codes.",
