@@ -46,6 +46,13 @@ const envSchema = z.object({
   FEEDKEEPER_FEED_RESULT_TIMEOUT_SECONDS: seconds(5, 3600).default(120),
   FEEDKEEPER_WEB_DIR: z.string().min(1).optional(),
   FEEDKEEPER_PROFILES_DIR: z.string().min(1, "must be a directory path").optional(),
+  FEEDKEEPER_MQTTS_PORT: port.optional(),
+  FEEDKEEPER_TLS_CERT: z.string().min(1, "must be a file path").optional(),
+  FEEDKEEPER_TLS_KEY: z.string().min(1, "must be a file path").optional(),
+  FEEDKEEPER_TLS_HOSTNAMES: z
+    .string()
+    .regex(/^[\w.*-]+(,[\w.*-]+)*$/, "must be host names separated by commas")
+    .default("localhost"),
   FEEDKEEPER_MQTT_URL: z
     .url({
       protocol: /^(mqtt|mqtts|ws|wss)$/,
@@ -60,6 +67,16 @@ const envSchema = z.object({
     .regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
     .default("feedkeeper"),
 });
+
+/** MQTT over TLS on the embedded broker, for firmware that insists on it (Petnet's 8883). */
+export interface MqttsConfig {
+  port: number;
+  /** PEM files; when absent a self-signed certificate is made once and kept in the data directory. */
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  /** Names the generated certificate is valid for. */
+  hostnames: string[];
+}
 
 /** An existing broker the bridge reads as a client (Zigbee2MQTT's, Home Assistant's Mosquitto). */
 export interface ExternalBrokerConfig {
@@ -87,6 +104,8 @@ export interface Config {
   webDir: string | undefined;
   /** The owner's own device profiles, loaded after the built-in ones. */
   profilesDir: string | undefined;
+  /** Set when FEEDKEEPER_MQTTS_PORT is. */
+  mqtts: MqttsConfig | undefined;
   /** Set when FEEDKEEPER_MQTT_URL is: devices on that broker are reached through it. */
   externalBroker: ExternalBrokerConfig | undefined;
 }
@@ -130,6 +149,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.FEEDKEEPER_MQTT_CA_FILE && !fs.existsSync(e.FEEDKEEPER_MQTT_CA_FILE)) {
     problems.push(`FEEDKEEPER_MQTT_CA_FILE=${JSON.stringify(e.FEEDKEEPER_MQTT_CA_FILE)}: no such file`);
   }
+  for (const name of ["FEEDKEEPER_TLS_CERT", "FEEDKEEPER_TLS_KEY"] as const) {
+    const file = e[name];
+    if (file && !fs.existsSync(file)) problems.push(`${name}=${JSON.stringify(file)}: no such file`);
+    if (file && e.FEEDKEEPER_MQTTS_PORT === undefined) problems.push(`${name}: needs FEEDKEEPER_MQTTS_PORT`);
+  }
+  if ((e.FEEDKEEPER_TLS_CERT === undefined) !== (e.FEEDKEEPER_TLS_KEY === undefined)) {
+    problems.push("FEEDKEEPER_TLS_CERT and FEEDKEEPER_TLS_KEY: give both or neither");
+  }
+  if (e.FEEDKEEPER_MQTTS_PORT !== undefined && e.FEEDKEEPER_MQTTS_PORT !== 0) {
+    const clash = [e.FEEDKEEPER_HTTP_PORT, e.FEEDKEEPER_MQTT_PORT].includes(e.FEEDKEEPER_MQTTS_PORT);
+    if (clash)
+      problems.push(`FEEDKEEPER_MQTTS_PORT=${e.FEEDKEEPER_MQTTS_PORT}: must differ from the other ports`);
+  }
   const brokerOnly = [
     "FEEDKEEPER_MQTT_USERNAME",
     "FEEDKEEPER_MQTT_PASSWORD",
@@ -153,6 +185,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webDir: e.FEEDKEEPER_WEB_DIR ? path.resolve(e.FEEDKEEPER_WEB_DIR) : undefined,
     profilesDir: e.FEEDKEEPER_PROFILES_DIR ? path.resolve(e.FEEDKEEPER_PROFILES_DIR) : undefined,
+    mqtts:
+      e.FEEDKEEPER_MQTTS_PORT === undefined
+        ? undefined
+        : {
+            port: e.FEEDKEEPER_MQTTS_PORT,
+            certFile: e.FEEDKEEPER_TLS_CERT ? path.resolve(e.FEEDKEEPER_TLS_CERT) : undefined,
+            keyFile: e.FEEDKEEPER_TLS_KEY ? path.resolve(e.FEEDKEEPER_TLS_KEY) : undefined,
+            hostnames: e.FEEDKEEPER_TLS_HOSTNAMES.split(","),
+          },
     externalBroker: e.FEEDKEEPER_MQTT_URL
       ? {
           url: e.FEEDKEEPER_MQTT_URL,

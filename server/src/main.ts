@@ -11,6 +11,7 @@ import { DeviceBridge } from "./bridge/device-bridge.js";
 import { ExternalBroker } from "./bridge/external-broker.js";
 import { PendingDevices } from "./bridge/pending-devices.js";
 import { startEmbeddedBroker } from "./broker/embedded-broker.js";
+import { loadTlsIdentity } from "./broker/tls-identity.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { AlertService, LogNotifier } from "./feeding/alerts.js";
@@ -32,6 +33,7 @@ import { VERSION } from "./version.js";
 export interface Running {
   httpPort: number;
   mqttPort: number;
+  mqttsPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -85,9 +87,12 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     pending,
   );
 
+  const tlsIdentity = config.mqtts ? await loadTlsIdentity(config.mqtts, config.dataDir) : undefined;
   const broker = await startEmbeddedBroker({
     bind: config.bind,
     port: config.mqttPort,
+    tls: config.mqtts &&
+      tlsIdentity && { port: config.mqtts.port, cert: tlsIdentity.cert, key: tlsIdentity.key },
     maxPacketBytes: config.mqttMaxPacketBytes,
     logger,
     hooks: bridge,
@@ -148,6 +153,11 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     {
       httpPort,
       mqttPort: broker.port,
+      ...(tlsIdentity && {
+        mqttsPort: broker.tlsPort,
+        tlsFingerprint: tlsIdentity.fingerprint,
+        tlsCertificate: tlsIdentity.generated ? "generated, kept in the data directory" : "the owner's",
+      }),
       bind: config.bind,
       dataDir: config.dataDir,
       startupMs: Math.round(performance.now() - startedAt),
@@ -179,5 +189,5 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     })();
     return stopping;
   };
-  return { httpPort, mqttPort: broker.port, stop };
+  return { httpPort, mqttPort: broker.port, mqttsPort: broker.tlsPort, stop };
 }

@@ -6,6 +6,7 @@
  */
 import net from "node:net";
 import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { WebSocket } from "ws";
 import { createWebSocketStream } from "ws";
@@ -56,6 +57,8 @@ export interface BrokerHooks {
 export interface BrokerOptions {
   bind: string;
   port: number;
+  /** A second listener speaking MQTT over TLS, with this certificate. */
+  tls?: { port: number; cert: string; key: string } | undefined;
   maxPacketBytes: number;
   logger: Logger;
   hooks: BrokerHooks;
@@ -68,6 +71,8 @@ export interface PublishOptions {
 
 export interface EmbeddedBroker {
   readonly port: number;
+  /** The TLS listener's port, when there is one. */
+  readonly tlsPort: number | undefined;
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
   /** Serves one WebSocket connection (the HTTP server routes `/mqtt` upgrades here). */
   handleWebSocket(ws: WebSocket, remoteAddress: string | undefined): void;
@@ -198,19 +203,23 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     socket.setNoDelay(true);
     aedes.handle(guard(socket));
   });
-  tcp.on("error", (err) => log.error({ err }, "MQTT listener error"));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(options.port, options.bind, () => {
-      tcp.off("error", reject);
-      resolve();
-    });
-  });
-  const address = tcp.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  const port = await listen(tcp, options.port, options.bind, log);
+  const secure = options.tls
+    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => {
+        socket.setNoDelay(true);
+        aedes.handle(guard(socket));
+      })
+    : undefined;
+  // A failed handshake (a scanner, a device that dislikes the certificate) is the client's problem only.
+  secure?.on("tlsClientError", (err, socket) =>
+    log.debug({ remote: socket.remoteAddress, err: err.message }, "TLS handshake failed"),
+  );
+  const tlsPort =
+    secure && options.tls ? await listen(secure, options.tls.port, options.bind, log) : undefined;
 
   return {
     port,
+    tlsPort,
     publish(topic, payload, { qos, retain }) {
       return new Promise((resolve, reject) =>
         aedes.publish(
@@ -229,9 +238,26 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     connectedCount: () => current.size,
     async close() {
       // Stop accepting first; the listener's close only completes once aedes has closed every client.
-      const listenerClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      const listenerClosed = Promise.all(
+        [tcp, secure].map(
+          (server) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+        ),
+      );
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await listenerClosed;
     },
   };
+}
+
+async function listen(server: net.Server, port: number, bind: string, log: Logger): Promise<number> {
+  server.on("error", (err) => log.error({ err }, "MQTT listener error"));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, bind, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : port;
 }
