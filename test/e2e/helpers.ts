@@ -161,3 +161,9 @@ export async function noHorizontalScroll(page: Page): Promise<void> {
   }));
   expect(widths.scroll).toBeLessThanOrEqual(widths.client);
 }
+
+/** The value of the fact `term` in a list of facts (`.facts`: <dt>/<dd> pairs) in `scope`. */
+export async function fact(scope: Locator, term: string): Promise<string | undefined> {
+  const pair = scope.locator(".facts > div").filter({ has: scope.page().locator(`dt:text-is("${term}")`) });
+  return (await pair.locator("dd").textContent())?.trim();
+}

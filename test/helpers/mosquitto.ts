@@ -1,6 +1,6 @@
 /**
  * A real Mosquitto (the Debian package .ci/run installs) for external-broker tests: its own config in a
- * temporary directory, loopback only, a free port, one user with a password, no persistence. It can be
+ * temporary directory, loopback only, a free port, one user with a password, persistence on. It can be
  * stopped and started again on the same port, as a broker restart.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -16,7 +16,7 @@ export interface Mosquitto {
   port: number;
   username: string;
   password: string;
-  /** Stops the broker process; what it held is gone (no persistence). `resume` starts it on the same port. */
+  /** Stops the broker process (it saves its retained messages). `resume` starts it on the same port. */
   kill(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
@@ -64,7 +64,9 @@ export async function startMosquitto(): Promise<Mosquitto> {
       `listener ${port} 127.0.0.1`,
       "allow_anonymous false",
       `password_file ${passwordFile}`,
-      "persistence false",
+      // As Debian's default: retained messages survive a restart (saved when it stops).
+      "persistence true",
+      `persistence_location ${dir}/`,
       "log_dest stderr",
       "log_type error",
       // Run as root (CI), Mosquitto would switch to its own user, which cannot read this password file.

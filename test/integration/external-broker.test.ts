@@ -33,7 +33,7 @@ transport:
 codec: mapping
 capabilities:
   feed: { min: 1, max: 10 }
-  schedule: { storage: device, slots: 2, features: [skips] }
+  schedule: { storage: device, slots: 2, features: [weekdays, skips] }
 mapping:
   status:
     topic: "acme/{deviceKey}/up/status"

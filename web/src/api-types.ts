@@ -11,6 +11,7 @@ import type {
   Meal,
   MealOccurrence,
   OneOffMeal,
+  PendingDevice,
   Pet,
   PetIntake,
   Schedule,
@@ -18,6 +19,7 @@ import type {
 } from "../../server/src/http/api-types";
 
 export type {
+  AdoptDevice,
   Alert,
   ApiError as ApiErrorBody,
   DeviceProfile,
@@ -36,6 +38,7 @@ export type {
   NewPet,
   OneOffMeal,
   Pause,
+  PendingDevice,
   Pet,
   PetChanges,
   PetIntake,
@@ -75,7 +78,13 @@ export interface FeedersResponse {
 /** POST /api/feeders (201) */
 export interface CreateFeederResponse {
   feeder: Feeder;
-  credentials: FeederCredentials;
+  /** null when Feedkeeper issues none: the device is on an external broker, or brings its own. */
+  credentials: FeederCredentials | null;
+}
+
+/** GET /api/devices/pending */
+export interface PendingDevicesResponse {
+  devices: PendingDevice[];
 }
 
 /** POST /api/feeders/{id}/feeds (202), GET /api/feeds/{feedId} (200) */

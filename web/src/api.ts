@@ -1,4 +1,5 @@
 import type {
+  AdoptDevice,
   AlertResponse,
   AlertsResponse,
   ApiErrorBody,
@@ -17,6 +18,7 @@ import type {
   NewPet,
   OneOffResponse,
   Pause,
+  PendingDevicesResponse,
   PetChanges,
   PetIntakeResponse,
   PetResponse,
@@ -176,6 +178,11 @@ export const api = {
   feeders: (signal?: AbortSignal) => request<FeedersResponse>("GET", "/api/feeders", { signal }),
   profiles: (signal?: AbortSignal) => request<ProfilesResponse>("GET", "/api/profiles", { signal }),
   createFeeder: (body: NewFeeder) => request<CreateFeederResponse>("POST", "/api/feeders", { body }),
+  pendingDevices: (signal?: AbortSignal) =>
+    request<PendingDevicesResponse>("GET", "/api/devices/pending", { signal }),
+  adoptDevice: (pendingId: string, body: AdoptDevice) =>
+    request<FeederResponse>("POST", `/api/devices/pending/${enc(pendingId)}/adopt`, { body }),
+  dismissDevice: (pendingId: string) => request<void>("DELETE", `/api/devices/pending/${enc(pendingId)}`),
   /**
    * One key per user action; retries of that action reuse it, so the server feeds at most once.
    * `override` feeds beyond the feeder's safety limits (owners only; the server logs it).

@@ -32,3 +32,14 @@ export function formatDate(date: string, style: "long" | "short" = "long"): stri
 export function timeIn(timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat([], { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
+
+/** An instant for people: the time alone when it is today, else date and time; "" for none or garbage. */
+export function formatInstant(iso: string | null): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const sameDay = date.toDateString() === new Date().toDateString();
+  return sameDay
+    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
+    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}

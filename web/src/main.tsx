@@ -39,35 +39,58 @@ const NAV = {
   pets: "Pets",
   alerts: "Alerts",
   unacknowledged: (n: number) => `${n} new`,
+  waiting: (n: number) => `${n} ${n === 1 ? "device" : "devices"} waiting to be adopted`,
 };
 
-const ALERT_COUNT_REFRESH_MS = 15_000;
+const COUNT_REFRESH_MS = 15_000;
 
-/** Unacknowledged alerts, for the header; null until known. */
-function useAlertCount(signedIn: boolean, onUnauthorized: () => void) {
+const unacknowledgedAlerts = async (signal: AbortSignal) => (await api.alerts(1, signal)).unacknowledged;
+const waitingDevices = async (signal: AbortSignal) => (await api.pendingDevices(signal)).devices.length;
+
+/**
+ * A number for a header badge, polled while `enabled`; null until known. The page that lists the things
+ * counted reports the count itself through the setter, at once after a change.
+ */
+function useCount(
+  enabled: boolean,
+  fetchCount: (signal: AbortSignal) => Promise<number>,
+  onUnauthorized: () => void,
+) {
   const [count, setCount] = useState<number | null>(null);
   useEffect(() => {
-    if (!signedIn) return;
+    if (!enabled) return;
     const ctrl = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       if (!document.hidden) {
         try {
-          setCount((await api.alerts(1, ctrl.signal)).unacknowledged);
+          setCount(await fetchCount(ctrl.signal));
         } catch (err) {
           if (isUnauthorized(err)) return onUnauthorized();
           // The badge is a hint; the pages report failures. Try again next period.
         }
       }
-      if (!ctrl.signal.aborted) timer = setTimeout(tick, ALERT_COUNT_REFRESH_MS);
+      if (!ctrl.signal.aborted) timer = setTimeout(tick, COUNT_REFRESH_MS);
     };
     void tick();
     return () => {
       ctrl.abort();
       clearTimeout(timer);
     };
-  }, [signedIn, onUnauthorized]);
+  }, [enabled, fetchCount, onUnauthorized]);
   return [count, setCount] as const;
+}
+
+/** Alerts call for attention; waiting devices only for a look. */
+function CountBadge(props: { count: number | null; label: string; info?: boolean; testId: string }) {
+  const { count } = props;
+  if (!count) return null;
+  return (
+    <span class={props.info ? "count info" : "count"} data-testid={props.testId}>
+      {count}
+      <span class="visually-hidden"> {props.label}</span>
+    </span>
+  );
 }
 
 function useHashRoute(): Route {
@@ -120,7 +143,14 @@ function App() {
     () => setView({ kind: "login", notice: "Your session has ended. Please sign in again." }),
     [],
   );
-  const [alertCount, setAlertCount] = useAlertCount(view.kind === "signedIn", onUnauthorized);
+  const signedIn = view.kind === "signedIn";
+  const [alertCount, setAlertCount] = useCount(signedIn, unacknowledgedAlerts, onUnauthorized);
+  // The Feeders page lists the waiting devices, and reports their number itself.
+  const [pendingCount, setPendingCount] = useCount(
+    signedIn && route.page !== "feeders",
+    waitingDevices,
+    onUnauthorized,
+  );
 
   async function logout() {
     setLogoutError(null);
@@ -143,18 +173,23 @@ function App() {
           <nav class="nav" aria-label={NAV.label}>
             <a href={feedersHref} aria-current={route.page === "feeders" ? "page" : undefined}>
               {NAV.feeders}
+              <CountBadge
+                count={pendingCount}
+                label={NAV.waiting(pendingCount ?? 0)}
+                info
+                testId="pending-nav-count"
+              />
             </a>
             <a href={petsHref} aria-current={route.page === "pets" ? "page" : undefined}>
               {NAV.pets}
             </a>
             <a href={alertsHref} aria-current={route.page === "alerts" ? "page" : undefined}>
               {NAV.alerts}
-              {alertCount ? (
-                <span class="count" data-testid="alert-count">
-                  {alertCount}
-                  <span class="visually-hidden"> {NAV.unacknowledged(alertCount)}</span>
-                </span>
-              ) : null}
+              <CountBadge
+                count={alertCount}
+                label={NAV.unacknowledged(alertCount ?? 0)}
+                testId="alert-count"
+              />
             </a>
           </nav>
         )}
@@ -188,7 +223,7 @@ function App() {
         )}
         {view.kind === "login" && <Login onDone={onSignedIn} notice={view.notice} />}
         {view.kind === "signedIn" && route.page === "feeders" && (
-          <Feeders user={view.user} onUnauthorized={onUnauthorized} />
+          <Feeders user={view.user} onPendingCount={setPendingCount} onUnauthorized={onUnauthorized} />
         )}
         {view.kind === "signedIn" && route.page === "schedule" && (
           <MealPlan key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />

@@ -17,6 +17,7 @@ import {
   mayDeliverToFeeder,
   mayDeliverToVendor,
   type PublishDecision,
+  topicMatches,
   type VendorTopics,
 } from "../broker/acl.js";
 import type { Admission, Session } from "../broker/embedded-broker.js";
@@ -46,7 +47,11 @@ function keyOf(recogniser: Recogniser, clientId: string, username: string | unde
 
 export function expandTopics(space: VendorTopics, deviceKey: string): VendorTopics {
   const expand = (t: string) => t.replaceAll("{deviceKey}", deviceKey);
-  return { fromDevice: space.fromDevice.map(expand), toDevice: space.toDevice.map(expand) };
+  return {
+    fromDevice: space.fromDevice.map(expand),
+    toDevice: space.toDevice.map(expand),
+    ...(space.commands !== undefined && { commands: expand(space.commands) }),
+  };
 }
 
 export class DeviceAccess {
@@ -129,9 +134,19 @@ export class DeviceAccess {
       return { allow: true, channel: topic, stripRetain: retain };
     }
     const space = this.vendorSpace(session.feederId);
-    return space
+    const decision = space
       ? authorizeVendorPublish(space, topic, retain)
       : authorizeFeederPublish(session.feederId, topic, retain);
+    if (!decision.allow && this.discarded(session.feederId).some((f) => topicMatches(f, topic))) {
+      return { allow: true, channel: topic, stripRetain: true, discard: true };
+    }
+    return decision;
+  }
+
+  /** Topics the feeder's profile says its firmware publishes to anyway, to be thrown away. */
+  private discarded(feederId: string): string[] {
+    const feeder = this.feeders.find(feederId);
+    return (feeder && this.profiles.find(feeder.profile)?.transport.discard) ?? [];
   }
 
   authorizeSubscribe(session: Session, filter: string): boolean {
@@ -149,6 +164,16 @@ export class DeviceAccess {
     return space
       ? mayDeliverToVendor(space, topic, retain)
       : mayDeliverToFeeder(session.feederId, topic, retain);
+  }
+
+  /**
+   * Whether these granted subscriptions reach where the feeder's commands go. Firmware that subscribes one
+   * channel at a time (Petlibro) is ready only once it holds the one its profile names for commands.
+   */
+  coversCommands(feederId: string, filters: string[]): boolean {
+    const commands = this.vendorSpace(feederId)?.commands;
+    if (commands === undefined) return filters.length > 0;
+    return filters.some((f) => topicMatches(f, commands) || topicMatches(commands, f));
   }
 
   /** The topics a vendor feeder's profile declares, or null for Feedkeeper's own topic layout. */

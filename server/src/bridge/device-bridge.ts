@@ -44,6 +44,8 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   private external: Publisher | undefined;
   private readonly dropLogs: LogThrottle;
   private readonly routes = new Map<string, Route>();
+  /** The tail of each device's queue of outgoing messages. */
+  private readonly outboxes = new Map<string, Promise<void>>();
   private readonly access: DeviceAccess;
 
   constructor(
@@ -140,8 +142,8 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     );
   }
 
-  onCommandsSubscribed(feederId: string): void {
-    this.feeders.commandsSubscribed(feederId);
+  onCommandsSubscribed(feederId: string, filters: string[]): void {
+    if (this.access.coversCommands(feederId, filters)) this.feeders.commandsSubscribed(feederId);
   }
 
   onMessage({ feederId }: Session, topic: string, payload: Buffer, retain: boolean): void {
@@ -177,6 +179,10 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     if (!route) throw new Error(`no codec for feeder ${feederId}`);
     await this.publishAll(route, route.codec.encodeFeed(route.target, command));
     return route.codec.acknowledgesCommands ? "sent" : "started";
+  }
+
+  sendsPlanInUtc(feederId: string): boolean {
+    return this.routeOf(feederId)?.codec.planInUtc === true;
   }
 
   async sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void> {
@@ -233,7 +239,11 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
         this.schedules.scheduleReported(feederId, event.report);
         return;
       case "dispensed":
-        this.feeds.deviceResultWithoutId(feederId, { status: "dispensed", portions: event.portions });
+        this.feeds.deviceResultWithoutId(
+          feederId,
+          { status: "dispensed", portions: event.portions },
+          event.source,
+        );
         return;
       case "fault":
         // A fault is also a standing problem worth showing until the device says it cleared.
@@ -274,10 +284,26 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     }
   }
 
-  private async publishAll(route: Route, messages: WireMessage[]): Promise<void> {
-    const publisher = route.external ? this.external : this.publisher;
-    if (!publisher) throw new Error(route.external ? "no external broker configured" : "broker not attached");
-    for (const m of messages) await publisher.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
+  /**
+   * Messages to one device go out one after another, replies and commands alike: aedes (1.2) mixes up the
+   * packet ids of two QoS 2 messages in flight to one persistent session and one of them is lost.
+   */
+  private publishAll(route: Route, messages: WireMessage[]): Promise<void> {
+    const feederId = route.target.feederId;
+    const before = this.outboxes.get(feederId) ?? Promise.resolve();
+    const mine = before.then(async () => {
+      const publisher = route.external ? this.external : this.publisher;
+      if (!publisher)
+        throw new Error(route.external ? "no external broker configured" : "broker not attached");
+      for (const m of messages) await publisher.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
+    });
+    // The next message waits for this one whether it went out or not; the caller hears how it went.
+    const settled = mine.catch(() => undefined);
+    this.outboxes.set(feederId, settled);
+    void settled.then(() => {
+      if (this.outboxes.get(feederId) === settled) this.outboxes.delete(feederId);
+    });
+    return mine;
   }
 
   private drop(feederId: string, topic: string, reason: string): void {

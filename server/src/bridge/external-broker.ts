@@ -32,6 +32,8 @@ export class ExternalBroker implements Publisher {
   private client: MqttClient | undefined;
   /** The topic filters each external feeder's device publishes on. */
   private readonly filters = new Map<string, string[]>();
+  /** Gateway status topics (Zigbee2MQTT's bridge state), with the profile whose feeders go offline with it. */
+  private readonly gateways = new Map<string, string>();
   private readonly log: Logger;
 
   constructor(
@@ -49,6 +51,10 @@ export class ExternalBroker implements Publisher {
 
   /** Starts connecting and returns at once: the server serves everything else while the broker is away. */
   start(): void {
+    for (const { profile } of this.profiles.list()) {
+      const gateway = profile.transport.broker === "external" ? profile.transport.topics?.gateway : undefined;
+      if (gateway) this.gateways.set(gateway, profile.id);
+    }
     for (const feeder of this.feeders.list()) this.add(feeder);
     const options: IClientOptions = {
       clientId: this.config.clientId,
@@ -68,6 +74,7 @@ export class ExternalBroker implements Publisher {
       client.options.reconnectPeriod = RECONNECT_MIN_MS;
       this.log.info({ feeders: this.filters.size }, "connected to the external broker");
       for (const feederId of this.filters.keys()) this.subscribe(feederId);
+      if (this.gateways.size > 0) this.subscribeTo("gateways", [...this.gateways.keys()]);
       for (const feederId of this.filters.keys()) this.schedules.forgetDeviceState(feederId);
     });
     client.on("close", () => {
@@ -114,19 +121,38 @@ export class ExternalBroker implements Publisher {
 
   private subscribe(feederId: string): void {
     const filters = this.filters.get(feederId);
-    if (!filters || !this.client) return;
+    if (filters) this.subscribeTo(feederId, filters);
+  }
+
+  private subscribeTo(what: string, filters: string[]): void {
     this.client
-      .subscribeAsync(filters, { qos: 1 })
+      ?.subscribeAsync(filters, { qos: 1 })
       .then((granted) => {
         const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
         if (refused.length > 0) {
-          this.log.error({ feederId, refused }, "the external broker refused subscriptions (check its ACL)");
+          this.log.error({ what, refused }, "the external broker refused subscriptions (check its ACL)");
         }
       })
-      .catch((err: unknown) => this.log.warn({ err, feederId }, "subscribe failed"));
+      .catch((err: unknown) => this.log.warn({ err, what }, "subscribe failed"));
+  }
+
+  /** The gateway stopped: its devices cannot be reached, whatever their own retained status says. */
+  private gatewayStatus(profileId: string, payload: Buffer): void {
+    const online = this.profiles.codecOf(profileId).gatewayOnline?.(payload);
+    if (online !== false) return;
+    this.log.warn({ profile: profileId }, "the gateway of these feeders went offline");
+    for (const feederId of this.filters.keys()) {
+      if (this.feeders.find(feederId)?.profile === profileId)
+        this.feeders.statusReported(feederId, "offline");
+    }
   }
 
   private route(topic: string, payload: Buffer, retain: boolean): void {
+    const gatewayOf = this.gateways.get(topic);
+    if (gatewayOf) {
+      this.gatewayStatus(gatewayOf, payload);
+      return;
+    }
     for (const [feederId, filters] of this.filters) {
       if (filters.some((f) => topicMatches(f, topic))) {
         this.bridge.deviceMessage(feederId, topic, payload, retain);

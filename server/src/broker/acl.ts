@@ -11,7 +11,8 @@ export function isFeederIdentity(value: string | undefined): value is string {
 }
 
 export type PublishDecision =
-  | { allow: true; channel: string; stripRetain: boolean }
+  /** `discard`: accepted so the device stays connected, but thrown away unread. */
+  | { allow: true; channel: string; stripRetain: boolean; discard?: boolean }
   | { allow: false; reason: string };
 
 /** Channels whose retained copy is a state worth keeping; events and commands are never retained. */
@@ -76,6 +77,8 @@ export function filterCovers(allowed: string, requested: string): boolean {
 export interface VendorTopics {
   fromDevice: string[];
   toDevice: string[];
+  /** Where its commands go (a filter, maybe with `+`); undefined: any subscription of its own will do. */
+  commands?: string | undefined;
 }
 
 export function authorizeVendorPublish(space: VendorTopics, topic: string, retain: boolean): PublishDecision {

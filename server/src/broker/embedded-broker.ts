@@ -44,8 +44,11 @@ export interface BrokerHooks {
   mayDeliver(session: Session, topic: string, retain: boolean): boolean;
   onPublishRefused(session: Session, topic: string, reason: string): void;
   onSubscribeRefused(session: Session, filter: string): void;
-  /** The feeder now holds a subscription to its own commands, so a command sent now will reach it. */
-  onCommandsSubscribed(feederId: string): void;
+  /**
+   * The feeder was granted subscriptions (other than the server status): if they cover where its commands
+   * go, a command sent now will reach it.
+   */
+  onCommandsSubscribed(feederId: string, filters: string[]): void;
   /**
    * Called before the broker acknowledges the message (PUBACK), so a QoS 1
    * acknowledgement means the server has already recorded what the device said.
@@ -135,7 +138,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       const retained = packet.retain;
       if (decision.stripRetain) packet.retain = false;
       // The will of a connection that a newer one replaced must not speak for the device any more.
-      if (isCurrent(client, session)) {
+      if (isCurrent(client, session) && !decision.discard) {
         try {
           hooks.onMessage(session, packet.topic, packet.payload as Buffer, retained);
         } catch (err) {
@@ -177,7 +180,12 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     if (!session?.feederId || !isCurrent(client, session)) return;
     // Refused filters come through with QoS 128; a granted one other than the server status is a command topic.
     const granted = subscriptions.filter((s) => (s.qos as number) !== 128 && s.topic !== SERVER_STATUS_TOPIC);
-    if (granted.length > 0) hooks.onCommandsSubscribed(session.feederId);
+    if (granted.length > 0) {
+      hooks.onCommandsSubscribed(
+        session.feederId,
+        granted.map((s) => s.topic),
+      );
+    }
   });
   aedes.on("clientError", (client, err) => {
     log.debug({ feederId: client.id, err: err.message }, "MQTT client error");

@@ -284,7 +284,12 @@ describe("DeviceScheduleSync: devices that echo the plan they hold", () => {
     sync.scheduleHeld(feederId, holdsPortions(2));
     expect(plans.get(feederId).deviceVersion).toBe(1);
 
+    // A gateway's echo may confirm before the device reports something else: no resend loop right away.
+    sync.scheduleHeld(feederId, holdsPortions(5));
+    expect(versionsSent()).toEqual([1]);
+
     // Later the device turns out to hold something else (reset by hand, say): drift, and the plan again.
+    clock.advance(CONFIRM_WITHIN_MS);
     sync.scheduleHeld(feederId, holdsPortions(5));
     expect(versionsSent()).toEqual([1, 1]);
     expect(drift()).toHaveLength(1);
@@ -298,5 +303,28 @@ describe("DeviceScheduleSync: devices that echo the plan they hold", () => {
     confirm();
     sync.resend(feederId);
     expect(versionsSent()).toEqual([1, 1]);
+  });
+});
+
+describe("DeviceScheduleSync: devices that get their plan in UTC", () => {
+  it("sends the plan again when the plan's zone changes its UTC offset, and not before", () => {
+    sync.stop();
+    sync.start({
+      sendSchedule: async (id, schedule) => void sent.push({ feederId: id, schedule }),
+      sendsPlanInUtc: () => true,
+    });
+    connect();
+    planBreakfast();
+    confirm();
+    expect(versionsSent()).toEqual([1]);
+    // Berlin leaves winter time on 2027-03-28 at 01:00 UTC.
+    const change = Date.parse("2027-03-28T01:00:00Z");
+    clock.advance(change - clock.now() - 1);
+    expect(versionsSent()).toEqual([1]);
+    clock.advance(1);
+    expect(versionsSent()).toEqual([1, 1]);
+    // And again at the next change, in the autumn.
+    clock.advance(Date.parse("2027-10-31T01:00:00Z") - clock.now());
+    expect(versionsSent()).toEqual([1, 1, 1]);
   });
 });

@@ -8,6 +8,7 @@
  * Also checks the device's clock when it says hello: a device feeding on its
  * own schedule feeds by its own clock.
  */
+import { Temporal } from "temporal-polyfill";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { AlertService } from "./alerts.js";
@@ -28,7 +29,12 @@ export interface DeviceSchedule {
 
 export interface ScheduleSender {
   sendSchedule(feederId: string, schedule: DeviceSchedule): Promise<void>;
+  /** The device gets its plan in UTC, so it needs it again when its zone's offset changes. */
+  sendsPlanInUtc?(feederId: string): boolean;
 }
+
+/** Timers are re-armed at most this far ahead (a JavaScript timer overflows beyond about 24.8 days). */
+const LONGEST_TIMER_MS = 20 * 86_400_000;
 
 /** How long a connected device has to confirm a schedule before its drift is reported. */
 export const CONFIRM_WITHIN_MS = 2 * 60_000;
@@ -38,6 +44,8 @@ export const MAX_CLOCK_SKEW_MS = 2 * 60_000;
 export class DeviceScheduleSync {
   private sender: ScheduleSender | undefined;
   private readonly confirmTimers = new Map<string, { cancel(): void }>();
+  private readonly lastSentAt = new Map<string, number>();
+  private readonly offsetTimers = new Map<string, { cancel(): void }>();
 
   constructor(
     private readonly plans: MealPlanService,
@@ -48,7 +56,12 @@ export class DeviceScheduleSync {
   ) {
     plans.onChange((feederId) => this.pushIfBehind(feederId));
     feeders.onReady((feederId) => this.pushIfBehind(feederId));
-    feeders.onRemoved((feederId) => this.cancelTimer(feederId));
+    feeders.onRemoved((feederId) => {
+      this.cancelTimer(feederId);
+      this.lastSentAt.delete(feederId);
+      this.offsetTimers.get(feederId)?.cancel();
+      this.offsetTimers.delete(feederId);
+    });
   }
 
   start(sender: ScheduleSender): void {
@@ -58,6 +71,8 @@ export class DeviceScheduleSync {
   stop(): void {
     for (const timer of this.confirmTimers.values()) timer.cancel();
     this.confirmTimers.clear();
+    for (const timer of this.offsetTimers.values()) timer.cancel();
+    this.offsetTimers.clear();
     this.sender = undefined;
   }
 
@@ -124,10 +139,21 @@ export class DeviceScheduleSync {
     const plan = this.plans.get(feederId);
     if (!plan.deviceDriven || plan.version === 0) return;
     if (holds(this.desired(feederId, plan))) {
-      this.scheduleReported(feederId, { version: plan.version, status: "applied" });
+      // Devices that echo their plan repeat it in every state message: only a change is news.
+      if (plan.deviceVersion !== plan.version || this.confirmTimers.has(feederId)) {
+        this.scheduleReported(feederId, { version: plan.version, status: "applied" });
+      }
       return;
     }
-    if (this.confirmTimers.has(feederId)) return;
+    // Shortly after a send the device may still report what it held before (or a gateway echoes the send
+    // before the device reports): sending again then would loop.
+    const sentAt = this.lastSentAt.get(feederId);
+    if (
+      this.confirmTimers.has(feederId) ||
+      (sentAt !== undefined && this.clock.now() - sentAt < CONFIRM_WITHIN_MS)
+    ) {
+      return;
+    }
     this.helloReceived(feederId, { scheduleVersion: 0 });
   }
 
@@ -160,6 +186,8 @@ export class DeviceScheduleSync {
       this.logger.error({ err, feederId }, "could not hand the schedule to the broker");
     });
     this.logger.info({ feederId, version: plan.version }, "schedule sent to the device");
+    this.lastSentAt.set(feederId, this.clock.now());
+    if (sender.sendsPlanInUtc?.(feederId)) this.resendAtNextOffsetChange(feederId, schedule.timezone);
     this.cancelTimer(feederId);
     this.confirmTimers.set(
       feederId,
@@ -174,6 +202,32 @@ export class DeviceScheduleSync {
           message: `${this.name(feederId)} has not confirmed schedule version ${now.version} (it runs ${now.deviceVersion ?? "none"}); its own meals may differ from the plan.`,
         });
       }, CONFIRM_WITHIN_MS),
+    );
+  }
+
+  /** A plan sent in UTC is an hour off once the clocks change: it goes out again at the change. */
+  private resendAtNextOffsetChange(feederId: string, timeZone: string): void {
+    this.offsetTimers.get(feederId)?.cancel();
+    const now = this.clock.now();
+    const next = Temporal.Instant.fromEpochMilliseconds(now)
+      .toZonedDateTimeISO(timeZone)
+      .getTimeZoneTransition("next");
+    if (!next) return;
+    const due = next.epochMilliseconds - now;
+    this.offsetTimers.set(
+      feederId,
+      this.clock.setTimeout(
+        () => {
+          this.offsetTimers.delete(feederId);
+          if (due > LONGEST_TIMER_MS) {
+            this.resendAtNextOffsetChange(feederId, timeZone);
+            return;
+          }
+          this.logger.info({ feederId, timeZone }, "UTC offset changed: the plan goes to the device again");
+          this.resend(feederId);
+        },
+        Math.min(due, LONGEST_TIMER_MS),
+      ),
     );
   }
 

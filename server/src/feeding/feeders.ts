@@ -8,6 +8,7 @@ import { hashSecret, newSecret, randomId } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { CAPABILITY_SCHEDULE } from "../protocol/native-v1.js";
 import type { Store } from "../store/db.js";
 import { feeders, pets } from "../store/schema.js";
 import { TelemetryWriter } from "./telemetry-writer.js";
@@ -16,9 +17,21 @@ import { TelemetryWriter } from "./telemetry-writer.js";
 export interface ProfileCatalog {
   require(id: string): {
     models: Array<{ id: string }>;
-    capabilities: { feed: { max: number } };
+    capabilities: { feed: FeedRange; schedule?: { storage: "device" | "server" } };
     transport: { broker: "embedded" | "external"; identify: { by: string } };
   };
+}
+
+/** A profile's feed range: `max` in its unit (cups, say), one portion being one `step`. */
+interface FeedRange {
+  max: number;
+  step?: number;
+}
+
+/** The most portions (steps of the profile's unit) one feed may ask for. */
+export function portionLimit({ max, step = 1 }: FeedRange): number {
+  // 2 cups in steps of 1/16 cup is 32 portions; the epsilon absorbs binary fractions like 0.1.
+  return Math.floor(max / step + 1e-9);
 }
 
 /** Where a vendor device that brought its own credentials was adopted from (a pending connection). */
@@ -51,6 +64,10 @@ export interface DeviceTelemetry {
   weightGrams?: number | undefined;
   battery?: number | undefined;
   rssi?: number | undefined;
+  /** Zigbee link quality, 0–255. */
+  linkQuality?: number | undefined;
+  /** On mains power or charging. */
+  charging?: boolean | undefined;
   error?: string | undefined;
 }
 
@@ -132,7 +149,8 @@ export class FeederService {
     const profile = this.profiles.require(input.profile);
     const identity = this.identityFor(input);
     const model = this.modelFor(input.profile, input.model);
-    const maxPortions = input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, profile.capabilities.feed.max);
+    const maxPortions =
+      input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, portionLimit(profile.capabilities.feed));
     this.checkMaxPortions(maxPortions, input.profile);
     if (input.petId) this.requirePet(input.petId);
     if (identity.deviceKey !== null && this.findByDeviceKey(input.profile, identity.deviceKey)) {
@@ -149,6 +167,13 @@ export class FeederService {
         profile: input.profile,
         profileModel: model,
         deviceKey: identity.deviceKey,
+        // Vendor firmware says nothing like Feedkeeper's hello: what it can do comes from its profile.
+        ...(identity.password === undefined && {
+          capabilities: [
+            "feed",
+            ...(profile.capabilities.schedule?.storage === "device" ? [CAPABILITY_SCHEDULE] : []),
+          ],
+        }),
         secretHash: identity.secretHash,
         maxPortions,
         // Left out when not given, so the schema's defaults apply.
@@ -229,7 +254,11 @@ export class FeederService {
     const { models } = this.profiles.require(profileId);
     if (model === undefined) {
       if (models.length === 1) return models[0]?.id ?? null;
-      return null;
+      // Models of one family differ in what their codes mean: guessing would misread its faults.
+      throw new AppError(
+        "validation_failed",
+        `model: the ${profileId} profile has several models; pick one of ${models.map((m) => m.id).join(", ")}.`,
+      );
     }
     if (!models.some((m) => m.id === model)) {
       throw new AppError(
@@ -268,7 +297,7 @@ export class FeederService {
 
   /** A feed may not ask for more than the device family can dispense at once (its profile says how much). */
   private checkMaxPortions(maxPortions: number, profileId: string): void {
-    const limit = this.profiles.require(profileId).capabilities.feed.max;
+    const limit = portionLimit(this.profiles.require(profileId).capabilities.feed);
     if (maxPortions > limit) {
       throw new AppError(
         "portions_out_of_range",
@@ -381,6 +410,8 @@ export class FeederService {
       weightGrams: payload.weightGrams ?? null,
       battery: payload.battery ?? null,
       rssi: payload.rssi ?? null,
+      linkQuality: payload.linkQuality ?? null,
+      charging: payload.charging ?? null,
       error: payload.error ?? null,
     });
   }
@@ -428,6 +459,8 @@ export class FeederService {
             ...(row.weightGrams !== null && { weightGrams: row.weightGrams }),
             ...(row.battery !== null && { battery: row.battery }),
             ...(row.rssi !== null && { rssi: row.rssi }),
+            ...(row.linkQuality !== null && { linkQuality: row.linkQuality }),
+            ...(row.charging !== null && { charging: row.charging }),
             ...(row.error !== null && { error: row.error }),
           }
         : null;

@@ -145,3 +145,32 @@ describe("FeedService", () => {
     restarted.stop();
   });
 });
+
+describe("FeedService with devices that have no command ids", () => {
+  it("takes a meal reported while its command is still being handed over as that feed's result", async () => {
+    let handOver: (delivery: "started") => void = () => undefined;
+    const restarted = new FeedService(store, feeders, clock, SETTINGS, silentLogger, "UTC");
+    restarted.start({ sendFeed: () => new Promise((resolve) => (handOver = resolve)) });
+    feeders.statusReported(feederId, "online");
+    const { feed } = restarted.request({ feederId, portions: 3 });
+    await flush();
+    // The device was quicker than the broker's acknowledgement of the command.
+    restarted.deviceResultWithoutId(feederId, { status: "dispensed", portions: 3 });
+    expect(restarted.require(feed.id).status).toBe("dispensed");
+    handOver("started");
+    await flush();
+    expect(restarted.require(feed.id).status).toBe("dispensed");
+    expect(restarted.listForFeeder(feederId, { limit: 10 })).toHaveLength(1);
+    restarted.stop();
+  });
+
+  it("never takes a meal the device says came from its own plan or button as a remote feed's result", async () => {
+    const { feed } = feeds.request({ feederId, portions: 2 });
+    feeders.statusReported(feederId, "online");
+    await flush();
+    report(feed.commandId, "accepted");
+    feeds.deviceResultWithoutId(feederId, { status: "dispensed", portions: 2 }, "schedule");
+    expect(feeds.require(feed.id).status).toBe("accepted");
+    expect(feeds.listForFeeder(feederId, { limit: 10 }).map((f) => f.source)).toEqual(["schedule", "remote"]);
+  });
+});

@@ -153,6 +153,8 @@ export class FeedService {
   private sender: FeedCommandSender | undefined;
   /** Feeds the sender has taken, to be marked sent together: one commit, not one fsync per feed. */
   private sentMarks: Array<{ id: string; sentAt: number }> = [];
+  /** Feeds whose command is being handed to the broker (between send and its outcome). */
+  private readonly inFlight = new Map<string, FeedRecord>();
 
   constructor(
     private readonly store: Store,
@@ -378,9 +380,17 @@ export class FeedService {
   deviceResultWithoutId(
     feederId: string,
     result: { status: "dispensed"; portions: number } | { status: "failed"; error: string },
+    /**
+     * What started the meal, when the device says: a meal from its own plan or its button is never the
+     * result of a remote feed waiting for one.
+     */
+    startedBy?: "schedule" | "button" | "remote",
   ): void {
     const at = new Date(this.clock.now());
-    const waiting = this.statements.oldestAwaitingResult.get({ feederId });
+    const fromDevice = startedBy === "schedule" || startedBy === "button";
+    const waiting = fromDevice
+      ? undefined
+      : (this.statements.oldestAwaitingResult.get({ feederId }) ?? this.oldestInFlight(feederId));
     if (waiting) {
       this.deviceReported(feederId, {
         id: waiting.commandId,
@@ -395,7 +405,7 @@ export class FeedService {
         id: `device-${randomUUID()}`,
         status: "dispensed",
         portions: result.portions,
-        source: "button",
+        source: startedBy === "schedule" ? "schedule" : "button",
         at,
       });
     }
@@ -533,13 +543,27 @@ export class FeedService {
   private send(feed: FeedRecord): void {
     const sender = this.sender;
     if (!sender || !feed.expiresAt) return;
+    this.inFlight.set(feed.id, feed);
     sender
       .sendFeed(feed.feederId, { id: feed.commandId, portions: feed.portions, expiresAt: feed.expiresAt })
       .then((delivery) => (delivery === "started" ? this.markStarted(feed) : this.markSent(feed.id)))
       .catch((err: unknown) => {
         // Still pending: the next ready event retries it until it expires.
         this.logger.error({ err, feedId: feed.id }, "could not hand the feed command to the broker");
-      });
+      })
+      .finally(() => this.inFlight.delete(feed.id));
+  }
+
+  /**
+   * A feed being handed to the broker right now: a fast device without command ids can report its meal
+   * before the hand-over completes, and that report is this feed's result, not a meal of its own.
+   */
+  private oldestInFlight(feederId: string): FeedRecord | undefined {
+    let oldest: FeedRecord | undefined;
+    for (const feed of this.inFlight.values()) {
+      if (feed.feederId === feederId && (!oldest || feed.requestedAt < oldest.requestedAt)) oldest = feed;
+    }
+    return oldest;
   }
 
   /**

@@ -33,6 +33,8 @@ function prepareStatements(store: Store) {
         weightGrams: p("weightGrams"),
         battery: p("battery"),
         rssi: p("rssi"),
+        linkQuality: p("linkQuality"),
+        charging: p("charging"),
         error: p("error"),
       })
       .prepare(),

@@ -1,5 +1,6 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
+import type { AdoptSchema, PendingDeviceSchema } from "./routes/pending-devices/pending-devices.routes.js";
 import type { listProfiles } from "./routes/profiles/profiles.routes.js";
 import type {
   AlertSchema,
@@ -57,3 +58,5 @@ export type ProfilesResponse = z.infer<
 >;
 export type DeviceProfile = ProfilesResponse["profiles"][number];
 export type ProfileProblem = ProfilesResponse["problems"][number];
+export type PendingDevice = z.infer<typeof PendingDeviceSchema>;
+export type AdoptDevice = z.input<typeof AdoptSchema>;

@@ -74,6 +74,14 @@ export const TelemetrySchema = z
     weightGrams: z.number().optional(),
     battery: z.number().min(0).max(1).optional(),
     rssi: z.number().optional(),
+    linkQuality: z
+      .number()
+      .int()
+      .min(0)
+      .max(255)
+      .optional()
+      .openapi({ description: "Zigbee link quality, 0–255" }),
+    charging: z.boolean().optional().openapi({ description: "On mains power or charging" }),
     error: z.string().optional(),
   })
   .openapi("Telemetry");

@@ -66,9 +66,8 @@ describe("parseProfile", () => {
   });
 
   it("refuses an unknown codec and min above max", () => {
-    expect(errorsOf(PROFILE_YAML.replace("codec: native-v1", "codec: magic"))).toEqual([
-      'x.yaml:13:8: codec: unknown codec "magic"; built in: native-v1, mapping',
-    ]);
+    const [unknown] = errorsOf(PROFILE_YAML.replace("codec: native-v1", "codec: magic"));
+    expect(unknown).toMatch(/^x\.yaml:13:8: codec: unknown codec "magic"; built in: native-v1, mapping, /);
     expect(errorsOf(PROFILE_YAML.replace("min: 1", "min: 20"))).toEqual([
       "x.yaml:16:10: capabilities.feed.min: min must not be above max",
     ]);

@@ -26,8 +26,11 @@ export const CANONICAL_FAULTS = [
 
 export type CanonicalFault = (typeof CANONICAL_FAULTS)[number];
 
-/** Parts of a meal plan beyond recurring meals, which not every device that stores its plan can hold. */
-export const SCHEDULE_FEATURES = ["oneOffs", "skips", "pause"] as const;
+/**
+ * Parts of a meal plan beyond meals every day, which not every device that stores its plan can hold:
+ * meals on chosen weekdays only, one-off meals, skipping one meal, pausing.
+ */
+export const SCHEDULE_FEATURES = ["weekdays", "oneOffs", "skips", "pause"] as const;
 export type ScheduleFeature = (typeof SCHEDULE_FEATURES)[number];
 
 export const SENSORS = ["foodLevel", "weightGrams", "battery", "charging", "rssi", "linkQuality"] as const;
@@ -78,7 +81,7 @@ export const capabilitySchema = z
         slots: z.number().int().min(1).max(100).optional(),
         features: z.array(z.enum(SCHEDULE_FEATURES)).optional().meta({
           description:
-            "storage device: what else the device's stored plan can carry besides recurring meals (none when left out); the API refuses the others for these feeders",
+            "storage device: what else the device's stored plan can carry besides meals every day (none when left out); the API refuses the others for these feeders",
         }),
       })
       .strict()
@@ -161,6 +164,72 @@ export const mappingSchema = z
   .strict();
 export type Mapping = z.infer<typeof mappingSchema>;
 
+const tuyaDp = z.number().int().min(1).max(255);
+
+const tuyaFeedState = z
+  .object({
+    dp: tuyaDp,
+    feeding: z
+      .array(z.number().int().min(0).max(255))
+      .min(1)
+      .meta({ description: "the enum values (indexes) that mean a meal is running" }),
+  })
+  .strict()
+  .meta({
+    description:
+      "enum DP the device reports while it dispenses (feed_state): a feed report counts as a meal only after one of its `feeding` values, since a state query or a reboot replays the last report",
+  });
+
+/**
+ * For codec `tuya-dp`: Tuya Wi-Fi feeders whose Wi-Fi module runs Tasmota (TuyaMCU), and which data point
+ * (DP) means what. The defaults follow Tuya's standard feeder definition; a model that differs says how.
+ */
+export const tuyaSchema = z
+  .object({
+    manualFeed: tuyaDp.meta({ description: "value DP the feed command sets to the portions (manual_feed)" }),
+    feedReport: tuyaDp.meta({
+      description: "value DP with the portions of each finished meal (feed_report)",
+    }),
+    feedState: tuyaFeedState,
+    mealPlan: tuyaDp.optional().meta({ description: "raw DP holding the stored plan (meal_plan)" }),
+    fault: tuyaDp.optional().meta({ description: "fault bitmap DP, read through the model's `faults`" }),
+    battery: tuyaDp.optional().meta({ description: "value DP, battery in percent" }),
+    charging: tuyaDp.optional().meta({ description: "bool DP, on mains power / charging" }),
+    foodLevel: tuyaDp.optional().meta({ description: "value DP, food left in percent (surplus_grain)" }),
+    weight: tuyaDp.optional().meta({ description: "value DP, grams in the bowl" }),
+    models: z
+      .record(
+        z.string(),
+        z
+          .object({
+            manualFeed: tuyaDp.optional(),
+            feedReport: tuyaDp.optional(),
+            feedState: tuyaFeedState.optional(),
+            // null: this model lacks a DP the defaults have.
+            mealPlan: tuyaDp.nullable().optional(),
+            fault: tuyaDp.nullable().optional(),
+            battery: tuyaDp.nullable().optional(),
+            charging: tuyaDp.nullable().optional(),
+            foodLevel: tuyaDp.nullable().optional(),
+            weight: tuyaDp.nullable().optional(),
+            feedMax: z
+              .number()
+              .int()
+              .min(1)
+              .max(255)
+              .optional()
+              .meta({ description: "the most this model feeds at once, when above capabilities.feed.max" }),
+          })
+          .strict(),
+      )
+      .default({})
+      .meta({
+        description: "per model id: the DPs that differ from the defaults above (null: the model has none)",
+      }),
+  })
+  .strict();
+export type TuyaDps = z.infer<typeof tuyaSchema>;
+
 const idPattern = z
   .string()
   .min(1)
@@ -230,6 +299,18 @@ const deviceTopics = z
       .array(topicFilterTemplate)
       .min(1)
       .meta({ description: "topics the device subscribes to (the only ones it may)" }),
+    commands: topicFilterTemplate.optional().meta({
+      description:
+        "where its commands go, for firmware that subscribes one topic at a time: it counts as ready for commands once it subscribes there (else at its first subscription)",
+    }),
+    gateway: z
+      .string()
+      .regex(/^[^#+]+$/, "the gateway's status is one topic")
+      .optional()
+      .meta({
+        description:
+          "external broker: where the gateway between the devices and the broker (Zigbee2MQTT) says whether it runs; when it stops, its devices count as offline even if their own last status says online",
+      }),
   })
   .strict()
   .meta({
@@ -272,6 +353,18 @@ export const profileSchema = z
         }),
         identify,
         topics: deviceTopics.optional(),
+        discard: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .regex(/^([^#]*|[^#]*\/#)$/, "`#` only as the last level"),
+          )
+          .default([])
+          .meta({
+            description:
+              "embedded broker: topics (filters) outside its own that the firmware insists on publishing to (Tasmota's discovery); accepted and thrown away, never stored or passed on, instead of cutting the connection",
+          }),
       })
       .strict()
       .refine((t) => (t.identify.by === "credentials") === (t.topics === undefined), {
@@ -279,9 +372,13 @@ export const profileSchema = z
           "devices on Feedkeeper's credentials use its own topics; any other identity needs transport.topics",
         path: ["topics"],
       })
-      .refine((t) => t.broker === "embedded" || t.identify.by === "topic", {
-        message: "on an external broker a device is known by its topics (identify.by: topic)",
+      .refine((t) => (t.broker === "external") === (t.identify.by === "topic"), {
+        message: "a device is known by its topics (identify.by: topic) on an external broker, and only there",
         path: ["identify", "by"],
+      })
+      .refine((t) => t.broker === "external" || t.topics?.gateway === undefined, {
+        message: "a gateway status topic is read only on an external broker",
+        path: ["topics", "gateway"],
       }),
     codec: z
       .string()
@@ -289,6 +386,7 @@ export const profileSchema = z
       .meta({ description: "the built-in codec that speaks this family's wire format" }),
     capabilities: capabilitySchema,
     mapping: mappingSchema.optional(),
+    tuya: tuyaSchema.optional(),
     guide: z
       .string()
       .regex(/^docs\/[\w./-]+\.md$/, "guide: a Markdown file under docs/")
@@ -361,6 +459,40 @@ export const profileSchema = z
         path: commandPath,
         message: "on the embedded broker a device receives commands only under {root}/cmd/",
       });
+    }
+  })
+  .superRefine((p, ctx) => {
+    if ((p.codec === "tuya-dp") !== (p.tuya !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tuya"],
+        message: "codec tuya-dp needs a tuya section, and only it has one",
+      });
+    }
+    if (!p.tuya) return;
+    if (p.transport.identify.by !== "credentials") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["transport", "identify", "by"],
+        message: "codec tuya-dp speaks Tasmota set up with Feedkeeper's credentials and topics (credentials)",
+      });
+    }
+    const models = new Set(p.models.map((m) => m.id));
+    for (const [model, dps] of Object.entries(p.tuya.models)) {
+      if (!models.has(model)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tuya", "models", model],
+          message: `not one of the profile's models (${[...models].join(", ")})`,
+        });
+      }
+      if (dps.feedMax !== undefined && dps.feedMax < p.capabilities.feed.max) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tuya", "models", model, "feedMax"],
+          message: "below capabilities.feed.max: the API would ask this model for more than it feeds",
+        });
+      }
     }
   });
 

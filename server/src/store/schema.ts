@@ -252,6 +252,10 @@ export const telemetry = sqliteTable(
     weightGrams: real("weight_grams"),
     battery: real("battery"),
     rssi: integer("rssi"),
+    /** Zigbee link quality, 0–255. */
+    linkQuality: integer("link_quality"),
+    /** On mains power or charging (a feeder that also runs on batteries). */
+    charging: integer("charging", { mode: "boolean" }),
     error: text("error"),
   },
   (t) => [index("telemetry_feeder_time_idx").on(t.feederId, t.at)],

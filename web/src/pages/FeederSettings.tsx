@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { ApiError, api } from "../api";
-import type { Feeder, FeederChanges, Pet } from "../api-types";
+import type { DeviceProfile, Feeder, FeederChanges, Pet } from "../api-types";
 import { feedersHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
@@ -32,6 +32,10 @@ const T = {
     "0 to 86400 (default 60); 0 turns this check off. A remote feed sooner than this after the last one is refused, which catches a double tap or an automation that retries.",
   save: "Save settings",
   notANumber: "Enter a whole number.",
+  device: "Device",
+  deviceType: "Device type",
+  model: "Model",
+  deviceKey: "Device id",
 };
 
 type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
@@ -82,6 +86,35 @@ function fieldErrorsFrom(err: unknown): FieldErrors {
   const errors = complaintsByField(err, (path) => (isField(path) ? path : ""));
   if (err instanceof ApiError && err.code === "unknown_pet") errors.petId = err.message;
   return errors;
+}
+
+/** What the feeder is, which its settings cannot change. Profile names fall back to their ids. */
+function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DeviceProfile[] | null }) {
+  const profile = profiles?.find((p) => p.id === feeder.profile);
+  const model = profile?.models.find((m) => m.id === feeder.profileModel);
+  return (
+    <section class="panel" aria-labelledby="settings-device-title" data-testid="device-facts">
+      <h3 id="settings-device-title">{T.device}</h3>
+      <dl class="facts">
+        <div>
+          <dt>{T.deviceType}</dt>
+          <dd>{profile?.name ?? feeder.profile}</dd>
+        </div>
+        {feeder.profileModel && (
+          <div>
+            <dt>{T.model}</dt>
+            <dd>{model?.name ?? feeder.profileModel}</dd>
+          </div>
+        )}
+        {feeder.deviceKey && (
+          <div>
+            <dt>{T.deviceKey}</dt>
+            <dd>{feeder.deviceKey}</dd>
+          </div>
+        )}
+      </dl>
+    </section>
+  );
 }
 
 function SettingsForm({
@@ -206,6 +239,7 @@ export function FeederSettings({
   const [feeder, setFeeder] = useState<Feeder | null>(null);
   const [pets, setPets] = useState<Pet[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [profiles, setProfiles] = useState<DeviceProfile[] | null>(null);
 
   useLoad(
     {
@@ -220,6 +254,17 @@ export function FeederSettings({
     [feederId, onUnauthorized],
   );
 
+  // Only names for the device facts: without them the ids are shown, so a failure is not worth a word.
+  useLoad(
+    {
+      fetch: (signal) => api.profiles(signal),
+      onData: (res) => setProfiles(res.profiles),
+      onError: () => {},
+      onUnauthorized,
+    },
+    [onUnauthorized],
+  );
+
   return (
     <>
       <p class="back">
@@ -230,6 +275,7 @@ export function FeederSettings({
       </h2>
       <ErrorAlert message={loadError} />
       {!loadError && !(feeder && pets) && <p class="muted">{T.loading}</p>}
+      {feeder && <DeviceFacts feeder={feeder} profiles={profiles} />}
       {feeder && pets && (
         <SettingsForm feeder={feeder} pets={pets} onSaved={setFeeder} onUnauthorized={onUnauthorized} />
       )}

@@ -1,18 +1,21 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
 import type {
   CreateFeederResponse,
   DeviceProfile,
   Feed,
   Feeder,
+  FeederCredentials,
   FeedStatus,
   ProfileProblem,
   ProfilesResponse,
   User,
 } from "../api-types";
+import { formatInstant } from "../dates";
 import { scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
+import { ModelField, PendingDevices } from "./PendingDevices";
 
 const LIST_REFRESH_MS = 3000;
 const FEED_POLL_MS = 1000;
@@ -88,11 +91,20 @@ const T = {
     server: "meal plans run on the server, which sends each meal as a feed",
     device: "the feeder stores its meal plan (the server sends it over) and feeds on its own",
   } satisfies Record<DeviceProfile["capabilities"]["schedule"]["storage"], string>,
-  externalBroker: "It needs an external MQTT broker, which this server cannot use yet.",
+  externalBroker:
+    "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), which this server reads.",
+  externalBrokerMissing:
+    "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), and this server reads none: set FEEDKEEPER_MQTT_URL and restart it to add these feeders.",
   guide: (path: string) => `Setup guide: ${path} in the Feedkeeper repository.`,
   profileProblems: (files: number) =>
     `${files} device profile ${files === 1 ? "file" : "files"} could not be loaded:`,
   profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` line ${p.line}` : ""}: ${p.message}`,
+  modelRequired: "Choose the model: models differ in what they report and the faults they know.",
+  deviceKey: "Device id on the broker",
+  deviceKeyHint: "For Zigbee2MQTT, the device's friendly name.",
+  deviceKeyRequired: "Enter the device's id on the broker.",
+  adoptionHow: (hasGuide: boolean) =>
+    `These devices bring their own credentials, so they are not added here. Point the device at this server${hasGuide ? " as its setup guide describes" : ""}; once it connects it shows up under “Waiting devices” on this page, where you adopt it.`,
   add: "Add feeder",
   adding: "Adding…",
   credentialsFor: (name: string) => `Credentials for “${name}”`,
@@ -109,21 +121,16 @@ const T = {
   espHomeHint:
     "The settings of the mqtt: block in the YAML of docs/devices/esphome-mqtt.md (Feedkeeper repository). There, set the substitution feeder_id to the client_id and feedkeeper_host to the broker, and put the password in secrets.yaml as feedkeeper_password.",
   saved: "I have saved these credentials",
+  addedTitle: (name: string) => `“${name}” added`,
+  onBroker: (deviceKey: string) =>
+    `Nothing to copy: Feedkeeper follows the device on the external broker as “${deviceKey}”. The feeder shows online once the device reports there.`,
+  nothingIssued: "Nothing to copy: the device logs in with credentials of its own.",
+  done: "Done",
 };
 
 /** The API's refusal ends with how to override it in a request; here the "Feed anyway" button says that. */
 function limitMessage(message: string): string {
   return message.replace(/\s*Send override: true to feed anyway\.?\s*$/i, "").trim() || message;
-}
-
-function formatTime(iso: string | null): string {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return "";
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 }
 
 function percent(fraction: number): string {
@@ -135,7 +142,7 @@ function describeFeed(feed: Feed): string {
   let text = `${T.portions(feed.portions)}${source}: ${T.status[feed.status]}`;
   if (feed.status === "dispensed" && feed.grams !== null) text += `, ${T.grams(feed.grams)}`;
   if (feed.error) text += ` — ${feed.error}`;
-  const at = formatTime(feed.completedAt ?? feed.requestedAt);
+  const at = formatInstant(feed.completedAt ?? feed.requestedAt);
   return at ? `${text} · ${at}` : text;
 }
 
@@ -279,7 +286,7 @@ function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProp
         {!feeder.online && (
           <div>
             <dt>{T.lastSeen}</dt>
-            <dd>{feeder.lastSeenAt ? formatTime(feeder.lastSeenAt) : T.never}</dd>
+            <dd>{feeder.lastSeenAt ? formatInstant(feeder.lastSeenAt) : T.never}</dd>
           </div>
         )}
       </dl>
@@ -352,11 +359,11 @@ function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProp
 }
 
 /** What a device type can do, where its meal plan lives, and where its setup guide is. */
-function describeProfile(profile: DeviceProfile): string {
+function describeProfile(profile: DeviceProfile, externalBroker: boolean): string {
   const { feed, schedule } = profile.capabilities;
   const parts = [
     `${T.feedRange(feed)}; ${T.scheduleOn[schedule.storage]}.`,
-    profile.broker === "external" && T.externalBroker,
+    profile.broker === "external" && (externalBroker ? T.externalBroker : T.externalBrokerMissing),
     profile.guide && T.guide(profile.guide),
   ];
   return parts.filter(Boolean).join(" ");
@@ -364,37 +371,55 @@ function describeProfile(profile: DeviceProfile): string {
 
 function AddFeeder({
   profiles,
+  externalBroker,
   profilesError,
   onCreated,
   onUnauthorized,
 }: {
   /** The device types the server knows; null until loaded. */
   profiles: DeviceProfile[] | null;
+  /** The server reads an external broker, so its profiles can be added. */
+  externalBroker: boolean;
   profilesError: string | null;
   onCreated: (res: CreateFeederResponse) => void;
   onUnauthorized: () => void;
 }) {
   const [name, setName] = useState("");
   const [profileId, setProfileId] = useState(DEFAULT_PROFILE);
+  const [model, setModel] = useState("");
+  const [deviceKey, setDeviceKey] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   // The default may be missing from a server's list: then the select shows, and adds, its first entry.
   const chosen = profiles?.find((p) => p.id === profileId) ?? profiles?.[0];
+  const joins = chosen?.joins ?? "credentials";
+  const models = chosen?.models ?? [];
+  // With one model the server knows which it is; with several, only the owner does.
+  const needsModel = joins !== "adoption" && models.length > 1;
+  const chosenModel = models.some((m) => m.id === model) ? model : "";
 
   async function submit(e: Event) {
     e.preventDefault();
     const trimmed = name.trim();
-    if (busy) return;
-    if (!trimmed) {
-      setError(T.nameRequired);
-      return;
-    }
+    const key = deviceKey.trim();
+    if (busy || joins === "adoption") return;
+    if (!trimmed) return setError(T.nameRequired);
+    if (needsModel && !chosenModel) return setError(T.modelRequired);
+    if (joins === "deviceKey" && !key) return setError(T.deviceKeyRequired);
     setBusy(true);
     setError(null);
     try {
-      onCreated(await api.createFeeder({ name: trimmed, profile: chosen?.id ?? profileId }));
+      onCreated(
+        await api.createFeeder({
+          name: trimmed,
+          profile: chosen?.id ?? profileId,
+          ...(needsModel && { model: chosenModel }),
+          ...(joins === "deviceKey" && { deviceKey: key }),
+        }),
+      );
       setName("");
+      setDeviceKey("");
     } catch (err) {
       if (isUnauthorized(err)) onUnauthorized();
       else setError(errorMessage(err));
@@ -403,18 +428,11 @@ function AddFeeder({
     }
   }
 
+  // The device type comes first: it decides which of the other fields there are.
   return (
     <section class="panel" aria-labelledby="add-title">
       <h2 id="add-title">{T.addTitle}</h2>
       <form onSubmit={submit}>
-        <Field
-          id="feeder-name"
-          label={T.name}
-          value={name}
-          onInput={setName}
-          maxLength={64}
-          disabled={busy}
-        />
         <div class="field">
           <label for="feeder-profile">{T.deviceType}</label>
           <select
@@ -422,7 +440,11 @@ function AddFeeder({
             value={chosen?.id ?? profileId}
             aria-describedby="feeder-profile-hint"
             disabled={busy || profiles === null}
-            onChange={(e) => setProfileId(e.currentTarget.value)}
+            onChange={(e) => {
+              setProfileId(e.currentTarget.value);
+              setModel("");
+              setError(null);
+            }}
           >
             {profiles === null ? (
               <option value={profileId}>{profileId}</option>
@@ -436,16 +458,52 @@ function AddFeeder({
           </select>
           <small id="feeder-profile-hint" class="hint" data-testid="profile-summary">
             {chosen
-              ? describeProfile(chosen)
+              ? describeProfile(chosen, externalBroker)
               : profilesError
                 ? T.profilesFailed(profilesError)
                 : profiles === null && T.profilesLoading}
           </small>
         </div>
-        <ErrorAlert message={error} />
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? T.adding : T.add}
-        </button>
+        {joins === "adoption" ? (
+          <p class="warn" data-testid="adoption-how">
+            {T.adoptionHow(Boolean(chosen?.guide))}
+          </p>
+        ) : (
+          <>
+            <Field
+              id="feeder-name"
+              label={T.name}
+              value={name}
+              onInput={setName}
+              maxLength={64}
+              disabled={busy}
+            />
+            {needsModel && (
+              <ModelField
+                id="feeder-model"
+                models={models}
+                value={chosenModel}
+                onChange={setModel}
+                disabled={busy}
+              />
+            )}
+            {joins === "deviceKey" && (
+              <Field
+                id="feeder-device-key"
+                label={T.deviceKey}
+                hint={T.deviceKeyHint}
+                value={deviceKey}
+                onInput={setDeviceKey}
+                maxLength={128}
+                disabled={busy}
+              />
+            )}
+            <ErrorAlert message={error} />
+            <button type="submit" class="primary" disabled={busy}>
+              {busy ? T.adding : T.add}
+            </button>
+          </>
+        )}
       </form>
     </section>
   );
@@ -485,12 +543,38 @@ function CredentialRows({ rows }: { rows: CredentialRow[] }) {
   );
 }
 
-function CredentialsPanel({ created, onDismiss }: { created: CreateFeederResponse; onDismiss: () => void }) {
+/** A new feeder whose device logs in with nothing Feedkeeper issued: only what happens next. */
+function AddedPanel({ feeder, onDismiss }: { feeder: Feeder; onDismiss: () => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     heading.current?.focus();
   }, []);
-  const { credentials } = created;
+  return (
+    <section class="panel" aria-labelledby="added-title" data-testid="feeder-added">
+      <h2 id="added-title" tabIndex={-1} ref={heading}>
+        {T.addedTitle(feeder.name)}
+      </h2>
+      <p>{feeder.deviceKey === null ? T.nothingIssued : T.onBroker(feeder.deviceKey)}</p>
+      <button type="button" onClick={onDismiss}>
+        {T.done}
+      </button>
+    </section>
+  );
+}
+
+function CredentialsPanel({
+  feeder,
+  credentials,
+  onDismiss,
+}: {
+  feeder: Feeder;
+  credentials: FeederCredentials;
+  onDismiss: () => void;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
   const mqttUrl = `mqtt://${location.hostname}:${MQTT_PORT_HINT}`;
   const rows: CredentialRow[] = [
     [T.mqttServer, mqttUrl, "cred-mqtt"],
@@ -511,14 +595,14 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
   return (
     <section class="panel credentials" aria-labelledby="cred-title" data-testid="credentials">
       <h2 id="cred-title" tabIndex={-1} ref={heading}>
-        {T.credentialsFor(created.feeder.name)}
+        {T.credentialsFor(feeder.name)}
       </h2>
       <p class="warn">
         <strong>{T.shownOnce}</strong> {T.copyNow}
       </p>
       <CredentialRows rows={rows} />
       <p class="hint">{T.brokerHint(mqttUrl)}</p>
-      {created.feeder.profile === ESPHOME_PROFILE && (
+      {feeder.profile === ESPHOME_PROFILE && (
         <section aria-labelledby="cred-esphome-title" data-testid="esphome-settings">
           <h3 id="cred-esphome-title">{T.espHomeTitle}</h3>
           <p class="hint">{T.espHomeHint}</p>
@@ -532,7 +616,14 @@ function CredentialsPanel({ created, onDismiss }: { created: CreateFeederRespons
   );
 }
 
-export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: () => void }) {
+interface Props {
+  user: User;
+  /** The number of devices waiting to be adopted, for the header's badge. */
+  onPendingCount: (count: number) => void;
+  onUnauthorized: () => void;
+}
+
+export function Feeders({ user, onPendingCount, onUnauthorized }: Props) {
   const [feeders, setFeeders] = useState<Feeder[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [created, setCreated] = useState<CreateFeederResponse | null>(null);
@@ -569,10 +660,17 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
     [onUnauthorized],
   );
 
+  const onAdded = useCallback(
+    (feeder: Feeder) => {
+      setFeeders((list) => (list && !list.some((f) => f.id === feeder.id) ? [...list, feeder] : list));
+      refreshNow();
+    },
+    [refreshNow],
+  );
+
   function onCreated(res: CreateFeederResponse) {
     setCreated(res);
-    setFeeders((list) => (list && !list.some((f) => f.id === res.feeder.id) ? [...list, res.feeder] : list));
-    refreshNow();
+    onAdded(res.feeder);
   }
 
   function dismissCredentials() {
@@ -582,7 +680,15 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
 
   return (
     <>
-      {created && <CredentialsPanel created={created} onDismiss={dismissCredentials} />}
+      {created?.credentials ? (
+        <CredentialsPanel
+          feeder={created.feeder}
+          credentials={created.credentials}
+          onDismiss={dismissCredentials}
+        />
+      ) : (
+        created && <AddedPanel feeder={created.feeder} onDismiss={dismissCredentials} />
+      )}
       <section aria-labelledby="feeders-title">
         <h2 id="feeders-title" tabIndex={-1} ref={listHeading}>
           {T.title}
@@ -603,8 +709,15 @@ export function Feeders({ user, onUnauthorized }: { user: User; onUnauthorized: 
           ))}
         </div>
       </section>
+      <PendingDevices
+        profiles={profiles?.profiles ?? null}
+        onAdopted={onAdded}
+        onCount={onPendingCount}
+        onUnauthorized={onUnauthorized}
+      />
       <AddFeeder
         profiles={profiles?.profiles ?? null}
+        externalBroker={profiles?.externalBroker ?? false}
         profilesError={profilesError}
         onCreated={onCreated}
         onUnauthorized={onUnauthorized}

@@ -28,7 +28,12 @@ export type CanonicalEvent =
   /** The device asks for its plan (it lost it, or asks at every boot): the server sends the current one. */
   | { kind: "scheduleRequested" }
   /** A meal came out, from a device that does not say which command it was (no ids in its protocol). */
-  | { kind: "dispensed"; portions: number }
+  | {
+      kind: "dispensed";
+      portions: number;
+      /** What started it, when the device says (Zigbee2MQTT's feeding_source); remote or unknown: the oldest waiting feed. */
+      source?: "schedule" | "button" | "remote" | undefined;
+    }
   /** The device reports a fault (already mapped to a canonical one), or `ok` when it cleared. */
   | { kind: "fault"; fault: CanonicalFault }
   /**
@@ -72,9 +77,16 @@ export interface Codec {
   readonly name: string;
   /** False when the protocol has no acknowledgement: a delivered command counts as started. */
   readonly acknowledgesCommands: boolean;
+  /**
+   * The plan goes to the device in UTC at the offset its zone has when sent (the device keeps no zone): it
+   * must be sent again whenever that offset changes (daylight saving).
+   */
+  readonly planInUtc?: boolean;
   decode(message: DeviceMessage): CanonicalEvent[] | Rejection;
   encodeFeed(target: DeviceTarget, command: FeedCommand): WireMessage[];
   encodeSchedule(target: DeviceTarget, schedule: DeviceSchedule): WireMessage[];
+  /** When the profile names a gateway status topic: whether this message says the gateway runs (undefined: unreadable). */
+  gatewayOnline?(payload: Buffer): boolean | undefined;
   /** For devices that echo the plan they hold (scheduleHeld): the fingerprint of this plan as the device would hold it. */
   scheduleFingerprint?(target: DeviceTarget, schedule: DeviceSchedule): string;
 }

@@ -29,7 +29,7 @@ const PendingIdParam = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: "p7k2m9x4q1ab" }),
 });
 
-const AdoptSchema = NewFeederSchema.omit({ profile: true, deviceKey: true }).openapi("AdoptDevice");
+export const AdoptSchema = NewFeederSchema.omit({ profile: true, deviceKey: true }).openapi("AdoptDevice");
 
 export const listPendingDevices = createRoute({
   method: "get",

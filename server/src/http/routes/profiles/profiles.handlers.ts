@@ -26,5 +26,8 @@ export const list: RouteHandler<typeof listProfiles, AppEnv> = (c) => {
   }));
   // Where a server keeps its built-in files is its own business: name the file, not the path.
   const problems = registry.errors.map((e) => ({ ...e, file: e.file.split(/[\\/]/).pop() ?? e.file }));
-  return c.json({ profiles, problems }, 200);
+  return c.json(
+    { profiles, problems, externalBroker: c.get("services").config.externalBroker !== undefined },
+    200,
+  );
 };

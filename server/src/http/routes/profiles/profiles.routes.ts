@@ -46,7 +46,14 @@ export const listProfiles = createRoute({
       description: "Profiles",
       content: {
         "application/json": {
-          schema: z.object({ profiles: z.array(ProfileSchema), problems: z.array(ProfileProblemSchema) }),
+          schema: z.object({
+            profiles: z.array(ProfileSchema),
+            problems: z.array(ProfileProblemSchema),
+            externalBroker: z.boolean().openapi({
+              description:
+                "Whether this server reads an external broker (FEEDKEEPER_MQTT_URL): without one, profiles with broker external cannot be added",
+            }),
+          }),
         },
       },
     },

@@ -10,6 +10,7 @@ import type { ScheduleFeature } from "../../../profiles/profile-schema.js";
 import type { Services } from "../../context.js";
 
 const FEATURE_NAMES: Record<ScheduleFeature, string> = {
+  weekdays: "meals on some weekdays only",
   oneOffs: "one-off meals",
   skips: "skipping single meals",
   pause: "pausing meals",
@@ -36,16 +37,26 @@ export function requireScheduleFeature(services: Services, feederId: string, fea
   );
 }
 
-export function requireSlots(
+/** A plan's recurring meals must fit the device: its number of slots, and days other than every day. */
+export function requirePlanFits(
   services: Services,
   feederId: string,
-  meals: Array<{ enabled?: boolean }>,
+  meals: Array<{ enabled?: boolean | undefined; days?: readonly string[] | undefined }>,
 ): void {
   const limits = deviceScheduleLimits(services, feederId);
-  const used = meals.filter((m) => m.enabled !== false).length;
-  if (!limits?.slots || used <= limits.slots) return;
-  throw new AppError(
-    "schedule_unsupported",
-    `meals: this feeder (${limits.profile}) stores at most ${limits.slots} meals; the plan has ${used} enabled.`,
-  );
+  if (!limits) return;
+  const enabled = meals.filter((m) => m.enabled !== false);
+  if (limits.slots && enabled.length > limits.slots) {
+    throw new AppError(
+      "schedule_unsupported",
+      `meals: this feeder (${limits.profile}) stores at most ${limits.slots} meals; the plan has ${enabled.length} enabled.`,
+    );
+  }
+  const someDays = enabled.some((m) => m.days !== undefined && new Set(m.days).size < 7);
+  if (someDays && !limits.features.includes("weekdays")) {
+    throw new AppError(
+      "schedule_unsupported",
+      `meals: this feeder (${limits.profile}) stores only meals for every day; ${FEATURE_NAMES.weekdays} cannot be stored on it.`,
+    );
+  }
 }

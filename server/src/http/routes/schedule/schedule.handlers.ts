@@ -15,7 +15,7 @@ import type {
   putSchedule,
   putSkip,
 } from "./schedule.routes.js";
-import { requireScheduleFeature, requireSlots } from "./schedule-support.js";
+import { requirePlanFits, requireScheduleFeature } from "./schedule-support.js";
 
 const presentPlan = ({ feederId: _, ...schedule }: MealPlan) => schedule;
 const presentEntry = (entry: CalendarEntry) => ({ ...entry, dueAt: entry.dueAt.toISOString() });
@@ -29,7 +29,7 @@ export const writeSchedule: RouteHandler<typeof putSchedule, AppEnv> = (c) => {
   const services = c.get("services");
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
-  requireSlots(services, id, body.meals);
+  requirePlanFits(services, id, body.meals);
   const plan = services.plans.replace(id, body);
   return c.json({ schedule: presentPlan(plan) }, 200);
 };

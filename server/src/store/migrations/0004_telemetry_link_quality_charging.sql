@@ -1,0 +1,2 @@
+ALTER TABLE `telemetry` ADD `link_quality` integer;--> statement-breakpoint
+ALTER TABLE `telemetry` ADD `charging` integer;
