@@ -56,4 +56,21 @@ describe("loadConfig", () => {
     ).toThrow('FEEDKEEPER_MQTT_CA_FILE="/nope.pem": no such file');
     expect(redactUrl("mqtt://fk:s3cret@ha.lan:1883")).toBe("mqtt://fk:***@ha.lan:1883");
   });
+
+  it("gives each TLS listener its own port and takes certificates only for them", () => {
+    expect(() => loadConfig({ FEEDKEEPER_MQTTS_PORT: "1883" })).toThrow(
+      "FEEDKEEPER_MQTTS_PORT=1883: must differ from FEEDKEEPER_MQTT_PORT",
+    );
+    expect(() => loadConfig({ FEEDKEEPER_MQTTS_PORT: "8883", FEEDKEEPER_KRONOS_PORT: "8883" })).toThrow(
+      "FEEDKEEPER_KRONOS_PORT=8883: must differ from FEEDKEEPER_MQTTS_PORT",
+    );
+    expect(() =>
+      loadConfig({ FEEDKEEPER_TLS_CERT: "/etc/hostname", FEEDKEEPER_TLS_KEY: "/etc/hostname" }),
+    ).toThrow("FEEDKEEPER_TLS_CERT: needs FEEDKEEPER_MQTTS_PORT or FEEDKEEPER_KRONOS_PORT");
+    expect(loadConfig({ FEEDKEEPER_KRONOS_PORT: "443" })).toMatchObject({
+      kronosPort: 443,
+      mqttsPort: undefined,
+      tls: { hostnames: ["localhost"] },
+    });
+  });
 });

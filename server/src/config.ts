@@ -47,6 +47,7 @@ const envSchema = z.object({
   FEEDKEEPER_WEB_DIR: z.string().min(1).optional(),
   FEEDKEEPER_PROFILES_DIR: z.string().min(1, "must be a directory path").optional(),
   FEEDKEEPER_MQTTS_PORT: port.optional(),
+  FEEDKEEPER_KRONOS_PORT: port.optional(),
   FEEDKEEPER_TLS_CERT: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_KEY: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_HOSTNAMES: z
@@ -68,9 +69,8 @@ const envSchema = z.object({
     .default("feedkeeper"),
 });
 
-/** MQTT over TLS on the embedded broker, for firmware that insists on it (Petnet's 8883). */
-export interface MqttsConfig {
-  port: number;
+/** The certificate of the TLS listeners (MQTT over TLS, the Petnet registration API). */
+export interface TlsConfig {
   /** PEM files; when absent a self-signed certificate is made once and kept in the data directory. */
   certFile: string | undefined;
   keyFile: string | undefined;
@@ -104,8 +104,11 @@ export interface Config {
   webDir: string | undefined;
   /** The owner's own device profiles, loaded after the built-in ones. */
   profilesDir: string | undefined;
-  /** Set when FEEDKEEPER_MQTTS_PORT is. */
-  mqtts: MqttsConfig | undefined;
+  /** MQTT over TLS on the embedded broker, for firmware that insists on it (Petnet's 8883). */
+  mqttsPort: number | undefined;
+  /** HTTPS for the registration calls Petnet feeders make before MQTT (their dead cloud's "Kronos" API). */
+  kronosPort: number | undefined;
+  tls: TlsConfig;
   /** Set when FEEDKEEPER_MQTT_URL is: devices on that broker are reached through it. */
   externalBroker: ExternalBrokerConfig | undefined;
 }
@@ -152,15 +155,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const name of ["FEEDKEEPER_TLS_CERT", "FEEDKEEPER_TLS_KEY"] as const) {
     const file = e[name];
     if (file && !fs.existsSync(file)) problems.push(`${name}=${JSON.stringify(file)}: no such file`);
-    if (file && e.FEEDKEEPER_MQTTS_PORT === undefined) problems.push(`${name}: needs FEEDKEEPER_MQTTS_PORT`);
+    if (file && e.FEEDKEEPER_MQTTS_PORT === undefined && e.FEEDKEEPER_KRONOS_PORT === undefined) {
+      problems.push(`${name}: needs FEEDKEEPER_MQTTS_PORT or FEEDKEEPER_KRONOS_PORT`);
+    }
   }
   if ((e.FEEDKEEPER_TLS_CERT === undefined) !== (e.FEEDKEEPER_TLS_KEY === undefined)) {
     problems.push("FEEDKEEPER_TLS_CERT and FEEDKEEPER_TLS_KEY: give both or neither");
   }
-  if (e.FEEDKEEPER_MQTTS_PORT !== undefined && e.FEEDKEEPER_MQTTS_PORT !== 0) {
-    const clash = [e.FEEDKEEPER_HTTP_PORT, e.FEEDKEEPER_MQTT_PORT].includes(e.FEEDKEEPER_MQTTS_PORT);
-    if (clash)
-      problems.push(`FEEDKEEPER_MQTTS_PORT=${e.FEEDKEEPER_MQTTS_PORT}: must differ from the other ports`);
+  // Each listener its own port (0 picks a free one for each).
+  const taken = new Map<number, string>([[e.FEEDKEEPER_HTTP_PORT, "FEEDKEEPER_HTTP_PORT"]]);
+  const extra = {
+    FEEDKEEPER_MQTTS_PORT: e.FEEDKEEPER_MQTTS_PORT,
+    FEEDKEEPER_KRONOS_PORT: e.FEEDKEEPER_KRONOS_PORT,
+  };
+  taken.set(e.FEEDKEEPER_MQTT_PORT, "FEEDKEEPER_MQTT_PORT");
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined || value === 0) continue;
+    const other = taken.get(value);
+    if (other) problems.push(`${name}=${value}: must differ from ${other}`);
+    taken.set(value, name);
   }
   const brokerOnly = [
     "FEEDKEEPER_MQTT_USERNAME",
@@ -185,15 +198,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webDir: e.FEEDKEEPER_WEB_DIR ? path.resolve(e.FEEDKEEPER_WEB_DIR) : undefined,
     profilesDir: e.FEEDKEEPER_PROFILES_DIR ? path.resolve(e.FEEDKEEPER_PROFILES_DIR) : undefined,
-    mqtts:
-      e.FEEDKEEPER_MQTTS_PORT === undefined
-        ? undefined
-        : {
-            port: e.FEEDKEEPER_MQTTS_PORT,
-            certFile: e.FEEDKEEPER_TLS_CERT ? path.resolve(e.FEEDKEEPER_TLS_CERT) : undefined,
-            keyFile: e.FEEDKEEPER_TLS_KEY ? path.resolve(e.FEEDKEEPER_TLS_KEY) : undefined,
-            hostnames: e.FEEDKEEPER_TLS_HOSTNAMES.split(","),
-          },
+    mqttsPort: e.FEEDKEEPER_MQTTS_PORT,
+    kronosPort: e.FEEDKEEPER_KRONOS_PORT,
+    tls: {
+      certFile: e.FEEDKEEPER_TLS_CERT ? path.resolve(e.FEEDKEEPER_TLS_CERT) : undefined,
+      keyFile: e.FEEDKEEPER_TLS_KEY ? path.resolve(e.FEEDKEEPER_TLS_KEY) : undefined,
+      hostnames: e.FEEDKEEPER_TLS_HOSTNAMES.split(","),
+    },
     externalBroker: e.FEEDKEEPER_MQTT_URL
       ? {
           url: e.FEEDKEEPER_MQTT_URL,

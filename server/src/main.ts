@@ -3,6 +3,7 @@
  * shutdown in reverse. Nothing else in the server starts listeners or timers.
  */
 import type { Server } from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { WebSocketServer } from "ws";
@@ -25,6 +26,7 @@ import { MealScheduler } from "./feeding/meal-scheduler.js";
 import { MealWatch } from "./feeding/meal-watch.js";
 import { PetService } from "./feeding/pets.js";
 import { createApp } from "./http/app.js";
+import { createKronosApp } from "./http/kronos/kronos-app.js";
 import type { Logger } from "./logger.js";
 import { builtInProfilesDir, ProfileRegistry } from "./profiles/profile-registry.js";
 import { openStore } from "./store/db.js";
@@ -34,6 +36,7 @@ export interface Running {
   httpPort: number;
   mqttPort: number;
   mqttsPort: number | undefined;
+  kronosPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -87,12 +90,17 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     pending,
   );
 
-  const tlsIdentity = config.mqtts ? await loadTlsIdentity(config.mqtts, config.dataDir) : undefined;
+  const tlsIdentity =
+    config.mqttsPort !== undefined || config.kronosPort !== undefined
+      ? await loadTlsIdentity(config.tls, config.dataDir)
+      : undefined;
   const broker = await startEmbeddedBroker({
     bind: config.bind,
     port: config.mqttPort,
-    tls: config.mqtts &&
-      tlsIdentity && { port: config.mqtts.port, cert: tlsIdentity.cert, key: tlsIdentity.key },
+    tls:
+      config.mqttsPort !== undefined && tlsIdentity
+        ? { port: config.mqttsPort, cert: tlsIdentity.cert, key: tlsIdentity.key }
+        : undefined,
     maxPacketBytes: config.mqttMaxPacketBytes,
     logger,
     hooks: bridge,
@@ -141,20 +149,26 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     }
     wss.handleUpgrade(req, socket, head, (ws) => broker.handleWebSocket(ws, req.socket.remoteAddress));
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(config.httpPort, config.bind, () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
-  const httpPort = (http.address() as AddressInfo).port;
+  const httpPort = await listen(http, config.httpPort, config.bind);
+  const kronos =
+    config.kronosPort !== undefined && tlsIdentity
+      ? (createAdaptorServer({
+          fetch: createKronosApp({ store, pending, logger }).fetch,
+          createServer: https.createServer,
+          serverOptions: { cert: tlsIdentity.cert, key: tlsIdentity.key },
+        }) as Server)
+      : undefined;
+  const kronosPort =
+    kronos && config.kronosPort !== undefined
+      ? await listen(kronos, config.kronosPort, config.bind)
+      : undefined;
   logger.info(
     {
       httpPort,
       mqttPort: broker.port,
       ...(tlsIdentity && {
         mqttsPort: broker.tlsPort,
+        kronosPort,
         tlsFingerprint: tlsIdentity.fingerprint,
         tlsCertificate: tlsIdentity.generated ? "generated, kept in the data directory" : "the owner's",
       }),
@@ -172,6 +186,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       logger.info("shutting down");
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
+      kronos?.close();
+      kronos?.closeAllConnections();
       scheduler.stop();
       watch.stop();
       deviceSchedules.stop();
@@ -189,5 +205,16 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     })();
     return stopping;
   };
-  return { httpPort, mqttPort: broker.port, mqttsPort: broker.tlsPort, stop };
+  return { httpPort, mqttPort: broker.port, mqttsPort: broker.tlsPort, kronosPort, stop };
+}
+
+async function listen(server: Server, port: number, bind: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, bind, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }

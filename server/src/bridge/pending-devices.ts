@@ -43,6 +43,8 @@ export type PendingAdmission =
 
 export class PendingDevices {
   private readonly byKey = new Map<string, PendingDevice>();
+  /** Models learnt before a device connects (a registration call naming its firmware), by profile and key. */
+  private readonly modelHints = new Map<string, string>();
   private recentNew: number[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -87,11 +89,17 @@ export class PendingDevices {
       lastSeenAt: now,
       connections: 1,
       topics: [],
-      suggestedModel: undefined,
+      suggestedModel: this.modelHints.get(key),
       secretHash: hashSecret(input.password),
     };
     this.byKey.set(key, pending);
     return { admitted: true, pending };
+  }
+
+  /** What model a device that may connect soon is, learnt elsewhere (its registration over HTTP). */
+  hint(profile: string, deviceKey: string, model: string): void {
+    if (this.modelHints.size >= MAX_PENDING * 2) this.modelHints.clear();
+    this.modelHints.set(`${profile}\u0000${deviceKey}`, model);
   }
 
   /** It published: the topic is kept (not the payload), and a model id found in it is suggested. */

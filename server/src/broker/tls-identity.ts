@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { generate } from "selfsigned";
-import type { MqttsConfig } from "../config.js";
+import type { TlsConfig } from "../config.js";
 
 export interface TlsIdentity {
   cert: string;
@@ -19,7 +19,7 @@ export interface TlsIdentity {
 
 const VALID_DAYS = 10 * 365;
 
-export async function loadTlsIdentity(config: MqttsConfig, dataDir: string): Promise<TlsIdentity> {
+export async function loadTlsIdentity(config: TlsConfig, dataDir: string): Promise<TlsIdentity> {
   if (config.certFile && config.keyFile) {
     const cert = fs.readFileSync(config.certFile, "utf8");
     return {
