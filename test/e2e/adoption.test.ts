@@ -13,6 +13,7 @@ import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { ACME_VENDOR_PROFILE } from "../helpers/acme-profiles.js";
 import {
   createOwner,
   fact,
@@ -22,40 +23,11 @@ import {
   useBrowserSession,
 } from "./helpers.js";
 
-const VENDOR_PROFILE = `
-id: acme-vendor
-name: ACME feeder (vendor firmware)
-vendor: ACME
-status: experimental
-models:
-  - id: AF1
-    name: AF-1
-  - id: AF2
-    name: AF-2
-transport:
-  protocol: mqtt
-  broker: embedded
-  identify:
-    by: clientId
-    pattern: "^ACME-(?<deviceKey>[0-9A-F]{8})$"
-  topics:
-    fromDevice: ["acme/+/{deviceKey}/up/+"]
-    toDevice: ["acme/+/{deviceKey}/down"]
-codec: mapping
-capabilities:
-  feed: { min: 1, max: 10 }
-mapping:
-  status: { topic: "acme/AF2/{deviceKey}/up/status", online: "on", offline: "off" }
-  dispensed: { topic: "acme/AF2/{deviceKey}/up/dispensed" }
-  commands:
-    feed: { topic: "acme/AF2/{deviceKey}/down", payload: "feed {portions}" }
-`;
-
 const ACME_OPTION = "ACME feeder (vendor firmware) — ACME";
 
 describe("adopting a vendor device in the web UI (real Chromium)", () => {
   const profilesDir = fs.mkdtempSync(path.join(os.tmpdir(), "feedkeeper-profiles-"));
-  fs.writeFileSync(path.join(profilesDir, "acme-vendor.yaml"), VENDOR_PROFILE);
+  fs.writeFileSync(path.join(profilesDir, "acme-vendor.yaml"), ACME_VENDOR_PROFILE);
   const devices: MqttClient[] = [];
   afterAll(() => {
     for (const device of devices.splice(0)) device.end(true);

@@ -10,42 +10,22 @@ import os from "node:os";
 import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acmeExternalProfile } from "../helpers/acme-profiles.js";
 import { type Mosquitto, startMosquitto } from "../helpers/mosquitto.js";
 import { createOwner, fact, useBrowserSession } from "./helpers.js";
-
-const EXTERNAL_PROFILE = `
-id: acme-external
-name: ACME feeder behind a bridge
-vendor: ACME
-status: experimental
-models:
-  - id: BR1
-    name: Bridge 1
-  - id: BR2
-    name: Bridge 2
-transport:
-  protocol: mqtt
-  broker: external
-  identify: { by: topic }
-  topics:
-    fromDevice: ["acme/{deviceKey}/up/+"]
-    toDevice: ["acme/{deviceKey}/down"]
-codec: mapping
-capabilities:
-  feed: { min: 1, max: 10 }
-mapping:
-  status: { topic: "acme/{deviceKey}/up/status", online: "on", offline: "off" }
-  dispensed: { topic: "acme/{deviceKey}/up/dispensed" }
-  commands:
-    feed: { topic: "acme/{deviceKey}/down", payload: "feed {portions}" }
-`;
 
 /** A friendly name with a slash, as Zigbee2MQTT allows. */
 const KEY = "kitchen/feeder";
 
 describe("a feeder on an external broker in the web UI (real Chromium, real Mosquitto)", () => {
   const profilesDir = fs.mkdtempSync(path.join(os.tmpdir(), "feedkeeper-profiles-"));
-  fs.writeFileSync(path.join(profilesDir, "acme-external.yaml"), EXTERNAL_PROFILE);
+  fs.writeFileSync(
+    path.join(profilesDir, "acme-external.yaml"),
+    acmeExternalProfile([
+      { id: "BR1", name: "Bridge 1" },
+      { id: "BR2", name: "Bridge 2" },
+    ]),
+  );
   let broker: Mosquitto | undefined;
   let device: MqttClient | undefined;
   // The server reads these when it starts, after the broker below has started and filled them in.

@@ -10,38 +10,10 @@ import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Running } from "../../server/src/main.js";
+import { ACME_VENDOR_PROFILE } from "../helpers/acme-profiles.js";
 import type { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
-
-const VENDOR_PROFILE = `
-id: acme-vendor
-name: ACME feeder (vendor firmware)
-vendor: ACME
-status: experimental
-models:
-  - id: AF1
-    name: AF-1
-  - id: AF2
-    name: AF-2
-transport:
-  protocol: mqtt
-  broker: embedded
-  identify:
-    by: clientId
-    pattern: "^ACME-(?<deviceKey>[0-9A-F]{8})$"
-  topics:
-    fromDevice: ["acme/+/{deviceKey}/up/+"]
-    toDevice: ["acme/+/{deviceKey}/down"]
-codec: mapping
-capabilities:
-  feed: { min: 1, max: 10 }
-mapping:
-  status: { topic: "acme/AF2/{deviceKey}/up/status", online: "on", offline: "off" }
-  dispensed: { topic: "acme/AF2/{deviceKey}/up/dispensed" }
-  commands:
-    feed: { topic: "acme/AF2/{deviceKey}/down", payload: "feed {portions}" }
-`;
 
 const KEY = "00C0FFEE";
 const CLIENT_ID = `ACME-${KEY}`;
@@ -57,7 +29,7 @@ beforeEach(async () => {
   dataDir = makeDataDir();
   const profilesDir = path.join(dataDir, "profiles");
   fs.mkdirSync(profilesDir);
-  fs.writeFileSync(path.join(profilesDir, "acme-vendor.yaml"), VENDOR_PROFILE);
+  fs.writeFileSync(path.join(profilesDir, "acme-vendor.yaml"), ACME_VENDOR_PROFILE);
   ({ server, api } = await bootInProcess({ dataDir, env: { FEEDKEEPER_PROFILES_DIR: profilesDir } }));
   await api.setupOwner();
 });

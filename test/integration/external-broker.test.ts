@@ -10,40 +10,11 @@ import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Running } from "../../server/src/main.js";
+import { acmeExternalProfile } from "../helpers/acme-profiles.js";
 import type { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { type Mosquitto, startMosquitto } from "../helpers/mosquitto.js";
 import { makeDataDir } from "../helpers/server.js";
-
-const EXTERNAL_PROFILE = `
-id: acme-external
-name: ACME feeder behind a bridge
-vendor: ACME
-status: experimental
-models:
-  - id: ext
-    name: EXT
-transport:
-  protocol: mqtt
-  broker: external
-  identify: { by: topic }
-  topics:
-    fromDevice: ["acme/{deviceKey}/up/+"]
-    toDevice: ["acme/{deviceKey}/down"]
-codec: mapping
-capabilities:
-  feed: { min: 1, max: 10 }
-  schedule: { storage: device, slots: 2, features: [weekdays, skips] }
-mapping:
-  status:
-    topic: "acme/{deviceKey}/up/status"
-    online: "on"
-    offline: "off"
-    hello: { model: EXT, firmware: "1", capabilities: [feed] }
-  dispensed: { topic: "acme/{deviceKey}/up/dispensed" }
-  commands:
-    feed: { topic: "acme/{deviceKey}/down", payload: "feed {portions}" }
-`;
 
 /** A friendly name with a slash, as Zigbee2MQTT allows. */
 const KEY = "kitchen/feeder";
@@ -60,7 +31,7 @@ beforeEach(async () => {
   broker = await startMosquitto();
   const profilesDir = path.join(dataDir, "profiles");
   fs.mkdirSync(profilesDir);
-  fs.writeFileSync(path.join(profilesDir, "acme-external.yaml"), EXTERNAL_PROFILE);
+  fs.writeFileSync(path.join(profilesDir, "acme-external.yaml"), acmeExternalProfile());
   ({ server, api } = await bootInProcess({
     dataDir,
     env: {
