@@ -79,7 +79,7 @@ describe("adopting vendor devices", () => {
       profile: "acme-vendor",
       deviceKey: KEY,
       clientId: CLIENT_ID,
-      topics: [up("status")],
+      topics: [DOWN, up("status")],
       suggestedModel: "AF2",
     });
     expect(held).not.toHaveProperty("secretHash");

@@ -150,8 +150,13 @@ export class DeviceAccess {
   }
 
   authorizeSubscribe(session: Session, filter: string): boolean {
-    // Granted so the firmware carries on, but nothing is ever delivered to a pending device.
-    if (session.pendingId !== undefined) return true;
+    // Granted so the firmware carries on, but nothing is ever delivered to a pending device. Its filters
+    // name its topics (and maybe its model) as well as its publishes do.
+    if (session.pendingId !== undefined) {
+      const profile = this.pendingProfile(session.pendingId);
+      this.pending.published(session.pendingId, filter, profile?.models.map((m) => m.id) ?? []);
+      return true;
+    }
     const space = this.vendorSpace(session.feederId);
     return space
       ? authorizeVendorSubscribe(space, filter)

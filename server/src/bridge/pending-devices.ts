@@ -102,7 +102,10 @@ export class PendingDevices {
     this.modelHints.set(`${profile}\u0000${deviceKey}`, model);
   }
 
-  /** It published: the topic is kept (not the payload), and a model id found in it is suggested. */
+  /**
+   * It published (or subscribed): the topic or filter is kept (never a payload), and a model id found in
+   * it is suggested.
+   */
   published(id: string, topic: string, modelIds: readonly string[]): void {
     const pending = this.get(id);
     if (!pending) return;

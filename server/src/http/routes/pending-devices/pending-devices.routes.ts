@@ -13,7 +13,9 @@ export const PendingDeviceSchema = z
     firstSeenAt: isoTime,
     lastSeenAt: isoTime,
     connections: z.number().int(),
-    topics: z.array(z.string()).openapi({ description: "Topics it published to (never what it said)" }),
+    topics: z
+      .array(z.string())
+      .openapi({ description: "Topics it published or subscribed to, the last 5 (never what it said)" }),
     suggestedModel: z
       .string()
       .nullable()
