@@ -4,10 +4,8 @@
  * server would be handed.
  */
 
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { authorizeFeederPublish, authorizeFeederSubscribe, mayDeliverToFeeder } from "../broker/acl.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/embedded-broker.js";
+import { type SimBroker, started, startSimBroker } from "../testing/sim-broker.js";
 import {
   EspHomeFeeder,
   type EspHomeFeederOptions,
@@ -23,100 +21,49 @@ const ROOT = `feedkeeper/${FEEDER_ID}`;
 const DISPENSED = `${ROOT}/sensor/dispensed_portions/state`;
 const ERROR = `${ROOT}/text_sensor/feeder_error/state`;
 
-interface Seen {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-let broker: EmbeddedBroker;
-let seen: Seen[];
-/** Connection events and messages in the order the server saw them. */
-let timeline: string[];
-let feeders: EspHomeFeeder[];
+let broker: SimBroker;
 
 beforeEach(async () => {
-  seen = [];
-  timeline = [];
-  feeders = [];
-  broker = await startEmbeddedBroker({
-    bind: "127.0.0.1",
-    port: 0,
-    maxPacketBytes: 65_536,
-    logger: pino({ level: "silent" }),
-    hooks: {
-      admit: (clientId, username, password) => {
-        if (clientId === FEEDER_ID && username === FEEDER_ID && password?.toString() === PASSWORD) {
-          return { feederId: FEEDER_ID };
-        }
-        timeline.push(`refused ${clientId}: bad username or password`);
-        return { refused: 4, reason: "bad username or password" };
-      },
-      authorizePublish: ({ feederId }, topic, retain) =>
-        authorizeFeederPublish(feederId ?? "", topic, retain),
-      authorizeSubscribe: ({ feederId }, filter) => authorizeFeederSubscribe(feederId ?? "", filter),
-      mayDeliver: ({ feederId }, topic, retain) => mayDeliverToFeeder(feederId ?? "", topic, retain),
-      onConnected: ({ feederId }) => {
-        timeline.push(`connected ${feederId}`);
-        return true;
-      },
-      onDisconnected: ({ feederId }) => timeline.push(`disconnected ${feederId}`),
-      onCommandsSubscribed: (id) => timeline.push(`subscribed ${id}`),
-      onPublishRefused: ({ feederId }, topic) => timeline.push(`publish refused ${feederId} ${topic}`),
-      onSubscribeRefused: ({ feederId }, filter) => timeline.push(`subscribe refused ${feederId} ${filter}`),
-      onMessage: (_session, topic, payload, retain) => {
-        seen.push({ topic, payload: payload.toString(), retain });
-        timeline.push(`${topic} ${payload.toString()}`);
-      },
-    },
-  });
-  feeders = [];
+  broker = await startSimBroker({ admit: { feeder: FEEDER_ID, password: PASSWORD } });
 });
 
-afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
-  await broker.close();
-});
+afterEach(() => broker.close());
 
 function feeder(options: Partial<EspHomeFeederOptions> = {}): EspHomeFeeder {
-  const created = new EspHomeFeeder({
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    id: FEEDER_ID,
-    password: PASSWORD,
-    msPerPortion: 5,
-    reconnectMs: 50,
-    ...options,
-  });
-  feeders.push(created);
-  return created;
+  return broker.track(
+    new EspHomeFeeder({
+      url: broker.url,
+      id: FEEDER_ID,
+      password: PASSWORD,
+      msPerPortion: 5,
+      reconnectMs: 50,
+      ...options,
+    }),
+  );
 }
 
-async function startedFeeder(options: Partial<EspHomeFeederOptions> = {}): Promise<EspHomeFeeder> {
-  const created = feeder(options);
-  await created.start();
-  return created;
-}
+const startedFeeder = (options: Partial<EspHomeFeederOptions> = {}) => started(feeder(options));
 
 /** What Feedkeeper sends for a feed of this profile: `{portions}` on cmd/feed_portions, QoS 1, not retained. */
 async function command(payload: string): Promise<void> {
   await broker.publish(esphomeTopics.feedPortions(FEEDER_ID), payload, { qos: 1, retain: false });
 }
 
-const payloadsOn = (topic: string) => seen.filter((m) => m.topic === topic).map((m) => m.payload);
+const payloadsOn = (topic: string) => broker.payloadsOn(topic);
 
 describe("EspHomeFeeder", () => {
   it("subscribes to its command, then sends its birth message, then its states", async () => {
     await startedFeeder();
 
     await vi.waitFor(() => expect(payloadsOn(`${ROOT}/number/feed_portions/state`)).toEqual(["1.000000"]));
-    expect(timeline).toEqual([
+    expect(broker.timeline).toEqual([
       `connected ${FEEDER_ID}`,
       `subscribed ${FEEDER_ID}`,
       `${ROOT}/status online`,
       `${ROOT}/number/feed_portions/state 1.000000`,
     ]);
     // Only the status keeps its retain flag on Feedkeeper's broker.
-    expect(seen.find((m) => m.topic === `${ROOT}/status`)?.retain).toBe(true);
+    expect(broker.messages.find((m) => m.topic === `${ROOT}/status`)?.retain).toBe(true);
   });
 
   it("dispenses a command, then reports the portions and resets the report to 0", async () => {
@@ -127,12 +74,12 @@ describe("EspHomeFeeder", () => {
     await command("2");
 
     await vi.waitFor(() => expect(payloadsOn(ERROR)).toEqual(["ok"]));
-    expect(seen.filter((m) => m.topic === DISPENSED)).toEqual([
+    expect(broker.messages.filter((m) => m.topic === DISPENSED)).toEqual([
       { topic: DISPENSED, payload: "2", retain: false },
       { topic: DISPENSED, payload: "0", retain: false },
     ]);
     expect(dispensed).toHaveBeenCalledWith({ portions: 2, source: "remote" });
-    expect(timeline).not.toContain(`disconnected ${FEEDER_ID}`);
+    expect(broker.timeline).not.toContain(`disconnected ${FEEDER_ID}`);
   });
 
   it("reads the command as a float and ignores what the number would refuse", async () => {
@@ -192,7 +139,7 @@ describe("EspHomeFeeder", () => {
     expect(payloadsOn(`${ROOT}/sensor/food_level/state`)).toEqual(["42"]);
     expect(payloadsOn(`${ROOT}/sensor/weight/state`)).toEqual(["35.2"]);
     expect(payloadsOn(`${ROOT}/sensor/battery_level/state`)).toEqual(["88"]);
-    expect(seen.filter((m) => m.topic.includes("/sensor/")).every((m) => !m.retain)).toBe(true);
+    expect(broker.messages.filter((m) => m.topic.includes("/sensor/")).every((m) => !m.retain)).toBe(true);
   });
 
   it("publishes every state again after a reconnect, but never an old meal", async () => {
@@ -201,7 +148,7 @@ describe("EspHomeFeeder", () => {
     await command("2");
     await vi.waitFor(() => expect(payloadsOn(ERROR)).toEqual(["ok"]));
     const ready = new Promise<void>((resolve) => sim.once("ready", () => resolve()));
-    seen = [];
+    broker.clearMessages();
 
     broker.disconnect({ feederId: FEEDER_ID });
     await ready;
@@ -226,7 +173,7 @@ describe("EspHomeFeeder", () => {
 
     await sim.stop();
 
-    await vi.waitFor(() => expect(timeline).toContain(`disconnected ${FEEDER_ID}`));
+    await vi.waitFor(() => expect(broker.timeline).toContain(`disconnected ${FEEDER_ID}`));
     // A will would be published while the broker tears the session down; give it the chance.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(payloadsOn(`${ROOT}/status`)).toEqual(["online", "offline"]);

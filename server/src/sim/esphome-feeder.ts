@@ -11,9 +11,16 @@
  */
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { topics } from "../protocol/native-v1.js";
-import { ConnectionRefusedError, isConnackRefusal, type SimLogger } from "./native-feeder.js";
+import {
+  type ConnectionRefusedError,
+  feedkeeperLogin,
+  ignore,
+  SimConnection,
+  type SimLogger,
+  silentLogger,
+} from "./sim-connection.js";
 
 /** The YAML's topics: topic_prefix `feedkeeper/<id>` and the entities' state and command topics. */
 export const esphomeTopics = {
@@ -78,9 +85,6 @@ export interface EspHomeFeederEvents {
   failed: [meal: EspHomeMeal & { error: string }];
 }
 
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
 /** What strtof accepts as a whole string (ESPHome's parse_number<float>), less inf/nan/hex: never in range. */
 const FLOAT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -109,12 +113,9 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
   private jammed: boolean;
   /** Last state of every entity by topic: ESPHome publishes them all again after each (re)connect. */
   private readonly states = new Map<string, string>();
-  private client: MqttClient | undefined;
-  private everReady = false;
-  private online = false;
+  private readonly connection: SimConnection;
   /** `script: mode: queued`: one meal at a time, in arrival order. */
   private motor: Promise<void> = Promise.resolve();
-  private readonly stopping = new AbortController();
 
   constructor(private readonly options: EspHomeFeederOptions) {
     super();
@@ -124,86 +125,44 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
     this.log = options.logger ?? silentLogger;
     // A template number without a lambda starts at its initial_value (default min_value), written with %f.
     this.states.set(esphomeTopics.feedPortionsState(this.id), FEED_PORTIONS_MIN.toFixed(6));
+    this.connection = new SimConnection(this, {
+      url: options.url,
+      deviceId: this.id,
+      logger: this.log,
+      announce: (client) => this.announce(client),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onRefused: (error) => this.emit("refused", error),
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /** Connects; rejects if the first attempt fails, then reconnects on its own like the device. */
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`feeder ${this.id} was already started`));
-    const client = mqtt.connect(this.options.url, {
-      protocolVersion: 4,
-      clientId: this.id,
-      username: this.id,
-      password: this.options.password,
+    return this.connection.start({
+      ...feedkeeperLogin(this.id, this.options.password),
       clean: false, // ESPHome's clean_session default (U: older releases may differ)
       keepalive: 15, // ESPHome's default
       resubscribe: false, // ESPHome subscribes again itself, see announce()
       reconnectPeriod: this.options.reconnectMs ?? 5000,
-      connectTimeout: 10_000,
       will: { topic: esphomeTopics.status(this.id), payload: Buffer.from("offline"), qos: 0, retain: true },
-    });
-    this.client = client;
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("close", () => {
-      if (!this.online) return;
-      this.online = false;
-      this.emit("disconnected");
-    });
-
-    return new Promise<void>((resolve, reject) => {
-      const failStart = (error: Error) => {
-        client.end(true);
-        reject(error);
-      };
-      client.on("connect", () => {
-        this.announce().then(
-          () => {
-            this.online = true;
-            if (!this.everReady) {
-              this.everReady = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) => this.log.warn({ feeder: this.id, err: error }, "announcing after connect failed"),
-        );
-      });
-      client.once("end", () => {
-        if (!this.everReady) reject(new Error(`feeder ${this.id} was stopped before it was ready`));
-      });
-      client.on("error", (error) => {
-        const refusal = isConnackRefusal(error) ? new ConnectionRefusedError(this.id, error.code) : undefined;
-        if (!this.everReady) {
-          failStart(refusal ?? error);
-        } else if (refusal) {
-          this.log.error({ feeder: this.id, err: refusal }, "reconnect refused, giving up");
-          client.end(true);
-          this.emit("refused", refusal);
-        }
-      });
     });
   }
 
   /** ESPHome's shutdown_message (`offline`, retained), then a clean DISCONNECT so the will is dropped. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    const client = this.client;
-    if (!client || client.disconnecting || client.disconnected) return;
-    if (client.connected) {
-      await client
-        .publishAsync(esphomeTopics.status(this.id), "offline", { qos: 0, retain: true })
-        .catch(ignore);
-    }
-    await client.endAsync(!client.connected);
+  stop(): Promise<void> {
+    return this.connection.stop({
+      topic: esphomeTopics.status(this.id),
+      payload: "offline",
+      options: { qos: 0, retain: true },
+    });
   }
 
   /** Pulls the plug: no DISCONNECT, so the broker publishes the will. */
   kill(): void {
-    this.stopping.abort();
-    this.client?.end(true);
+    this.connection.kill();
   }
 
   /** The jam switch: closing it makes the next meals fail with `jam`; opening it publishes `ok` (on_release). */
@@ -227,14 +186,8 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
     }
   }
 
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`feeder ${this.id} is not started`);
-    return this.client;
-  }
-
   /** After every CONNACK: subscribe, birth message, then every entity's last state again. */
-  private async announce(): Promise<void> {
-    const client = this.requireClient();
+  private async announce(client: MqttClient): Promise<void> {
     const command = esphomeTopics.feedPortions(this.id);
     // ESPHome subscribes to command topics with QoS 0 and never looks at the SUBACK.
     const granted = await client.subscribeAsync(command, { qos: 0 });
@@ -260,9 +213,7 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
     // set_action: portions = lroundf(x)
     const portions = Math.round(value);
     this.emit("command", portions);
-    this.runMeal(portions, "remote").catch((error: unknown) => {
-      if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
-    });
+    this.connection.background(this.runMeal(portions, "remote"), "meal failed");
   }
 
   private runMeal(portions: number, source: EspHomeMealSource): Promise<void> {
@@ -273,7 +224,7 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
 
   /** The YAML's `run_meal` script. */
   private async meal(meal: EspHomeMeal): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     if (this.jammed) {
       // The jam switch closes during the first portion: the auger stops and the meal ends as `jam`.
       await sleep(this.msPerPortion, undefined, { signal });
@@ -293,17 +244,19 @@ export class EspHomeFeeder extends EventEmitter<EspHomeFeederEvents> {
 
   /** Bypasses the entities, for tests of how the server copes with a misconfigured device. */
   async publishRaw(topic: string, payload: string): Promise<void> {
-    if (!this.client?.connected) throw new Error(`feeder ${this.id} is not connected`);
-    await this.client.publishAsync(topic, payload, { qos: 1 });
+    const client = this.connection.client;
+    if (!client?.connected) throw new Error(`feeder ${this.id} is not connected`);
+    await client.publishAsync(topic, payload, { qos: 1 });
   }
 
   /** An entity's new state: remembered, and published now if connected (retain: false in the YAML). */
   private async publishState(topic: string, payload: string): Promise<void> {
     this.states.set(topic, payload);
-    const client = this.client;
-    if (!client?.connected) return;
-    await client.publishAsync(topic, payload, { qos: 0, retain: false }).catch((error: Error) => {
-      this.log.warn({ feeder: this.id, err: error, topic }, "state not published");
-    });
+    await this.connection.publishIfConnected(
+      topic,
+      payload,
+      { qos: 0, retain: false },
+      "state not published",
+    );
   }
 }

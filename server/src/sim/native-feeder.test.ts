@@ -1,68 +1,48 @@
+/**
+ * The native feeder simulator against Feedkeeper's embedded broker, which hands the test what the server
+ * would get. One rule of the broker is lifted so the feeder's own guards are what is tested: it passes on a
+ * retained command, which Feedkeeper's never does.
+ */
 import net from "node:net";
-import { Aedes, type AuthenticateError } from "aedes";
-import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { mayDeliverToFeeder } from "../broker/acl.js";
 import { type FeedCommandPayload, type FeedReportPayload, topics } from "../protocol/native-v1.js";
+import { type SimBroker, started, startSimBroker } from "../testing/sim-broker.js";
 import { ConnectionRefusedError, SimulatedFeeder, type SimulatedFeederOptions } from "./native-feeder.js";
 
 const FEEDER_ID = "feeder-1";
 const PASSWORD = "s3cret";
 const MS_PER_PORTION = 5;
 
-let broker: Aedes;
-let tcp: net.Server;
-let url: string;
-let server: MqttClient;
+let broker: SimBroker;
 let reports: FeedReportPayload[];
-let feeders: SimulatedFeeder[];
 
 beforeEach(async () => {
-  broker = await Aedes.createBroker({
-    authenticate: (_client, username, password, done) => {
-      if (username === FEEDER_ID && password?.toString() === PASSWORD) return done(null, true);
-      if (username === "server") return done(null, true);
-      const error = new Error("bad credentials") as AuthenticateError;
-      error.returnCode = 4;
-      done(error, null);
+  reports = [];
+  broker = await startSimBroker({
+    admit: { feeder: FEEDER_ID, password: PASSWORD },
+    hooks: { mayDeliver: (_session, topic) => mayDeliverToFeeder(FEEDER_ID, topic, false) },
+    onMessage: (topic, payload) => {
+      if (topic === topics.feed(FEEDER_ID)) reports.push(JSON.parse(payload.toString()));
     },
   });
-  tcp = net.createServer(broker.handle);
-  await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
-  url = `mqtt://127.0.0.1:${(tcp.address() as net.AddressInfo).port}`;
-
-  server = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: "server", username: "server" });
-  reports = [];
-  server.on("message", (topic, payload) => {
-    if (topic === topics.feed(FEEDER_ID)) reports.push(JSON.parse(payload.toString()));
-  });
-  await server.subscribeAsync(topics.feed(FEEDER_ID), { qos: 1 });
-  feeders = [];
 });
 
-afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
-  await server.endAsync(true);
-  await new Promise<void>((resolve) => broker.close(() => resolve()));
-  await new Promise<void>((resolve) => tcp.close(() => resolve()));
-});
+afterEach(() => broker.close());
 
 function feeder(options: Partial<SimulatedFeederOptions> = {}): SimulatedFeeder {
-  const created = new SimulatedFeeder({
-    url,
-    id: FEEDER_ID,
-    password: PASSWORD,
-    dispenseMsPerPortion: MS_PER_PORTION,
-    ...options,
-  });
-  feeders.push(created);
-  return created;
+  return broker.track(
+    new SimulatedFeeder({
+      url: broker.url,
+      id: FEEDER_ID,
+      password: PASSWORD,
+      dispenseMsPerPortion: MS_PER_PORTION,
+      ...options,
+    }),
+  );
 }
 
-async function startedFeeder(options: Partial<SimulatedFeederOptions> = {}): Promise<SimulatedFeeder> {
-  const created = feeder(options);
-  await created.start();
-  return created;
-}
+const startedFeeder = (options: Partial<SimulatedFeederOptions> = {}) => started(feeder(options));
 
 function command(id: string, portions = 2, expiresInMs = 60_000): FeedCommandPayload {
   return { id, portions, expiresAt: new Date(Date.now() + expiresInMs).toISOString() };
@@ -70,7 +50,7 @@ function command(id: string, portions = 2, expiresInMs = 60_000): FeedCommandPay
 
 async function sendCommand(payload: FeedCommandPayload | string, retain = false): Promise<void> {
   const body = typeof payload === "string" ? payload : JSON.stringify(payload);
-  await server.publishAsync(topics.commandFeed(FEEDER_ID), body, { qos: 1, retain });
+  await broker.publish(topics.commandFeed(FEEDER_ID), body, { qos: 1, retain });
 }
 
 function reportsFor(id: string): Pick<FeedReportPayload, "status" | "error" | "grams">[] {
@@ -84,17 +64,15 @@ async function expectDispensed(id: string): Promise<void> {
 
 describe("SimulatedFeeder", () => {
   it("announces itself after subscribing", async () => {
-    const seen: { topic: string; payload: string; retain: boolean }[] = [];
-    server.on("message", (topic, payload, packet) => {
-      seen.push({ topic, payload: payload.toString(), retain: packet.retain });
-    });
-    await server.subscribeAsync(`feedkeeper/${FEEDER_ID}/+`, { qos: 1 });
-
     await startedFeeder({ model: "acme-1", firmware: "2.3.4", portionGrams: 8 });
 
-    await vi.waitFor(() => expect(seen.map((m) => m.topic)).toContain(topics.hello(FEEDER_ID)));
-    expect(seen.find((m) => m.topic === topics.status(FEEDER_ID))?.payload).toBe("online");
-    const hello = JSON.parse(seen.find((m) => m.topic === topics.hello(FEEDER_ID))?.payload ?? "");
+    await vi.waitFor(() => expect(broker.payloadsOn(topics.hello(FEEDER_ID))).toHaveLength(1));
+    expect(broker.timeline.slice(0, 3)).toEqual([
+      `connected ${FEEDER_ID}`,
+      `subscribed ${FEEDER_ID}`,
+      `${topics.status(FEEDER_ID)} online`,
+    ]);
+    const hello = JSON.parse(broker.payloadsOn(topics.hello(FEEDER_ID))[0] ?? "");
     expect(hello).toEqual({
       protocol: 1,
       model: "acme-1",
@@ -210,39 +188,24 @@ describe("SimulatedFeeder", () => {
 
   it("leaves the broker to publish its will when killed", async () => {
     const sim = await startedFeeder();
-    const statuses: string[] = [];
-    server.on("message", (topic, payload) => {
-      if (topic === topics.status(FEEDER_ID)) statuses.push(payload.toString());
-    });
-    await server.subscribeAsync(topics.status(FEEDER_ID), { qos: 1 });
-    await vi.waitFor(() => expect(statuses).toEqual(["online"]));
+    const statuses = () => broker.payloadsOn(topics.status(FEEDER_ID));
+    await vi.waitFor(() => expect(statuses()).toEqual(["online"]));
 
     sim.kill();
 
-    await vi.waitFor(() => expect(statuses).toEqual(["online", "offline"]));
+    await vi.waitFor(() => expect(statuses()).toEqual(["online", "offline"]));
   });
 
   it("says offline itself when stopped gracefully, so no will fires", async () => {
     const sim = await startedFeeder();
-    const statuses: string[] = [];
-    server.on("message", (topic, payload) => {
-      if (topic === topics.status(FEEDER_ID)) statuses.push(payload.toString());
-    });
-    await server.subscribeAsync(topics.status(FEEDER_ID), { qos: 1 });
-    await vi.waitFor(() => expect(statuses).toEqual(["online"]));
-    const gone = new Promise((resolve) => broker.once("clientDisconnect", resolve));
+    const statuses = () => broker.payloadsOn(topics.status(FEEDER_ID));
+    await vi.waitFor(() => expect(statuses()).toEqual(["online"]));
 
     await sim.stop();
-    await gone;
-    // A will would be published while the broker tears the session down; a round trip lets it arrive.
-    const echo = new Promise((resolve) =>
-      server.on("message", (topic) => topic === "echo" && resolve(topic)),
-    );
-    await server.subscribeAsync("echo", { qos: 1 });
-    await server.publishAsync("echo", "", { qos: 1 });
-    await echo;
 
-    expect(statuses).toEqual(["online", "offline"]);
+    // The broker hands over a will before it reports the disconnection.
+    await vi.waitFor(() => expect(broker.timeline).toContain(`disconnected ${FEEDER_ID}`));
+    expect(statuses()).toEqual(["online", "offline"]);
   });
 
   it("settles start() when stopped before the broker answered", async () => {

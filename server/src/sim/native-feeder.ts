@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
+import type { IClientPublishOptions, MqttClient } from "mqtt";
 import { occurrencesBetween } from "../feeding/meal-time.js";
 import {
   CAPABILITY_SCHEDULE,
@@ -23,14 +23,16 @@ import {
   telemetryPayload,
   topics,
 } from "../protocol/native-v1.js";
+import {
+  type ConnectionRefusedError,
+  feedkeeperLogin,
+  SimConnection,
+  type SimLogger,
+  silentLogger,
+} from "./sim-connection.js";
 
-/** The part of a pino logger the simulator uses; a pino logger fits, and so does a small adapter. */
-export interface SimLogger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+// Exported from here since before every simulator shared them; callers import them from here.
+export { ConnectionRefusedError, isConnackRefusal, type SimLogger } from "./sim-connection.js";
 
 export interface SimulatedFeederOptions {
   url: string;
@@ -94,30 +96,6 @@ export const DEFAULT_CAPABILITIES = ["feed"];
 
 /** Enough to recognise redeliveries: a broker redelivers recent commands, not ones from thousands of meals ago. */
 const DEDUP_CAPACITY = 1000;
-/** How long a graceful stop waits for the broker to acknowledge the `offline` status. */
-const STOP_PUBLISH_TIMEOUT_MS = 2000;
-
-/** MQTT 3.1.1 CONNACK return codes; mqtt.js words its errors for MQTT 5 reason codes, which differ. */
-const CONNACK_REFUSALS: Record<number, string> = {
-  1: "unacceptable protocol version",
-  2: "identifier rejected",
-  3: "server unavailable",
-  4: "bad username or password",
-  5: "not authorized",
-};
-
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
-export class ConnectionRefusedError extends Error {
-  constructor(
-    readonly feederId: string,
-    readonly returnCode: number,
-  ) {
-    super(`broker refused ${feederId}: ${CONNACK_REFUSALS[returnCode] ?? `return code ${returnCode}`}`);
-    this.name = "ConnectionRefusedError";
-  }
-}
 
 export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   readonly id: string;
@@ -132,18 +110,14 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   /** Up to when the stored schedule has been run. */
   private scheduleCheckedUntil = 0;
   private readonly scheduleRuns = new Set<string>();
-  private scheduleTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
   private readonly log: SimLogger;
   private jammed: boolean;
-  private client: MqttClient | undefined;
-  private everReady = false;
-  private online = false;
+  private readonly connection: SimConnection;
   /** Insertion-ordered, so the oldest id is the first to be forgotten. */
   private readonly seenCommandIds = new Set<string>();
   /** One motor: meals run one after another in arrival order. */
   private motor: Promise<void> = Promise.resolve();
-  private readonly stopping = new AbortController();
 
   constructor(options: SimulatedFeederOptions) {
     super();
@@ -165,10 +139,18 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     this.jammed = this.options.jammed;
     this.now = options.now ?? (() => new Date());
     this.log = options.logger ?? silentLogger;
+    this.connection = new SimConnection(this, {
+      url: this.options.url,
+      deviceId: this.id,
+      logger: this.log,
+      announce: (client) => this.handshake(client),
+      onMessage: (topic, payload, packet) => this.onMessage(topic, payload, packet.retain),
+      onRefused: (error) => this.emit("refused", error),
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /**
@@ -177,104 +159,36 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
    * own like real hardware.
    */
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`feeder ${this.id} was already started`));
-    if (this.storesSchedule) {
-      // Runs whether or not the server is reachable: that is the point of a device-side schedule.
-      this.scheduleTimer = setInterval(() => this.runSchedule(), this.options.scheduleCheckMs);
-      this.scheduleTimer.unref();
-    }
-    const statusTopic = topics.status(this.id);
-    const client = mqtt.connect(this.options.url, {
-      protocolVersion: 4,
-      clientId: this.id,
-      username: this.id,
-      password: this.options.password,
-      clean: this.options.clean,
-      keepalive: this.options.keepalive,
-      // The handshake below subscribes on every connection, in the order the protocol requires.
-      resubscribe: false,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      will: { topic: statusTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
-    });
-    this.client = client;
-    client.on("message", (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
-    client.on("close", () => {
-      // mqtt.js reports every failed reconnect attempt as another close; only the first one is news.
-      if (!this.online) return;
-      this.online = false;
-      this.log.info({ feeder: this.id }, "disconnected");
-      this.emit("disconnected");
-    });
-
-    return new Promise<void>((resolve, reject) => {
-      const failStart = (error: Error) => {
-        client.removeListener("connect", onConnect);
-        client.end(true);
-        reject(error);
-      };
-      const onConnect = () => {
-        this.handshake().then(
-          () => {
-            this.online = true;
-            if (!this.everReady) {
-              this.everReady = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) => {
-            if (!this.everReady) failStart(error);
-            else this.log.warn({ feeder: this.id, err: error }, "handshake after reconnect failed");
-          },
-        );
-      };
-      client.on("connect", onConnect);
-      // stop() or kill() before the first handshake finished: nobody should wait for a start that cannot come.
-      client.once("end", () => {
-        if (!this.everReady) reject(new Error(`feeder ${this.id} was stopped before it was ready`));
-      });
-      client.on("error", (error) => {
-        const refusal = isConnackRefusal(error) ? new ConnectionRefusedError(this.id, error.code) : undefined;
-        if (!this.everReady) {
-          failStart(refusal ?? error);
-        } else if (refusal) {
-          this.log.error({ feeder: this.id, err: refusal }, "reconnect refused, giving up");
-          this.emit("refused", refusal);
-        } else {
-          // Network trouble: mqtt.js keeps retrying, as a device would.
-          this.log.debug({ feeder: this.id, err: error }, "connection error");
-        }
-      });
-    });
+    return this.connection.start(
+      {
+        ...feedkeeperLogin(this.id, this.options.password),
+        clean: this.options.clean,
+        keepalive: this.options.keepalive,
+        // The handshake below subscribes on every connection, in the order the protocol requires.
+        resubscribe: false,
+        reconnectPeriod: 1000,
+        will: { topic: topics.status(this.id), payload: Buffer.from("offline"), qos: 1, retain: true },
+      },
+      () => {
+        // Runs whether or not the server is reachable: that is the point of a device-side schedule.
+        if (this.storesSchedule)
+          this.connection.every(this.options.scheduleCheckMs, () => this.runSchedule());
+      },
+    );
   }
 
   /** Switches off properly: `offline` first, then DISCONNECT, which makes the broker discard the will. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    clearInterval(this.scheduleTimer);
-    const client = this.client;
-    if (!client || client.disconnecting || client.disconnected) return;
-    let acknowledged = false;
-    if (client.connected) {
-      const goodbye = client.publishAsync(topics.status(this.id), "offline", { qos: 1, retain: true });
-      acknowledged = await Promise.race([
-        goodbye.then(
-          () => true,
-          () => false,
-        ),
-        sleep(STOP_PUBLISH_TIMEOUT_MS, false, { ref: false }),
-      ]);
-    }
-    // Without an acknowledgement a polite DISCONNECT would wait for in-flight messages forever.
-    await client.endAsync(!acknowledged);
+  stop(): Promise<void> {
+    return this.connection.stop({
+      topic: topics.status(this.id),
+      payload: "offline",
+      options: { qos: 1, retain: true },
+    });
   }
 
   /** Drops the TCP connection without DISCONNECT, like a power cut, so the broker publishes the will. */
   kill(): void {
-    this.stopping.abort();
-    clearInterval(this.scheduleTimer);
-    this.client?.end(true);
+    this.connection.kill();
   }
 
   get storesSchedule(): boolean {
@@ -310,11 +224,10 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       if (!meal) continue;
       // The protocol's recommended id for a scheduled meal: the occurrence id the server would use.
       const id = `${this.id}/${key}`;
-      this.runOnMotor(() =>
+      const run = this.runOnMotor(() =>
         this.dispense({ id, portions: meal.portions, source: "schedule", mealId: occurrence.mealId }),
-      ).catch((error: unknown) => {
-        if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
-      });
+      );
+      this.connection.background(run, "meal failed");
     }
   }
 
@@ -330,26 +243,18 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   }
 
   async sendTelemetry(telemetry: TelemetryPayload, qos: 0 | 1 = 0): Promise<void> {
-    await this.requireClient().publishAsync(
-      topics.telemetry(this.id),
-      JSON.stringify(telemetryPayload.parse(telemetry)),
-      { qos },
-    );
+    await this.connection
+      .requireClient()
+      .publishAsync(topics.telemetry(this.id), JSON.stringify(telemetryPayload.parse(telemetry)), { qos });
   }
 
   /** Bypasses all validation, for tests that check how the server copes with misbehaving devices. */
   async publishRaw(topic: string, payload: string | Buffer, opts: IClientPublishOptions = {}): Promise<void> {
-    await this.requireClient().publishAsync(topic, payload, opts);
-  }
-
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`feeder ${this.id} is not started`);
-    return this.client;
+    await this.connection.requireClient().publishAsync(topic, payload, opts);
   }
 
   /** The protocol's ready sequence: subscribe first so no command published after `online` can be missed. */
-  private async handshake(): Promise<void> {
-    const client = this.requireClient();
+  private async handshake(client: MqttClient): Promise<void> {
     const filter = topics.commandFilter(this.id);
     const granted = await client.subscribeAsync(filter, { qos: 1 });
     if (granted.some((grant) => grant.qos === 128)) {
@@ -366,7 +271,6 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       ...(this.storesSchedule && { scheduleVersion: this.scheduleVersion }),
     };
     await client.publishAsync(topics.hello(this.id), JSON.stringify(hello), { qos: 1 });
-    this.log.info({ feeder: this.id }, "ready");
   }
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
@@ -410,17 +314,15 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
       this.reject(command, FEED_ERROR_EXPIRED);
       return;
     }
-    this.runOnMotor(async () => {
+    const run = this.runOnMotor(async () => {
       // A command may expire while an earlier meal is still running.
       if (this.isExpired(command)) {
         this.reject(command, FEED_ERROR_EXPIRED);
         return;
       }
       await this.dispense({ id: command.id, portions: command.portions, source: "remote" });
-    }).catch((error: unknown) => {
-      // Stopping mid-meal aborts the wait; that is expected, anything else is worth a line.
-      if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
     });
+    this.connection.background(run, "meal failed");
   }
 
   /** Replaces the stored schedule with the server's and confirms the version; meals already due are not re-run. */
@@ -448,9 +350,11 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   }
 
   private publishScheduleReport(report: ScheduleReportPayload): void {
-    this.requireClient().publish(topics.schedule(this.id), JSON.stringify(report), { qos: 1 }, (error) => {
-      if (error) this.log.warn({ feeder: this.id, err: error }, "schedule report not delivered");
-    });
+    this.connection
+      .requireClient()
+      .publish(topics.schedule(this.id), JSON.stringify(report), { qos: 1 }, (error) => {
+        if (error) this.log.warn({ feeder: this.id, err: error }, "schedule report not delivered");
+      });
   }
 
   private rememberCommandId(id: string): void {
@@ -479,7 +383,7 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
     mealId?: string;
   }): Promise<void> {
     const { dispenseMsPerPortion, portionGrams } = this.options;
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     // Device-started meals are reported only when done; remote ones are acknowledged first so the server
     // knows the command arrived even if the meal takes a while.
     if (meal.source === "remote") this.report({ ...meal, status: "accepted" });
@@ -514,14 +418,11 @@ export class SimulatedFeeder extends EventEmitter<SimulatedFeederEvents> {
   private report(report: Omit<FeedReportPayload, "at">): string {
     const at = this.now().toISOString();
     const full: FeedReportPayload = { ...report, at };
-    this.requireClient().publish(topics.feed(this.id), JSON.stringify(full), { qos: 1 }, (error) => {
-      if (error) this.log.warn({ feeder: this.id, err: error, report: full }, "feed report not delivered");
-    });
+    this.connection
+      .requireClient()
+      .publish(topics.feed(this.id), JSON.stringify(full), { qos: 1 }, (error) => {
+        if (error) this.log.warn({ feeder: this.id, err: error, report: full }, "feed report not delivered");
+      });
     return at;
   }
-}
-
-/** mqtt.js's error for a CONNACK that refused the connection (MQTT 3.1.1 return codes 1–5). */
-export function isConnackRefusal(error: Error): error is Error & { code: number } {
-  return "code" in error && typeof error.code === "number" && error.message.startsWith("Connection refused");
 }

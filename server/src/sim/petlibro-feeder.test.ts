@@ -4,16 +4,14 @@
  * So the profile's topic space, the codec and the simulated firmware are proven to fit together.
  */
 
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { expandTopics } from "../bridge/device-access.js";
-import { authorizeVendorPublish, authorizeVendorSubscribe, mayDeliverToVendor } from "../broker/acl.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/embedded-broker.js";
 import type { DeviceSchedule } from "../feeding/device-schedule-sync.js";
 import type { CanonicalEvent, DeviceTarget } from "../profiles/codecs/codec.js";
 import { isRejection } from "../profiles/codecs/codec.js";
 import { createPetlibroDlCodec, petlibroTopic } from "../profiles/codecs/petlibro-dl.js";
 import { shippedProfiles } from "../testing/profiles.js";
+import { type SimBroker, started as startedDevice, startSimBroker } from "../testing/sim-broker.js";
 import { ConnectionRefusedError } from "./native-feeder.js";
 import { PetlibroFeeder, type PetlibroFeederOptions } from "./petlibro-feeder.js";
 
@@ -29,99 +27,73 @@ const { identify, topics } = profile.transport;
 if (identify.by !== "clientId" || !topics) throw new Error("petlibro-dl is recognised by its client id");
 const recognise = new RegExp(identify.pattern);
 const space = expandTopics(topics, SERIAL);
+/** A topic without its `dl/<model>/<serial>/device/` prefix. */
+const short = (topic: string) => topic.split("/").slice(4).join("/");
 
-let broker: EmbeddedBroker;
-/** Connection events and every message the server got, in order. */
-let timeline: string[];
+/** Its timeline writes each message as `<channel>/<direction> <cmd> [<execStep>]`. */
+let broker: SimBroker;
 let decoded: CanonicalEvent[];
 let refusals: string[];
 /** Off: the server hears the feeder but answers nothing (no acknowledgements, no time). */
 let answering: boolean;
-let feeders: PetlibroFeeder[];
 
 beforeEach(async () => {
-  timeline = [];
   decoded = [];
   refusals = [];
   answering = true;
-  feeders = [];
-  broker = await startEmbeddedBroker({
-    bind: "127.0.0.1",
-    port: 0,
-    maxPacketBytes: 65_536,
-    logger: pino({ level: "silent" }),
-    hooks: {
-      admit: (clientId, username, password) => {
-        const serial = recognise.exec(clientId)?.groups?.deviceKey;
-        if (serial === SERIAL && username === KEY && password?.toString() === SECRET)
-          return { feederId: FEEDER_ID };
-        timeline.push(`refused ${clientId}`);
-        return { refused: 4, reason: "bad username or password" };
-      },
-      authorizePublish: (_session, topic, retain) => authorizeVendorPublish(space, topic, retain),
-      authorizeSubscribe: (_session, filter) => {
-        timeline.push(`subscribe ${filter.split("/").slice(4).join("/")}`);
-        return authorizeVendorSubscribe(space, filter);
-      },
-      mayDeliver: (_session, topic, retain) => mayDeliverToVendor(space, topic, retain),
-      onConnected: () => {
-        timeline.push("connected");
-        return true;
-      },
-      onDisconnected: () => timeline.push("disconnected"),
-      onCommandsSubscribed: () => {},
-      onPublishRefused: (_session, topic) => timeline.push(`publish refused ${topic}`),
-      onSubscribeRefused: (_session, filter) => timeline.push(`subscribe refused ${filter}`),
-      onMessage: (_session, topic, payload, retain) => {
-        const { cmd, execStep } = JSON.parse(payload.toString()) as { cmd: string; execStep?: string };
-        timeline.push(`${topic.split("/").slice(4).join("/")} ${cmd}${execStep ? ` ${execStep}` : ""}`);
-        const events = codec.decode({ ...target, topic, payload, retain });
-        if (isRejection(events)) {
-          refusals.push(events.reason);
-          return;
-        }
-        for (const event of events) {
-          if (event.kind !== "reply") decoded.push(event);
-          else if (answering) void broker.publish(event.message.topic, event.message.payload, event.message);
-        }
-      },
+  broker = await startSimBroker({
+    admit: {
+      vendor: space,
+      feederId: FEEDER_ID,
+      login: (clientId, username, password) =>
+        recognise.exec(clientId)?.groups?.deviceKey === SERIAL && username === KEY && password === SECRET,
+    },
+    describe: (topic, payload) => {
+      const { cmd, execStep } = JSON.parse(payload.toString()) as { cmd: string; execStep?: string };
+      return `${short(topic)} ${cmd}${execStep ? ` ${execStep}` : ""}`;
+    },
+    // The codec answering as the bridge does.
+    onMessage: (topic, payload, retain) => {
+      const events = codec.decode({ ...target, topic, payload, retain });
+      if (isRejection(events)) {
+        refusals.push(events.reason);
+        return;
+      }
+      for (const event of events) {
+        if (event.kind !== "reply") decoded.push(event);
+        else if (answering) void broker.publish(event.message.topic, event.message.payload, event.message);
+      }
     },
   });
 });
 
-afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
-  await broker.close();
-});
+afterEach(() => broker.close());
 
 function feeder(options: Partial<PetlibroFeederOptions> = {}): PetlibroFeeder {
-  const created = new PetlibroFeeder({
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    serial: SERIAL,
-    productKey: KEY,
-    productSecret: SECRET,
-    msPerPortion: 5,
-    reconnectMs: 50,
-    // Repeats only where a test is about them: under load they would interleave with what is asserted.
-    retryMs: 60_000,
-    ...options,
-  });
-  feeders.push(created);
-  return created;
+  return broker.track(
+    new PetlibroFeeder({
+      url: broker.url,
+      serial: SERIAL,
+      productKey: KEY,
+      productSecret: SECRET,
+      msPerPortion: 5,
+      reconnectMs: 50,
+      // Repeats only where a test is about them: under load they would interleave with what is asserted.
+      retryMs: 60_000,
+      ...options,
+    }),
+  );
 }
 
-async function started(options: Partial<PetlibroFeederOptions> = {}): Promise<PetlibroFeeder> {
-  const created = feeder(options);
-  await created.start();
-  return created;
-}
+const started = (options: Partial<PetlibroFeederOptions> = {}) => startedDevice(feeder(options));
 
 async function send(messages: Array<{ topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean }>) {
   for (const m of messages) await broker.publish(m.topic, m.payload, m);
 }
 
 const feeds = () => decoded.flatMap((e) => (e.kind === "feed" ? [e.report] : []));
-const steps = (step: string) => timeline.filter((line) => line === `event/post GRAIN_OUTPUT_EVENT ${step}`);
+const steps = (step: string) =>
+  broker.timeline.filter((line) => line === `event/post GRAIN_OUTPUT_EVENT ${step}`);
 
 function schedule(): DeviceSchedule {
   return {
@@ -139,16 +111,18 @@ describe("PetlibroFeeder", () => {
     const sim = await started();
 
     await vi.waitFor(() => expect(sim.unacknowledged).toBe(0));
-    expect(timeline.slice(0, 13)).toEqual([
-      "connected",
-      ...["ntp", "ota", "broadcast", "config", "event", "service", "system"].map((c) => `subscribe ${c}/sub`),
+    const order = ["ntp", "ota", "broadcast", "config", "event", "service", "system"];
+    expect(broker.subscriptions.map(short)).toEqual(order.map((c) => `${c}/sub`));
+    expect(broker.timeline.slice(0, 13)).toEqual([
+      `connected ${FEEDER_ID}`,
+      ...order.map(() => `subscribed ${FEEDER_ID}`),
       "ntp/post NTP",
       "heart/post HEARTBEAT",
       "event/post DEVICE_START_EVENT",
       "event/post ATTR_PUSH_EVENT",
       "event/post GET_FEEDING_PLAN_EVENT",
     ]);
-    expect(timeline.filter((line) => line.includes("refused"))).toEqual([]);
+    expect(broker.timeline.filter((line) => line.includes("refused"))).toEqual([]);
     expect(refusals).toEqual([]);
     expect(decoded).toContainEqual({ kind: "scheduleRequested" });
     expect(decoded).toContainEqual(
@@ -162,7 +136,7 @@ describe("PetlibroFeeder", () => {
     const time = new Promise<number>((resolve) => sim.once("time", (at) => resolve(at)));
     await sim.start();
     await vi.waitFor(() =>
-      expect(timeline.filter((line) => line === "ntp/post NTP").length).toBeGreaterThan(1),
+      expect(broker.timeline.filter((line) => line === "ntp/post NTP").length).toBeGreaterThan(1),
     );
 
     answering = true;
@@ -171,9 +145,9 @@ describe("PetlibroFeeder", () => {
     expect(Math.abs(sim.now() - Date.now())).toBeLessThan(1000);
     // A question already on its way when the answer came may still arrive.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const asked = timeline.filter((line) => line === "ntp/post NTP").length;
+    const asked = broker.timeline.filter((line) => line === "ntp/post NTP").length;
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(timeline.filter((line) => line === "ntp/post NTP")).toHaveLength(asked);
+    expect(broker.timeline.filter((line) => line === "ntp/post NTP")).toHaveLength(asked);
   });
 
   it("feeds a command: answers with its msgId, then starts and ends the meal under it", async () => {

@@ -16,10 +16,16 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { z } from "zod";
 import { CMD, GRAIN_TYPE, type PetlibroChannel, petlibroTopic } from "../profiles/codecs/petlibro-dl.js";
-import { ConnectionRefusedError, isConnackRefusal, type SimLogger } from "./native-feeder.js";
+import {
+  type ConnectionRefusedError,
+  ignore,
+  SimConnection,
+  type SimLogger,
+  silentLogger,
+} from "./sim-connection.js";
 
 /** The order the PLAF203 subscribed in, in the 3.1.48 capture. */
 export const SUBSCRIBE_ORDER: readonly PetlibroChannel[] = [
@@ -105,9 +111,6 @@ export interface PetlibroFeederEvents {
   time: [at: number, utcOffsetSeconds: number];
 }
 
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
 const newMsgId = () => randomUUID().replaceAll("-", "");
 
 const envelope = z.object({ cmd: z.string() });
@@ -174,13 +177,9 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
   private heartbeats = 0;
   /** The minute each plan last ran, so it runs once however often the plan is checked. */
   private readonly planRuns = new Map<number, string>();
-  private client: MqttClient | undefined;
-  private everReady = false;
-  private online = false;
+  private readonly connection: SimConnection;
   /** One meal at a time, in the order they were asked for (the simulator's choice). */
   private motor: Promise<void> = Promise.resolve();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly stopping = new AbortController();
 
   constructor(private readonly options: PetlibroFeederOptions) {
     super();
@@ -200,10 +199,22 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
       motorState: 2,
       ...options.attributes,
     };
+    this.connection = new SimConnection(this, {
+      url: options.url,
+      deviceId: this.serial,
+      logger: this.log,
+      announce: (client) => this.announce(client),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onRefused: (error) => {
+        // Refused, it stops altogether: no more repeats, heartbeats or plan.
+        this.connection.kill();
+        this.emit("refused", error);
+      },
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /** The plan it holds. */
@@ -222,75 +233,35 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
   }
 
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`feeder ${this.serial} was already started`));
-    const client = mqtt.connect(this.options.url, {
-      protocolId: "MQIsdp",
-      protocolVersion: 3,
-      clientId: this.serial,
-      username: this.options.productKey,
-      password: this.options.productSecret,
-      clean: false,
-      keepalive: 90,
-      resubscribe: false,
-      reconnectPeriod: this.options.reconnectMs ?? 5000,
-      connectTimeout: 10_000,
-    });
-    this.client = client;
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("close", () => {
-      if (!this.online) return;
-      this.online = false;
-      this.emit("disconnected");
-    });
-    this.every(this.retryMs, () => this.repeat());
-    if (this.options.heartbeatMs) this.every(this.options.heartbeatMs, () => void this.heartbeat());
-    this.every(this.options.planCheckMs ?? 15_000, () => this.runDuePlans());
-
-    return new Promise<void>((resolve, reject) => {
-      client.on("connect", () => {
-        this.announce().then(
-          () => {
-            this.online = true;
-            if (!this.everReady) {
-              this.everReady = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) =>
-            this.log.warn({ feeder: this.serial, err: error }, "start-up after connect failed"),
-        );
-      });
-      client.once("end", () => {
-        if (!this.everReady) reject(new Error(`feeder ${this.serial} was stopped before it was ready`));
-      });
-      client.on("error", (error) => {
-        const refusal = isConnackRefusal(error)
-          ? new ConnectionRefusedError(this.serial, error.code)
-          : undefined;
-        if (!this.everReady) {
-          this.halt();
-          reject(refusal ?? error);
-        } else if (refusal) {
-          this.log.error({ feeder: this.serial, err: refusal }, "reconnect refused, giving up");
-          this.halt();
-          this.emit("refused", refusal);
-        }
-      });
-    });
+    return this.connection.start(
+      {
+        protocolId: "MQIsdp",
+        protocolVersion: 3,
+        clientId: this.serial,
+        username: this.options.productKey,
+        password: this.options.productSecret,
+        clean: false,
+        keepalive: 90,
+        resubscribe: false,
+        reconnectPeriod: this.options.reconnectMs ?? 5000,
+      },
+      () => {
+        this.connection.every(this.retryMs, () => this.repeat());
+        const { heartbeatMs } = this.options;
+        if (heartbeatMs) this.connection.every(heartbeatMs, () => void this.heartbeat());
+        this.connection.every(this.options.planCheckMs ?? 15_000, () => this.runDuePlans());
+      },
+    );
   }
 
   /** A clean DISCONNECT. */
-  async stop(): Promise<void> {
-    this.stopTimers();
-    const client = this.client;
-    if (!client || client.disconnecting || client.disconnected) return;
-    await client.endAsync(!client.connected);
+  stop(): Promise<void> {
+    return this.connection.stop();
   }
 
   /** Pulls the plug. */
   kill(): void {
-    this.halt();
+    this.connection.kill();
   }
 
   /** A jam makes the next meals stop at once; clearing it pushes the outlet's state. */
@@ -329,29 +300,11 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
     });
   }
 
-  private every(ms: number, run: () => void): void {
-    const timer = setInterval(run, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
-  private stopTimers(): void {
-    this.stopping.abort();
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers.length = 0;
-  }
-
-  private halt(): void {
-    this.stopTimers();
-    this.client?.end(true);
-  }
-
   private topic(channel: PetlibroChannel, direction: "post" | "sub"): string {
     return petlibroTopic(this.model, this.serial, channel, direction);
   }
 
-  private async announce(): Promise<void> {
-    const client = this.requireClient();
+  private async announce(client: MqttClient): Promise<void> {
     this.timeAnswered = false;
     for (const channel of SUBSCRIBE_ORDER) {
       const granted = await client.subscribeAsync(this.topic(channel, "sub"), { qos: 1 });
@@ -397,17 +350,8 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
     return this.send(this.topic(channel, "post"), JSON.stringify(body));
   }
 
-  private async send(topic: string, payload: string): Promise<void> {
-    const client = this.client;
-    if (!client?.connected) return;
-    await client.publishAsync(topic, payload, { qos: 1, retain: false }).catch((error: Error) => {
-      this.log.warn({ feeder: this.serial, err: error, topic }, "not published");
-    });
-  }
-
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`feeder ${this.serial} is not started`);
-    return this.client;
+  private send(topic: string, payload: string): Promise<void> {
+    return this.connection.publishIfConnected(topic, payload, { qos: 1, retain: false });
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -444,9 +388,8 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
       const { grainNum } = parsed.data;
       void answer(0);
       this.emit("command", grainNum, msgId);
-      this.runMeal({ msgId, type: GRAIN_TYPE.manual, portions: grainNum }).catch((error: unknown) => {
-        if (!this.stopping.signal.aborted) this.log.error({ feeder: this.serial, err: error }, "meal failed");
-      });
+      const meal = this.runMeal({ msgId, type: GRAIN_TYPE.manual, portions: grainNum });
+      this.connection.background(meal, "meal failed");
       return;
     }
     if (cmd === CMD.feedingPlan) {
@@ -513,9 +456,7 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
       if (plan.executionTime !== time || !plan.repeatDay.includes(day)) continue;
       if (this.planRuns.get(plan.planId) === minute) continue;
       this.planRuns.set(plan.planId, minute);
-      this.runPlan(plan.planId).catch((error: unknown) => {
-        if (!this.stopping.signal.aborted) this.log.error({ feeder: this.serial, err: error }, "plan failed");
-      });
+      this.connection.background(this.runPlan(plan.planId), "plan failed");
     }
   }
 
@@ -526,7 +467,7 @@ export class PetlibroFeeder extends EventEmitter<PetlibroFeederEvents> {
   }
 
   private async meal(meal: PetlibroMeal): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     const step = (execStep: string, actual: number) => {
       const body = {
         msgId: meal.msgId,

@@ -4,15 +4,13 @@
  * codec asks for are published back, and commands are the codec's own encoding. So the codec and the
  * simulator are checked against each other, message by message, over real MQTT.
  */
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { authorizeVendorPublish, authorizeVendorSubscribe, mayDeliverToVendor } from "../broker/acl.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/embedded-broker.js";
 import { WEEKDAYS } from "../feeding/meal-time.js";
 import type { CanonicalEvent, Codec, DeviceTarget, WireMessage } from "../profiles/codecs/codec.js";
 import { isRejection } from "../profiles/codecs/codec.js";
 import { createPetnetKronosCodec, petnetDeviceHid, petnetTopics } from "../profiles/codecs/petnet-kronos.js";
 import { shippedProfiles } from "../testing/profiles.js";
+import { type SimBroker, started as startedDevice, startSimBroker } from "../testing/sim-broker.js";
 import { ConnectionRefusedError } from "./native-feeder.js";
 import { PetnetFeeder, type PetnetFeederOptions } from "./petnet-feeder.js";
 
@@ -24,19 +22,15 @@ const SPACE = {
   toDevice: [petnetTopics.apiReply(GATEWAY), petnetTopics.command(GATEWAY)],
 };
 
-let broker: EmbeddedBroker;
+let broker: SimBroker;
 let codec: Codec;
 let model: string | undefined;
 /** Whether the stand-in server publishes the acks the codec asks for. */
 let acking: boolean;
-let logins: Array<{ clientId: string; username: string | undefined }>;
-let seen: Array<{ topic: string; payload: string }>;
 /** What the codec made of the feeder's messages, replies left out. */
 let events: CanonicalEvent[];
-let refusals: string[];
 /** Messages the codec refused: none of the simulator's may be. */
 let rejected: string[];
-let feeders: PetnetFeeder[];
 let clock: Date;
 
 const target = (): DeviceTarget => ({ feederId: FEEDER_ID, deviceKey: GATEWAY, model });
@@ -59,88 +53,64 @@ beforeEach(async () => {
   codec = createPetnetKronosCodec(shippedProfiles().require("petnet-smartfeeder-v2"), () => clock);
   model = "fw-2.5";
   acking = true;
-  logins = [];
-  seen = [];
   events = [];
-  refusals = [];
   rejected = [];
-  feeders = [];
   clock = new Date("2025-07-01T05:00:00Z");
-  broker = await startEmbeddedBroker({
-    bind: "127.0.0.1",
-    port: 0,
-    maxPacketBytes: 65_536,
-    logger: pino({ level: "silent" }),
-    hooks: {
-      admit: (clientId, username, password) => {
-        logins.push({ clientId, username });
-        if (username === `/pegasus:${GATEWAY}` && password?.toString() === API_KEY)
-          return { feederId: FEEDER_ID };
-        return { refused: 4, reason: "bad username or password" };
-      },
-      authorizePublish: (_session, topic, retain) => authorizeVendorPublish(SPACE, topic, retain),
-      authorizeSubscribe: (_session, filter) => authorizeVendorSubscribe(SPACE, filter),
-      mayDeliver: (_session, topic, retain) => mayDeliverToVendor(SPACE, topic, retain),
-      onConnected: () => true,
-      onDisconnected: () => {},
-      onCommandsSubscribed: () => {},
-      onPublishRefused: (_session, topic, reason) => refusals.push(`publish ${topic}: ${reason}`),
-      onSubscribeRefused: (_session, filter) => refusals.push(`subscribe ${filter}`),
-      onMessage: (_session, topic, payload, retain) => {
-        seen.push({ topic, payload: payload.toString() });
-        const decoded = codec.decode({ ...target(), topic, payload, retain });
-        if (isRejection(decoded)) {
-          rejected.push(`${topic} ${payload.toString()}: ${decoded.reason}`);
-          return;
-        }
-        const replies: WireMessage[] = [];
-        for (const event of decoded) {
-          if (event.kind === "reply") replies.push(event.message);
-          else events.push(event);
-        }
-        // Like the bridge: after the message is handled, never from inside the broker's hook.
-        if (acking && replies.length > 0) setImmediate(() => void send(replies));
-      },
+  broker = await startSimBroker({
+    admit: {
+      vendor: SPACE,
+      feederId: FEEDER_ID,
+      login: (_clientId, username, password) => username === `/pegasus:${GATEWAY}` && password === API_KEY,
+    },
+    // The codec standing in for the server.
+    onMessage: (topic, payload, retain) => {
+      const decoded = codec.decode({ ...target(), topic, payload, retain });
+      if (isRejection(decoded)) {
+        rejected.push(`${topic} ${payload.toString()}: ${decoded.reason}`);
+        return;
+      }
+      const replies: WireMessage[] = [];
+      for (const event of decoded) {
+        if (event.kind === "reply") replies.push(event.message);
+        else events.push(event);
+      }
+      // Like the bridge: after the message is handled, never from inside the broker's hook.
+      if (acking && replies.length > 0) setImmediate(() => void send(replies));
     },
   });
 });
 
 afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
   await broker.close();
   expect(rejected).toEqual([]);
 });
 
 function feeder(options: Partial<PetnetFeederOptions> = {}): PetnetFeeder {
-  const created = new PetnetFeeder({
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    gatewayHid: GATEWAY,
-    apiKey: API_KEY,
-    msPerSixteenth: 1,
-    apiAckTimeoutMs: 2000,
-    apiRetryDelayMs: 10,
-    reconnectMs: 50,
-    scheduleCheckMs: 3_600_000,
-    now: () => clock,
-    ...options,
-  });
-  feeders.push(created);
-  return created;
+  return broker.track(
+    new PetnetFeeder({
+      url: broker.url,
+      gatewayHid: GATEWAY,
+      apiKey: API_KEY,
+      msPerSixteenth: 1,
+      apiAckTimeoutMs: 2000,
+      apiRetryDelayMs: 10,
+      reconnectMs: 50,
+      scheduleCheckMs: 3_600_000,
+      now: () => clock,
+      ...options,
+    }),
+  );
 }
 
-async function started(options: Partial<PetnetFeederOptions> = {}): Promise<PetnetFeeder> {
-  const created = feeder(options);
-  await created.start();
-  return created;
-}
+const started = (options: Partial<PetnetFeederOptions> = {}) => startedDevice(feeder(options));
 
 /** Generous: the tests share two cores with whatever else runs. */
 const eventually = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000 });
 const kinds = () => events.map((e) => e.kind);
 const apiCalls = () =>
-  seen
-    .filter((m) => m.topic === petnetTopics.api(GATEWAY))
-    .map((m) => (JSON.parse(m.payload) as { parameters: { uri: string } }).parameters.uri);
+  broker
+    .payloadsOn(petnetTopics.api(GATEWAY))
+    .map((payload) => (JSON.parse(payload) as { parameters: { uri: string } }).parameters.uri);
 const everyDay = [...WEEKDAYS];
 
 describe("PetnetFeeder", () => {
@@ -148,13 +118,13 @@ describe("PetnetFeeder", () => {
     const sim = await started();
 
     await eventually(() => expect(events).toEqual([{ kind: "status", online: true }]));
-    expect(logins).toEqual([{ clientId: GATEWAY, username: `/pegasus:${GATEWAY}` }]);
-    expect(JSON.parse(seen[0]?.payload ?? "")).toEqual({
+    expect(broker.logins).toEqual([{ clientId: GATEWAY, username: `/pegasus:${GATEWAY}` }]);
+    expect(JSON.parse(broker.messages[0]?.payload ?? "")).toEqual({
       "_|deviceHid": petnetDeviceHid(GATEWAY),
       "s|msg_type": "hb",
     });
     expect(sim.deviceHid).toBe(petnetDeviceHid(GATEWAY));
-    expect(refusals).toEqual([]);
+    expect(broker.timeline.filter((line) => line.includes("refused"))).toEqual([]);
   });
 
   it("feeds a command: received and acknowledged, handled, then the meal's result", async () => {
@@ -338,7 +308,7 @@ describe("PetnetFeeder", () => {
     await ready;
 
     await eventually(() => expect(kinds().filter((k) => k === "feed")).toHaveLength(2));
-    const results = seen.filter((m) => m.payload.includes('"feed_result"'));
+    const results = broker.messages.filter((m) => m.payload.includes('"feed_result"'));
     expect(results).toHaveLength(3);
   });
 

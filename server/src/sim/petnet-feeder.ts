@@ -23,7 +23,7 @@
 import { createHmac } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { z } from "zod";
 import {
   API_REQUEST_EVENT,
@@ -31,7 +31,13 @@ import {
   petnetTopics,
   SEND_COMMAND,
 } from "../profiles/codecs/petnet-kronos.js";
-import { ConnectionRefusedError, isConnackRefusal, type SimLogger } from "./native-feeder.js";
+import {
+  type ConnectionRefusedError,
+  ignore,
+  SimConnection,
+  type SimLogger,
+  silentLogger,
+} from "./sim-connection.js";
 
 /** Which schedule commands the firmware has handlers for (FeederNet switches at 2.5.0). */
 export type PetnetFirmware = "legacy" | "2.5";
@@ -158,9 +164,6 @@ const HANDLER_FAILED = "Something went wrong";
 const SIXTEENTH = 0.0625;
 const DAY_SECONDS = 24 * 3600;
 
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
 /** The SDK's x-arrow-date and request ids: whole seconds. */
 function arrowTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}.000Z`;
@@ -177,9 +180,7 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
   private readonly options: Required<Omit<PetnetFeederOptions, "logger" | "now" | "deviceHid">>;
   private readonly now: () => Date;
   private readonly log: SimLogger;
-  private client: MqttClient | undefined;
-  private everReady = false;
-  private online = false;
+  private readonly connection: SimConnection;
   private fault: string | undefined;
   /** The stored plan, kept in "flash" across reconnects. */
   private plan: PetnetStoredMeal[] = [];
@@ -198,8 +199,6 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
   /** Commands and their API calls are handled one at a time, as the SDK's event loop does. */
   private work: Promise<void> = Promise.resolve();
   private pendingAck: { requestId: string; done: (acked: boolean) => void } | undefined;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly stopping = new AbortController();
 
   constructor(options: PetnetFeederOptions) {
     super();
@@ -222,10 +221,18 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
     };
     this.now = options.now ?? (() => new Date());
     this.log = options.logger ?? silentLogger;
+    this.connection = new SimConnection(this, {
+      url: options.url,
+      deviceId: this.gatewayHid,
+      logger: this.log,
+      announce: (client) => this.announce(client),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onRefused: (error) => this.emit("refused", error),
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /** The plan the feeder holds. */
@@ -240,77 +247,38 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
 
   /** Connects; rejects if the first attempt fails, then reconnects on its own like the device. */
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`feeder ${this.gatewayHid} was already started`));
-    this.planCheckedUntil = this.now().getTime();
-    this.every(this.options.scheduleCheckMs, () => this.runSchedule());
-    this.every(this.options.heartbeatMs, () => this.telemetry({ "s|msg_type": "hb" }));
-    const client = mqtt.connect(this.options.url, {
-      protocolVersion: 4,
-      clientId: this.gatewayHid,
-      username: `/pegasus:${this.gatewayHid}`,
-      password: this.options.apiKey,
-      clean: false,
-      keepalive: 60,
-      resubscribe: false,
-      reconnectPeriod: this.options.reconnectMs,
-      connectTimeout: 10_000,
-      // FeederNet's self-signed certificate names no arrowconnect.io host: the firmware does not check it.
-      rejectUnauthorized: false,
-    });
-    this.client = client;
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("close", () => {
-      if (!this.online) return;
-      this.online = false;
-      this.emit("disconnected");
-    });
-
-    return new Promise<void>((resolve, reject) => {
-      const failStart = (error: Error) => {
-        client.end(true);
-        reject(error);
-      };
-      client.on("connect", () => {
-        this.announce().then(
-          () => {
-            this.online = true;
-            if (!this.everReady) {
-              this.everReady = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) => this.log.warn({ feeder: this.gatewayHid, err: error }, "subscribing failed"),
-        );
-      });
-      client.once("end", () => {
-        if (!this.everReady) reject(new Error(`feeder ${this.gatewayHid} was stopped before it was ready`));
-      });
-      client.on("error", (error) => {
-        const refusal = isConnackRefusal(error)
-          ? new ConnectionRefusedError(this.gatewayHid, error.code)
-          : undefined;
-        if (!this.everReady) {
-          failStart(refusal ?? error);
-        } else if (refusal) {
-          this.log.error({ feeder: this.gatewayHid, err: refusal }, "reconnect refused, giving up");
-          client.end(true);
-          this.emit("refused", refusal);
-        }
-      });
-    });
+    return this.connection.start(
+      {
+        protocolVersion: 4,
+        clientId: this.gatewayHid,
+        username: `/pegasus:${this.gatewayHid}`,
+        password: this.options.apiKey,
+        clean: false,
+        keepalive: 60,
+        resubscribe: false,
+        reconnectPeriod: this.options.reconnectMs,
+        // FeederNet's self-signed certificate names no arrowconnect.io host: the firmware does not check it.
+        rejectUnauthorized: false,
+      },
+      () => {
+        this.planCheckedUntil = this.now().getTime();
+        this.connection.every(this.options.scheduleCheckMs, () => this.runSchedule());
+        this.connection.every(this.options.heartbeatMs, () => this.telemetry({ "s|msg_type": "hb" }));
+      },
+    );
   }
 
   /** A clean DISCONNECT (the SDK sets no will). */
   async stop(): Promise<void> {
-    this.halt();
-    await this.client?.endAsync();
+    const stopped = this.connection.stop();
+    this.pendingAck?.done(false);
+    await stopped;
   }
 
   /** Pulls the plug: no DISCONNECT. */
   kill(): void {
-    this.halt();
-    this.client?.end(true);
+    this.connection.kill();
+    this.pendingAck?.done(false);
   }
 
   /** Makes the following meals fail with this s|err; undefined: they succeed again. */
@@ -347,30 +315,13 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
       // The meal's latest time of day at or before `end`.
       const due = end - ((((end - meal.time) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS);
       if (due > start) {
-        this.runMeal(meal.portion, "schedule").catch((error: unknown) => this.backgroundError(error));
+        this.connection.background(this.runMeal(meal.portion, "schedule"), "failed");
       }
     }
   }
 
-  private halt(): void {
-    this.stopping.abort();
-    for (const timer of this.timers) clearInterval(timer);
-    this.pendingAck?.done(false);
-  }
-
-  private every(ms: number, run: () => unknown): void {
-    const timer = setInterval(run, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
-  private backgroundError(error: unknown): void {
-    if (!this.stopping.signal.aborted) this.log.error({ feeder: this.gatewayHid, err: error }, "failed");
-  }
-
   /** After every CONNACK: both subscriptions, a heartbeat, then what could not be sent while offline. */
-  private async announce(): Promise<void> {
-    const client = this.requireClient();
+  private async announce(client: MqttClient): Promise<void> {
     await client.subscribeAsync(
       [petnetTopics.command(this.gatewayHid), petnetTopics.apiReply(this.gatewayHid)],
       { qos: 2 },
@@ -380,11 +331,6 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
     for (const result of replays > 0 ? this.sentResults.slice(-replays) : [])
       await this.publishResult(result);
     for (const result of this.unsent.splice(0)) await this.publishResult(result);
-  }
-
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`feeder ${this.gatewayHid} is not started`);
-    return this.client;
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -411,7 +357,7 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
       return;
     }
     const run = this.work.then(() => this.handle(parsed.data.hid, parsed.data.parameters));
-    this.work = run.catch((error: unknown) => this.backgroundError(error));
+    this.work = this.connection.background(run, "failed");
   }
 
   /** ev_DeviceCommand: received, the handler, then succeeded or failed. Without an ack for received, nothing runs. */
@@ -450,7 +396,7 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
     switch (command) {
       case "feed": {
         const { portion } = COMMAND_ARGS.feed.parse(json);
-        this.runMeal(portion, "remote").catch((error: unknown) => this.backgroundError(error));
+        this.connection.background(this.runMeal(portion, "remote"), "failed");
         return;
       }
       case "utc_offset":
@@ -497,7 +443,7 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
    * did. The signature fields stand in for Arrow's (FeederNet checks none of them).
    */
   private async apiCall(uri: string, body?: string): Promise<boolean> {
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     for (let attempt = 1; attempt <= this.options.apiAttempts && !signal.aborted; attempt++) {
       if (attempt > 1) await sleep(this.options.apiRetryDelayMs, undefined, { signal }).catch(ignore);
       const timestamp = arrowTime(this.now());
@@ -530,14 +476,12 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
         };
         this.pendingAck = { requestId, done };
       });
-      const client = this.client;
-      if (client?.connected) {
-        await client
-          .publishAsync(petnetTopics.api(this.gatewayHid), JSON.stringify(request), { qos: 1 })
-          .catch((error: Error) =>
-            this.log.warn({ feeder: this.gatewayHid, err: error }, "API call not sent"),
-          );
-      }
+      await this.connection.publishIfConnected(
+        petnetTopics.api(this.gatewayHid),
+        JSON.stringify(request),
+        { qos: 1 },
+        "API call not sent",
+      );
       if (await acked) return true;
       this.log.warn({ feeder: this.gatewayHid, uri, attempt }, "API call not acknowledged");
     }
@@ -557,7 +501,7 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
     this.lastStart = start;
     const error = this.fault;
     await sleep((cups / SIXTEENTH) * this.options.msPerSixteenth, undefined, {
-      signal: this.stopping.signal,
+      signal: this.connection.signal,
     });
     const grams = Math.round(cups * this.options.gramsPerCup * 10) / 10;
     const meal: PetnetMeal = { cups, source, start };
@@ -582,13 +526,15 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
 
   private async result(fields: Record<string, unknown>): Promise<void> {
     const payload = JSON.stringify(fields);
-    if (this.client?.connected) await this.publishResult(payload);
+    if (this.connection.connected) await this.publishResult(payload);
     else this.unsent.push(payload);
   }
 
   private async publishResult(payload: string): Promise<void> {
     try {
-      await this.requireClient().publishAsync(petnetTopics.telemetry(this.gatewayHid), payload, { qos: 1 });
+      await this.connection
+        .requireClient()
+        .publishAsync(petnetTopics.telemetry(this.gatewayHid), payload, { qos: 1 });
     } catch (error) {
       this.log.warn({ feeder: this.gatewayHid, err: error }, "feed result not sent, kept");
       this.unsent.push(payload);
@@ -599,17 +545,12 @@ export class PetnetFeeder extends EventEmitter<PetnetFeederEvents> {
   }
 
   /** A heartbeat or sensor reading: lost when the broker is not reachable. */
-  private async telemetry(fields: Record<string, unknown>): Promise<void> {
-    const client = this.client;
-    if (!client?.connected) return;
-    await client
-      .publishAsync(
-        petnetTopics.telemetry(this.gatewayHid),
-        JSON.stringify({ "_|deviceHid": this.deviceHid, ...fields }),
-        {
-          qos: 1,
-        },
-      )
-      .catch((error: Error) => this.log.warn({ feeder: this.gatewayHid, err: error }, "telemetry not sent"));
+  private telemetry(fields: Record<string, unknown>): Promise<void> {
+    return this.connection.publishIfConnected(
+      petnetTopics.telemetry(this.gatewayHid),
+      JSON.stringify({ "_|deviceHid": this.deviceHid, ...fields }),
+      { qos: 1 },
+      "telemetry not sent",
+    );
   }
 }

@@ -4,10 +4,8 @@
  * settings it warns about are proven to get a feeder cut off. The hooks record exactly what the server
  * would be handed.
  */
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { authorizeFeederPublish, authorizeFeederSubscribe, mayDeliverToFeeder } from "../broker/acl.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../broker/embedded-broker.js";
+import { type SimBroker, started, startSimBroker } from "../testing/sim-broker.js";
 import { ConnectionRefusedError } from "./native-feeder.js";
 import {
   dp,
@@ -22,76 +20,28 @@ const FEEDER_ID = "tasmotafeed1";
 const PASSWORD = "s3cret-password";
 const ROOT = `feedkeeper/${FEEDER_ID}`;
 
-interface Seen {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-let broker: EmbeddedBroker;
-let seen: Seen[];
-let timeline: string[];
-let feeders: TasmotaTuyaFeeder[];
+let broker: SimBroker;
 
 beforeEach(async () => {
-  seen = [];
-  timeline = [];
-  feeders = [];
-  broker = await startEmbeddedBroker({
-    bind: "127.0.0.1",
-    port: 0,
-    maxPacketBytes: 65_536,
-    logger: pino({ level: "silent" }),
-    hooks: {
-      admit: (clientId, username, password) => {
-        if (clientId === FEEDER_ID && username === FEEDER_ID && password?.toString() === PASSWORD) {
-          return { feederId: FEEDER_ID };
-        }
-        return { refused: 4, reason: "bad username or password" };
-      },
-      authorizePublish: ({ feederId }, topic, retain) =>
-        authorizeFeederPublish(feederId ?? "", topic, retain),
-      authorizeSubscribe: ({ feederId }, filter) => authorizeFeederSubscribe(feederId ?? "", filter),
-      mayDeliver: ({ feederId }, topic, retain) => mayDeliverToFeeder(feederId ?? "", topic, retain),
-      onConnected: ({ feederId }) => {
-        timeline.push(`connected ${feederId}`);
-        return true;
-      },
-      onDisconnected: ({ feederId }) => timeline.push(`disconnected ${feederId}`),
-      onCommandsSubscribed: (id) => timeline.push(`subscribed ${id}`),
-      onPublishRefused: (_session, topic, reason) => timeline.push(`publish refused ${topic}: ${reason}`),
-      onSubscribeRefused: (_session, filter) => timeline.push(`subscribe refused ${filter}`),
-      onMessage: (_session, topic, payload, retain) => {
-        seen.push({ topic, payload: payload.toString(), retain });
-        timeline.push(`${topic} ${payload.toString()}`);
-      },
-    },
-  });
+  broker = await startSimBroker({ admit: { feeder: FEEDER_ID, password: PASSWORD } });
 });
 
-afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
-  await broker.close();
-});
+afterEach(() => broker.close());
 
 function feeder(options: Partial<TasmotaTuyaFeederOptions> = {}): TasmotaTuyaFeeder {
-  const created = new TasmotaTuyaFeeder({
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    id: FEEDER_ID,
-    password: PASSWORD,
-    msPerPortion: 5,
-    reconnectMs: 50,
-    ...options,
-  });
-  feeders.push(created);
-  return created;
+  return broker.track(
+    new TasmotaTuyaFeeder({
+      url: broker.url,
+      id: FEEDER_ID,
+      password: PASSWORD,
+      msPerPortion: 5,
+      reconnectMs: 50,
+      ...options,
+    }),
+  );
 }
 
-async function startedFeeder(options: Partial<TasmotaTuyaFeederOptions> = {}): Promise<TasmotaTuyaFeeder> {
-  const created = feeder(options);
-  await created.start();
-  return created;
-}
+const startedFeeder = (options: Partial<TasmotaTuyaFeederOptions> = {}) => started(feeder(options));
 
 /** What Feedkeeper sends: the TuyaSend command on cmd/, QoS 1, never retained. */
 async function command(name: string, payload: string): Promise<void> {
@@ -100,20 +50,15 @@ async function command(name: string, payload: string): Promise<void> {
 
 /** Each DP report on tele/RESULT as `<dp>=<hex data>`. */
 function reports(): string[] {
-  return seen
-    .filter((m) => m.topic === `${ROOT}/tele/RESULT`)
-    .flatMap((m) => {
-      const frame = JSON.parse(m.payload).TuyaReceived as Record<
-        string,
-        { DpId?: number; DpIdData?: string }
-      >;
-      return Object.values(frame)
-        .filter((v) => typeof v === "object" && v.DpId !== undefined)
-        .map((v) => `${v.DpId}=${v.DpIdData}`);
-    });
+  return broker.payloadsOn(`${ROOT}/tele/RESULT`).flatMap((payload) => {
+    const frame = JSON.parse(payload).TuyaReceived as Record<string, { DpId?: number; DpIdData?: string }>;
+    return Object.values(frame)
+      .filter((v) => typeof v === "object" && v.DpId !== undefined)
+      .map((v) => `${v.DpId}=${v.DpIdData}`);
+  });
 }
 
-const payloadsOn = (topic: string) => seen.filter((m) => m.topic === topic).map((m) => m.payload);
+const payloadsOn = (topic: string) => broker.payloadsOn(topic);
 
 /** The boot dump: plan (empty), manual_feed 1, feed_state standby, battery 100 %, no fault, last report 0. */
 const BOOT_STATE = ["1=", "3=00000001", "4=00", "11=00000064", "14=00", "15=00000000"];
@@ -123,22 +68,22 @@ describe("TasmotaTuyaFeeder", () => {
     await startedFeeder();
 
     await vi.waitFor(() => expect(reports()).toEqual(BOOT_STATE));
-    expect(timeline.slice(0, 2)).toEqual([`connected ${FEEDER_ID}`, `${ROOT}/tele/LWT Online`]);
+    expect(broker.timeline.slice(0, 2)).toEqual([`connected ${FEEDER_ID}`, `${ROOT}/tele/LWT Online`]);
     // The SUBACKs come in any order; INFO1 only after all of them.
-    expect(timeline.slice(2, 5).sort()).toEqual([
+    expect(broker.timeline.slice(2, 5).sort()).toEqual([
       `subscribe refused cmnd/${FEEDER_ID}_fb/#`,
       "subscribe refused feedkeeper/tasmotas/cmd/#",
       `subscribed ${FEEDER_ID}`,
     ]);
-    expect(timeline[5]).toContain(`${ROOT}/tele/INFO1 {"Info1":{"Module":"TuyaMCU"`);
-    expect(timeline).not.toContain(`disconnected ${FEEDER_ID}`);
-    expect(seen.find((m) => m.topic === `${ROOT}/tele/LWT`)?.retain).toBe(true);
+    expect(broker.timeline[5]).toContain(`${ROOT}/tele/INFO1 {"Info1":{"Module":"TuyaMCU"`);
+    expect(broker.timeline).not.toContain(`disconnected ${FEEDER_ID}`);
+    expect(broker.messages.find((m) => m.topic === `${ROOT}/tele/LWT`)?.retain).toBe(true);
   });
 
   it("feeds on TuyaSend2: done, its DP echoed, feeding, the report, done", async () => {
     const sim = await startedFeeder();
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
-    seen = [];
+    broker.clearMessages();
 
     await command("TuyaSend2", "3,2");
 
@@ -150,7 +95,7 @@ describe("TasmotaTuyaFeeder", () => {
   it("ignores a manual_feed outside 1-12 and a TuyaSend to another DP", async () => {
     const sim = await startedFeeder();
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
-    seen = [];
+    broker.clearMessages();
 
     for (const payload of ["3,0", "3,13", "5,2", "3"]) await command("TuyaSend2", payload);
     await command("TuyaSend2", "3,1");
@@ -162,7 +107,7 @@ describe("TasmotaTuyaFeeder", () => {
   it("stores the meal plan from TuyaSend6 and reports it back", async () => {
     const sim = await startedFeeder();
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
-    seen = [];
+    broker.clearMessages();
 
     await command("TuyaSend6", "1,7F060008017F10000801");
 
@@ -177,7 +122,7 @@ describe("TasmotaTuyaFeeder", () => {
     await command("TuyaSend6", "1,7F06000801");
     await command("TuyaSend2", "3,2");
     await vi.waitFor(() => expect(reports()).toContain("15=00000002"));
-    seen = [];
+    broker.clearMessages();
 
     await command("TuyaSend0", "");
 
@@ -197,7 +142,7 @@ describe("TasmotaTuyaFeeder", () => {
   it("reports a jam instead of a meal, and the fault cleared", async () => {
     const sim = await startedFeeder({ jammed: true });
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
-    seen = [];
+    broker.clearMessages();
     const failed = vi.fn();
     sim.on("failed", failed);
 
@@ -212,7 +157,7 @@ describe("TasmotaTuyaFeeder", () => {
   it("reports the battery, the Wi-Fi signal and button meals", async () => {
     const sim = await startedFeeder();
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
-    seen = [];
+    broker.clearMessages();
 
     sim.setBattery(88);
     await sim.sendState(-61);
@@ -227,7 +172,7 @@ describe("TasmotaTuyaFeeder", () => {
     const sim = await startedFeeder();
     await vi.waitFor(() => expect(reports()).toHaveLength(BOOT_STATE.length));
     const ready = new Promise<void>((resolve) => sim.once("ready", () => resolve()));
-    seen = [];
+    broker.clearMessages();
 
     sim.dropConnection();
     await ready;
@@ -257,7 +202,7 @@ describe("TasmotaTuyaFeeder", () => {
 
     await sim.stop();
 
-    await vi.waitFor(() => expect(timeline).toContain(`disconnected ${FEEDER_ID}`));
+    await vi.waitFor(() => expect(broker.timeline).toContain(`disconnected ${FEEDER_ID}`));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(payloadsOn(`${ROOT}/tele/LWT`)).toEqual(["Online", "Offline"]);
   });
@@ -266,9 +211,9 @@ describe("TasmotaTuyaFeeder", () => {
     await startedFeeder({ publishesEmptyPower: true });
 
     await vi.waitFor(() =>
-      expect(timeline).toContain(`publish refused ${ROOT}/cmd/POWER: command topics are server-only`),
+      expect(broker.timeline).toContain(`publish refused ${ROOT}/cmd/POWER: command topics are server-only`),
     );
-    await vi.waitFor(() => expect(timeline).toContain(`disconnected ${FEEDER_ID}`));
+    await vi.waitFor(() => expect(broker.timeline).toContain(`disconnected ${FEEDER_ID}`));
   });
 
   it("fails to start with refused credentials", async () => {

@@ -16,9 +16,16 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { topics } from "../protocol/native-v1.js";
-import { ConnectionRefusedError, isConnackRefusal, type SimLogger } from "./native-feeder.js";
+import {
+  type ConnectionRefusedError,
+  feedkeeperLogin,
+  ignore,
+  SimConnection,
+  type SimLogger,
+  silentLogger,
+} from "./sim-connection.js";
 
 export const tasmotaTopics = {
   lwt: (id: string) => `${topics.root(id)}/tele/LWT`,
@@ -166,9 +173,6 @@ export interface TasmotaTuyaFeederEvents {
   plan: [bytes: Buffer];
 }
 
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
 export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
   readonly id: string;
   /** The MAC address, 12 hex digits: in the discovery topic. */
@@ -177,13 +181,10 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
 
   private readonly msPerPortion: number;
   private readonly log: SimLogger;
-  private client: MqttClient | undefined;
+  private readonly connection: SimConnection;
   private booted = false;
-  private heartbeats: NodeJS.Timeout | undefined;
   private firstHeartbeat = true;
-  private online = false;
   private motor: Promise<void> = Promise.resolve();
-  private readonly stopping = new AbortController();
   // The MCU's DP states.
   private mealPlan: Buffer = Buffer.alloc(0);
   private manualFeed = MANUAL_FEED_MIN;
@@ -201,10 +202,18 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
     this.jammed = options.jammed ?? false;
     this.battery = options.batteryPercent ?? 100;
     this.log = options.logger ?? silentLogger;
+    this.connection = new SimConnection(this, {
+      url: options.url,
+      deviceId: this.id,
+      logger: this.log,
+      announce: (client) => this.announce(client),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onRefused: (error) => this.emit("refused", error),
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /** The meal plan the MCU holds (DP 1). */
@@ -214,84 +223,36 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
 
   /** Connects; rejects if the first attempt fails, then reconnects on its own like Tasmota. */
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`feeder ${this.id} was already started`));
-    const client = mqtt.connect(this.options.url, {
-      protocolVersion: 4,
-      clientId: this.id,
-      username: this.id,
-      password: this.options.password,
-      clean: true, // MQTT_CLEAN_SESSION
-      keepalive: 30, // MQTT_KEEPALIVE
-      resubscribe: false, // Tasmota subscribes again itself
-      reconnectPeriod: this.options.reconnectMs ?? 10_000,
-      connectTimeout: 10_000,
-      will: { topic: tasmotaTopics.lwt(this.id), payload: Buffer.from("Offline"), qos: 1, retain: true },
-    });
-    this.client = client;
-    this.heartbeats = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 10_000);
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("close", () => {
-      if (!this.online) return;
-      this.online = false;
-      this.emit("disconnected");
-    });
-
-    return new Promise<void>((resolve, reject) => {
-      let started = false;
-      client.on("connect", () => {
-        this.announce().then(
-          () => {
-            this.online = true;
-            if (!started) {
-              started = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) => this.log.warn({ feeder: this.id, err: error }, "announcing after connect failed"),
-        );
-      });
-      client.once("end", () => {
-        if (!started) reject(new Error(`feeder ${this.id} was stopped before it was ready`));
-      });
-      client.on("error", (error) => {
-        const refusal = isConnackRefusal(error) ? new ConnectionRefusedError(this.id, error.code) : undefined;
-        if (!started) {
-          client.end(true);
-          reject(refusal ?? error);
-        } else if (refusal) {
-          this.log.error({ feeder: this.id, err: refusal }, "reconnect refused, giving up");
-          client.end(true);
-          this.emit("refused", refusal);
-        }
-      });
-    });
+    return this.connection.start(
+      {
+        ...feedkeeperLogin(this.id, this.options.password),
+        clean: true, // MQTT_CLEAN_SESSION
+        keepalive: 30, // MQTT_KEEPALIVE
+        resubscribe: false, // Tasmota subscribes again itself
+        reconnectPeriod: this.options.reconnectMs ?? 10_000,
+        will: { topic: tasmotaTopics.lwt(this.id), payload: Buffer.from("Offline"), qos: 1, retain: true },
+      },
+      () => this.connection.every(this.options.heartbeatMs ?? 10_000, () => this.heartbeat()),
+    );
   }
 
   /** Tasmota's restart: LWT `Offline`, then a clean DISCONNECT. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    clearInterval(this.heartbeats);
-    const client = this.client;
-    if (!client || client.disconnecting || client.disconnected) return;
-    if (client.connected) {
-      await client
-        .publishAsync(tasmotaTopics.lwt(this.id), "Offline", { qos: 0, retain: true })
-        .catch(ignore);
-    }
-    await client.endAsync(!client.connected);
+  stop(): Promise<void> {
+    return this.connection.stop({
+      topic: tasmotaTopics.lwt(this.id),
+      payload: "Offline",
+      options: { qos: 0, retain: true },
+    });
   }
 
   /** Pulls the plug: the broker publishes the will. */
   kill(): void {
-    this.stopping.abort();
-    clearInterval(this.heartbeats);
-    this.client?.end(true);
+    this.connection.kill();
   }
 
   /** The Wi-Fi drops: the connection breaks without a DISCONNECT, and Tasmota reconnects later. */
   dropConnection(): void {
-    this.client?.stream.destroy();
+    this.connection.client?.stream.destroy();
   }
 
   /** The auger jams on the next meals; clearing it reports the fault bit cleared. */
@@ -340,14 +301,8 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
     return this.runMeal({ portions, source: "button" });
   }
 
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`feeder ${this.id} is not started`);
-    return this.client;
-  }
-
   /** MqttConnected(): LWT, subscriptions, and after booting INFO1 and the MCU's state. */
-  private async announce(): Promise<void> {
-    const client = this.requireClient();
+  private async announce(client: MqttClient): Promise<void> {
     await client.publishAsync(tasmotaTopics.lwt(this.id), "Online", { qos: 0, retain: true });
     if (this.options.publishesEmptyPower) {
       await client.publishAsync(tasmotaTopics.command(this.id, "POWER"), "", { qos: 0 });
@@ -427,9 +382,7 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
     }
     this.manualFeed = portions;
     this.report([dp.value(ARLEC_5L_DPS.manualFeed, portions)]);
-    this.runMeal({ portions, source: "remote" }).catch((error: unknown) => {
-      if (!this.stopping.signal.aborted) this.log.error({ feeder: this.id, err: error }, "meal failed");
-    });
+    this.connection.background(this.runMeal({ portions, source: "remote" }), "meal failed");
   }
 
   private mealPlanSet(bytes: Buffer): void {
@@ -446,7 +399,7 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
   }
 
   private async meal(meal: TasmotaMeal): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     this.feedState = FEED_STATE.feeding;
     this.report([dp.enum(ARLEC_5L_DPS.feedState, this.feedState)]);
     if (this.jammed) {
@@ -493,11 +446,7 @@ export class TasmotaTuyaFeeder extends EventEmitter<TasmotaTuyaFeederEvents> {
     this.publish(tasmotaTopics.statResult(this.id), JSON.stringify({ [command]: result })).catch(ignore);
   }
 
-  private async publish(topic: string, payload: string): Promise<void> {
-    const client = this.client;
-    if (!client?.connected) return;
-    await client.publishAsync(topic, payload, { qos: 0, retain: false }).catch((error: Error) => {
-      this.log.warn({ feeder: this.id, err: error, topic }, "not published");
-    });
+  private publish(topic: string, payload: string): Promise<void> {
+    return this.connection.publishIfConnected(topic, payload, { qos: 0, retain: false });
   }
 }

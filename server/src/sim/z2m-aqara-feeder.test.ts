@@ -1,15 +1,15 @@
 /**
- * The Zigbee2MQTT stand-in on an in-process broker, watched by a client that plays Feedkeeper's part: it
- * sends what the `z2m-aqara-c1` codec encodes and decodes what arrives, so the codec and the stand-in are
- * checked against each other (and both against the guide's Zigbee2MQTT settings).
+ * The Zigbee2MQTT stand-in on an in-process broker open to all (as the owner's Mosquitto would be), watched by
+ * a client that plays Feedkeeper's part: it sends what the `z2m-aqara-c1` codec encodes and decodes what
+ * arrives, so the codec and the stand-in are checked against each other (and both against the guide's
+ * Zigbee2MQTT settings).
  */
-import net from "node:net";
-import { Aedes } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DeviceSchedule } from "../feeding/device-schedule-sync.js";
 import { type CanonicalEvent, isRejection } from "../profiles/codecs/codec.js";
 import { shippedProfiles } from "../testing/profiles.js";
+import { type SimBroker, startSimBroker } from "../testing/sim-broker.js";
 import { Z2mAqaraFeeder, type Z2mAqaraFeederOptions } from "./z2m-aqara-feeder.js";
 
 const NAME = "kitchen_feeder";
@@ -25,38 +25,30 @@ interface Seen {
   retain: boolean;
 }
 
-let broker: Aedes;
-let server: net.Server;
-let url: string;
+let broker: SimBroker;
 let clients: MqttClient[];
-let feeders: Z2mAqaraFeeder[];
 
 beforeEach(async () => {
   clients = [];
-  feeders = [];
-  broker = await Aedes.createBroker();
-  server = net.createServer((socket) => broker.handle(socket));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  broker = await startSimBroker({ admit: { open: true } });
 });
 
 afterEach(async () => {
-  for (const feeder of feeders) feeder.kill();
   for (const client of clients) client.end(true);
-  await new Promise<void>((resolve) => broker.close(() => resolve()));
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await broker.close();
 });
 
 async function started(options: Partial<Z2mAqaraFeederOptions> = {}): Promise<Z2mAqaraFeeder> {
-  const feeder = new Z2mAqaraFeeder({
-    url,
-    friendlyName: NAME,
-    msPerPortion: 5,
-    reportDelayMs: 5,
-    reconnectMs: 50,
-    ...options,
-  });
-  feeders.push(feeder);
+  const feeder = broker.track(
+    new Z2mAqaraFeeder({
+      url: broker.url,
+      friendlyName: NAME,
+      msPerPortion: 5,
+      reportDelayMs: 5,
+      reconnectMs: 50,
+      ...options,
+    }),
+  );
   await feeder.start();
   return feeder;
 }
@@ -64,7 +56,7 @@ async function started(options: Partial<Z2mAqaraFeederOptions> = {}): Promise<Z2
 /** Feedkeeper's side: subscribed like the external bridge, decoding with the profile's codec. */
 async function feedkeeper(filters = [STATE, AVAILABILITY, BRIDGE]) {
   const seen: Seen[] = [];
-  const client = await mqtt.connectAsync(url, {
+  const client = await mqtt.connectAsync(broker.url, {
     clientId: `feedkeeper-${clients.length}`,
     reconnectPeriod: 0,
   });

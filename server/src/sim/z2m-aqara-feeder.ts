@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { z } from "zod";
 import {
   Z2M_DAY_SETS,
@@ -25,7 +25,7 @@ import {
   type Z2mScheduleEntry,
   z2mTopics,
 } from "../profiles/codecs/z2m-aqara-c1.js";
-import type { SimLogger } from "./native-feeder.js";
+import { ignore, SimConnection, type SimLogger, silentLogger } from "./sim-connection.js";
 
 export type Z2mAvailabilityStyle = "json" | "legacy";
 export type Z2mFeedingSource = "schedule" | "manual" | "remote";
@@ -85,9 +85,6 @@ const scheduleValue = z.array(
   z.object({ days: z.string(), hour: z.number(), minute: z.number(), size: z.number() }),
 );
 
-const ignore = () => {};
-const silentLogger: SimLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
-
 /** json-stable-stringify, as Zigbee2MQTT writes its state: keys sorted at every level. */
 function sortedJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -119,12 +116,9 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
   private readonly cache: Record<string, unknown>;
   /** The schedule the feeder itself holds. */
   private schedule: Z2mScheduleEntry[] = [];
-  private client: MqttClient | undefined;
-  private everReady = false;
-  private online = false;
+  private readonly connection: SimConnection;
   /** The feeder runs one meal at a time. */
   private motor: Promise<void> = Promise.resolve();
-  private readonly stopping = new AbortController();
 
   constructor(private readonly options: Z2mAqaraFeederOptions) {
     super();
@@ -149,10 +143,19 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
       serving_size: options.servingSize ?? 1,
       weight_per_day: 0,
     };
+    this.connection = new SimConnection(this, {
+      url: options.url,
+      deviceId: this.friendlyName,
+      label: this.friendlyName,
+      logger: this.log,
+      announce: (client) => this.announce(client),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      // No onRefused: it has no `refused` event, and after a refused reconnect it simply stays offline.
+    });
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.connection.connected;
   }
 
   /** What Zigbee2MQTT has cached for the feeder (its last published state without the link quality). */
@@ -162,13 +165,11 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
 
   /** Connects; rejects if the first attempt fails, then reconnects on its own like Zigbee2MQTT. */
   start(): Promise<void> {
-    if (this.client) return Promise.reject(new Error(`${this.friendlyName} was already started`));
-    const client = mqtt.connect(this.options.url, {
+    return this.connection.start({
       clientId: this.options.clientId ?? `zigbee2mqtt_${Math.random().toString(16).slice(2, 10)}`,
       ...(this.options.username !== undefined && { username: this.options.username }),
       ...(this.options.password !== undefined && { password: this.options.password }),
       reconnectPeriod: this.options.reconnectMs ?? 5000,
-      connectTimeout: 10_000,
       will: {
         topic: z2mTopics.bridgeState,
         payload: Buffer.from(this.availability(false)),
@@ -176,61 +177,30 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
         retain: true,
       },
     });
-    this.client = client;
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("close", () => {
-      if (!this.online) return;
-      this.online = false;
-      this.emit("disconnected");
-    });
-    return new Promise<void>((resolve, reject) => {
-      client.on("connect", () => {
-        this.announce().then(
-          () => {
-            this.online = true;
-            if (!this.everReady) {
-              this.everReady = true;
-              resolve();
-            }
-            this.emit("ready");
-          },
-          (error: Error) => this.log.warn({ feeder: this.friendlyName, err: error }, "announcing failed"),
-        );
-      });
-      client.on("error", (error) => {
-        if (this.everReady) return;
-        client.end(true);
-        reject(error);
-      });
-    });
   }
 
   /** Zigbee2MQTT stopping: the bridge says offline, the feeder's availability stays as it was. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    const client = this.client;
-    if (!client || client.disconnecting || client.disconnected) return;
-    if (client.connected) {
-      await client
-        .publishAsync(z2mTopics.bridgeState, this.availability(false), { qos: 1, retain: true })
-        .catch(ignore);
-    }
-    await client.endAsync(!client.connected);
+  stop(): Promise<void> {
+    return this.connection.stop({
+      topic: z2mTopics.bridgeState,
+      payload: this.availability(false),
+      options: { qos: 1, retain: true },
+    });
   }
 
   /** Zigbee2MQTT dies: no DISCONNECT, so the broker publishes the will on the bridge state. */
   kill(): void {
-    this.stopping.abort();
-    this.client?.end(true);
+    this.connection.kill();
   }
 
   /** The feeder loses power or comes back: Zigbee2MQTT's availability check says so. */
   async setAvailable(available: boolean): Promise<void> {
-    await this.requireClient().publishAsync(
-      z2mTopics.availability(this.friendlyName),
-      this.availability(available),
-      { qos: 1, retain: true },
-    );
+    await this.connection
+      .requireClient()
+      .publishAsync(z2mTopics.availability(this.friendlyName), this.availability(available), {
+        qos: 1,
+        retain: true,
+      });
   }
 
   /** Food stuck: the next meals report `error: true` instead of coming out; freed, the feeder reports false. */
@@ -274,16 +244,10 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
     return this.style === "json" ? JSON.stringify({ state }) : state;
   }
 
-  private requireClient(): MqttClient {
-    if (!this.client) throw new Error(`${this.friendlyName} is not started`);
-    return this.client;
-  }
-
   /** Zigbee2MQTT's start: bridge state, subscriptions, then the feeder's availability and cached state. */
-  private async announce(): Promise<void> {
-    const client = this.requireClient();
+  private async announce(client: MqttClient): Promise<void> {
     await client.publishAsync(z2mTopics.bridgeState, this.availability(true), { qos: 1, retain: true });
-    if (this.everReady) return;
+    if (this.connection.everReady) return;
     await client.subscribeAsync(z2mTopics.set(this.friendlyName), { qos: 1 });
     await this.setAvailable(true);
     await this.republish();
@@ -307,10 +271,7 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
     const applied = keys.find(([key]) => CONVERTER_KEYS.has(key));
     if (!applied) return;
     const [key, value] = applied;
-    this.apply(key, value).catch((error: unknown) => {
-      if (!this.stopping.signal.aborted)
-        this.log.error({ feeder: this.friendlyName, err: error, key }, "set failed");
-    });
+    this.connection.background(this.apply(key, value), "set failed", { key });
   }
 
   private async apply(key: string, value: unknown): Promise<void> {
@@ -329,7 +290,7 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
       await this.runMeal("remote", this.servingSize());
     } else if (held) {
       this.schedule = held;
-      await sleep(this.reportDelayMs, undefined, { signal: this.stopping.signal });
+      await sleep(this.reportDelayMs, undefined, { signal: this.connection.signal });
       await this.report({ schedule: held });
     }
   }
@@ -341,7 +302,7 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
   }
 
   private async meal(meal: Z2mMeal): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.connection.signal;
     if (this.jammed) {
       await sleep(this.msPerPortion, undefined, { signal });
       await this.report({ error: true });
@@ -366,12 +327,11 @@ export class Z2mAqaraFeeder extends EventEmitter<Z2mAqaraFeederEvents> {
     for (const [key, value] of Object.entries(update)) {
       if (!(this.filteredCache && UNCACHED.has(key))) this.cache[key] = value;
     }
-    const client = this.client;
-    if (!client?.connected) return;
-    await client
-      .publishAsync(z2mTopics.state(this.friendlyName), sortedJson(message), { qos: 0, retain: this.retain })
-      .catch((error: Error) =>
-        this.log.warn({ feeder: this.friendlyName, err: error }, "state not published"),
-      );
+    await this.connection.publishIfConnected(
+      z2mTopics.state(this.friendlyName),
+      sortedJson(message),
+      { qos: 0, retain: this.retain },
+      "state not published",
+    );
   }
 }
