@@ -26,7 +26,6 @@ import { MealScheduler } from "./feeding/meal-scheduler.js";
 import { MealWatch } from "./feeding/meal-watch.js";
 import { PetService } from "./feeding/pets.js";
 import { createApp } from "./http/app.js";
-import { createKronosApp } from "./http/kronos/kronos-app.js";
 import type { Logger } from "./logger.js";
 import { builtInProfilesDir, ProfileRegistry } from "./profiles/profile-registry.js";
 import { openStore } from "./store/db.js";
@@ -153,7 +152,9 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const kronos =
     config.kronosPort !== undefined && tlsIdentity
       ? (createAdaptorServer({
-          fetch: createKronosApp({ store, pending, logger }).fetch,
+          // Only Petnet owners turn this on: its module is loaded then.
+          fetch: (await import("./http/kronos/kronos-app.js")).createKronosApp({ store, pending, logger })
+            .fetch,
           createServer: https.createServer,
           serverOptions: { cert: tlsIdentity.cert, key: tlsIdentity.key },
         }) as Server)

@@ -6,7 +6,6 @@
 import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { generate } from "selfsigned";
 import type { TlsConfig } from "../config.js";
 
 export interface TlsIdentity {
@@ -36,6 +35,8 @@ export async function loadTlsIdentity(config: TlsConfig, dataDir: string): Promi
     const cert = fs.readFileSync(certFile, "utf8");
     return { cert, key: fs.readFileSync(keyFile, "utf8"), fingerprint: fingerprintOf(cert), generated: true };
   }
+  // Loaded only here: the certificate library and its dependencies weigh megabytes that most servers never use.
+  const { generate } = await import("selfsigned");
   const [commonName = "localhost"] = config.hostnames;
   const notBeforeDate = new Date();
   const pems = await generate([{ name: "commonName", value: commonName }], {
