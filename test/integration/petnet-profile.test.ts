@@ -3,7 +3,7 @@
  * HTTPS (FEEDKEEPER_KRONOS_PORT) give it a gateway hid and its MQTT password, it connects over MQTT with TLS
  * (FEEDKEEPER_MQTTS_PORT), is held as pending and adopted (its firmware generation suggested from its
  * registration), then fed: feed now in sixteenths of a cup, the plan in the newer firmware's commands and
- * confirmed by its acks, and a failed meal surfacing as a fault.
+ * confirmed by its acks, its sensors, and a failed meal surfacing as a fault.
  */
 import fs from "node:fs";
 import https from "node:https";
@@ -175,8 +175,10 @@ describe("petnet-smartfeeder-v2 end to end", () => {
     expect(weekdays.status).toBe(422);
   });
 
-  it("shows a failed meal as the feeder's fault", async () => {
+  it("shows its power and signal, and a failed meal as the feeder's fault", async () => {
     const feederId = await bootAndAdopt();
+    await device?.sendSensors({ voltageMv: 5900, usb: true, charging: false, rssi: -61 });
+    await api.waitForFeeder(feederId, (f) => f.telemetry?.charging === true && f.telemetry.rssi === -61);
     device?.setFault("motor stall");
     await api.feed(feederId, { portions: 1 });
     await api.waitForFeeder(feederId, (f) => f.telemetry?.error === "unknown", 10_000);
