@@ -5,6 +5,7 @@
  */
 import type {
   Alert,
+  ConnectionLogEntry,
   Feed,
   Feeder,
   FeederCredentials,
@@ -22,6 +23,7 @@ export type {
   AdoptDevice,
   Alert,
   ApiError as ApiErrorBody,
+  ConnectionLogEntry,
   DeviceProfile,
   Feed,
   Feeder,
@@ -141,3 +143,8 @@ export interface PetResponse {
 
 /** GET /api/pets/{id}/intake */
 export type PetIntakeResponse = PetIntake;
+
+/** GET /api/connection-log: newest first. */
+export interface ConnectionLogResponse {
+  entries: ConnectionLogEntry[];
+}

@@ -3,6 +3,7 @@ import type {
   AlertResponse,
   AlertsResponse,
   ApiErrorBody,
+  ConnectionLogResponse,
   CreateFeederResponse,
   Credentials,
   FeederChanges,
@@ -233,4 +234,11 @@ export const api = {
   deletePet: (petId: string) => request<void>("DELETE", `/api/pets/${enc(petId)}`),
   petIntake: (petId: string, days: number, signal?: AbortSignal) =>
     request<PetIntakeResponse>("GET", `/api/pets/${enc(petId)}/intake?days=${days}`, { signal }),
+  /** `feederId` narrows to one feeder's entries, `unknown` to client ids that are no feeder. */
+  connectionLog: (limit: number, filter: { feederId?: string; unknown?: boolean }, signal?: AbortSignal) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (filter.feederId !== undefined) query.set("feederId", filter.feederId);
+    if (filter.unknown) query.set("unknown", "true");
+    return request<ConnectionLogResponse>("GET", `/api/connection-log?${query}`, { signal });
+  },
 };

@@ -4,13 +4,14 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
 import { Alerts } from "./pages/Alerts";
+import { ConnectionLog } from "./pages/ConnectionLog";
 import { FeederSettings } from "./pages/FeederSettings";
 import { Feeders } from "./pages/Feeders";
 import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
 import { Setup } from "./pages/Setup";
-import { alertsHref, feedersHref, parseHash, petsHref, type Route } from "./routes";
+import { alertsHref, connectionsHref, feedersHref, parseHash, petsHref, type Route } from "./routes";
 import { ErrorAlert } from "./ui";
 
 type View =
@@ -31,6 +32,7 @@ const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["
   settings: "Feeder settings · Feedkeeper",
   alerts: "Alerts · Feedkeeper",
   pets: "Pets · Feedkeeper",
+  connections: "Connections · Feedkeeper",
 };
 
 const NAV = {
@@ -38,6 +40,7 @@ const NAV = {
   feeders: "Feeders",
   pets: "Pets",
   alerts: "Alerts",
+  connections: "Connections",
   unacknowledged: (n: number) => `${n} new`,
   waiting: (n: number) => `${n} ${n === 1 ? "device" : "devices"} waiting to be adopted`,
 };
@@ -191,6 +194,9 @@ function App() {
                 testId="alert-count"
               />
             </a>
+            <a href={connectionsHref()} aria-current={route.page === "connections" ? "page" : undefined}>
+              {NAV.connections}
+            </a>
           </nav>
         )}
         {view.kind === "signedIn" && (
@@ -234,6 +240,9 @@ function App() {
         {view.kind === "signedIn" && route.page === "pets" && <Pets onUnauthorized={onUnauthorized} />}
         {view.kind === "signedIn" && route.page === "alerts" && (
           <Alerts onCount={setAlertCount} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "connections" && (
+          <ConnectionLog filter={route.filter} onUnauthorized={onUnauthorized} />
         )}
       </main>
     </>

@@ -7,17 +7,37 @@ export type Route =
   | { page: "schedule"; feederId: string }
   | { page: "settings"; feederId: string }
   | { page: "alerts" }
-  | { page: "pets" };
+  | { page: "pets" }
+  | { page: "connections"; filter: ConnectionFilter };
+
+/** Which entries the connection log shows: all, one feeder's, or only devices that are no feeder. */
+export type ConnectionFilter = "all" | "unknown" | { feederId: string };
 
 export const feedersHref = "#/";
 export const alertsHref = "#/alerts";
 export const petsHref = "#/pets";
 export const scheduleHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/schedule`;
 export const settingsHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/settings`;
+export const connectionsHref = (filter: ConnectionFilter = "all") => {
+  if (filter === "all") return "#/connections";
+  if (filter === "unknown") return "#/connections/unknown";
+  return `#/connections/feeders/${encodeURIComponent(filter.feederId)}`;
+};
 
 export function parseHash(hash: string): Route {
   if (hash === alertsHref) return { page: "alerts" };
   if (hash === petsHref) return { page: "pets" };
+  if (hash === connectionsHref()) return { page: "connections", filter: "all" };
+  if (hash === connectionsHref("unknown")) return { page: "connections", filter: "unknown" };
+  const feederLog = /^#\/connections\/feeders\/([^/]+)\/?$/.exec(hash);
+  if (feederLog?.[1]) {
+    try {
+      return { page: "connections", filter: { feederId: decodeURIComponent(feederLog[1]) } };
+    } catch {
+      // A malformed escape is no feeder; show the whole log.
+      return { page: "connections", filter: "all" };
+    }
+  }
   const feederPage = /^#\/feeders\/([^/]+)\/(schedule|settings)\/?$/.exec(hash);
   if (feederPage?.[1] && feederPage[2]) {
     try {

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api } from "../api";
 import type { DeviceProfile, Feeder, FeederChanges, Pet } from "../api-types";
-import { feedersHref, petsHref } from "../routes";
+import { connectionsHref, feedersHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
@@ -36,6 +36,7 @@ const T = {
   deviceType: "Device type",
   model: "Model",
   deviceKey: "Device id",
+  connectionLog: "Connection log",
 };
 
 type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
@@ -113,6 +114,9 @@ function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DevicePro
           </div>
         )}
       </dl>
+      <p class="card-links">
+        <a href={connectionsHref({ feederId: feeder.id })}>{T.connectionLog}</a>
+      </p>
     </section>
   );
 }

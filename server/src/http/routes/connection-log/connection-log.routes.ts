@@ -4,7 +4,7 @@ import { errorResponses } from "../../schemas.js";
 
 const isoTime = z.string().openapi({ example: "2026-11-26T07:30:00.000Z" });
 
-const ConnectionLogEntrySchema = z
+export const ConnectionLogEntrySchema = z
   .object({
     kind: z.enum(CONNECTION_EVENTS),
     clientId: z.string().openapi({ description: "The MQTT client id the device used" }),
