@@ -17,6 +17,12 @@ export const ERRORS = {
   alert_not_found: { status: 404, message: "No alert with this id." },
   meal_not_planned: { status: 409, message: "That meal is not planned then." },
   pet_not_found: { status: 404, message: "No pet with this id." },
+  user_not_found: { status: 404, message: "No user with this id." },
+  username_taken: { status: 409, message: "That username is taken." },
+  last_owner: {
+    status: 409,
+    message: "This is the only owner: make someone else an owner first, or the household has nobody to run it.",
+  },
   pending_not_found: {
     status: 404,
     message:

@@ -52,6 +52,25 @@ export class TestApi {
     this.token = ((await token.json()) as { token: string }).token;
   }
 
+  /** Signs in as another user and returns an API client with that user's own token. */
+  async signInAs(username: string, password: string): Promise<TestApi> {
+    const origin = { origin: this.baseUrl };
+    const login = await fetch(`${this.baseUrl}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...origin },
+      body: JSON.stringify({ username, password }),
+    });
+    if (login.status !== 200) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const token = await fetch(`${this.baseUrl}/api/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie, ...origin },
+      body: JSON.stringify({ name: "tests" }),
+    });
+    if (token.status !== 201) throw new Error(`token failed: ${token.status} ${await token.text()}`);
+    return new TestApi(this.baseUrl, ((await token.json()) as { token: string }).token);
+  }
+
   async createFeeder(name = "Kitchen", extra: Record<string, unknown> = {}) {
     const res = await this.request<{ feeder: Feeder; credentials: FeederCredentials }>(
       "POST",

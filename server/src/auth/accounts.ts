@@ -24,6 +24,14 @@ function publicUser(row: typeof users.$inferSelect): User {
   return user;
 }
 
+export const ROLES = ["owner", "member", "sitter"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An account that has not reached its end date (a sitter's), as a condition on the users table. */
+function accountLive(now: ReturnType<typeof sql.placeholder>) {
+  return or(isNull(users.expiresAt), gt(users.expiresAt, now));
+}
+
 /** Every authenticated request runs one of these: prepared once. */
 function prepareStatements(store: Store) {
   const p = sql.placeholder;
@@ -32,7 +40,7 @@ function prepareStatements(store: Store) {
       .select({ user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.tokenHash, p("hash")), gt(sessions.expiresAt, p("now"))))
+      .where(and(eq(sessions.tokenHash, p("hash")), gt(sessions.expiresAt, p("now")), accountLive(p("now"))))
       .prepare(),
     token: store.db
       .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
@@ -42,6 +50,7 @@ function prepareStatements(store: Store) {
         and(
           eq(apiTokens.tokenHash, p("hash")),
           or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, p("now"))),
+          accountLive(p("now")),
         ),
       )
       .prepare(),
@@ -88,7 +97,9 @@ export class AccountService {
   async login(username: string, password: string): Promise<{ user: User; session: string; expiresAt: Date }> {
     const row = this.store.db.select().from(users).where(eq(users.username, username)).get();
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyPasswordHash()));
-    if (!row || !ok) {
+    const ended =
+      row?.expiresAt !== null && row?.expiresAt !== undefined && row.expiresAt.getTime() <= this.clock.now();
+    if (!row || !ok || ended) {
       this.logger.warn({ username }, "failed login");
       throw new AppError("invalid_credentials");
     }
@@ -180,5 +191,100 @@ export class AccountService {
       .get();
     if (!deleted) throw new AppError("token_not_found");
     this.logger.info({ userId, tokenId }, "API token revoked");
+  }
+
+  listUsers(): User[] {
+    return this.store.db.select().from(users).orderBy(users.createdAt).all().map(publicUser);
+  }
+
+  requireUser(id: string): User {
+    const row = this.store.db.select().from(users).where(eq(users.id, id)).get();
+    if (!row) throw new AppError("user_not_found");
+    return publicUser(row);
+  }
+
+  async createUser(input: {
+    username: string;
+    password: string;
+    role: Role;
+    expiresAt?: Date | null | undefined;
+  }): Promise<User> {
+    const passwordHash = await hashPassword(input.password);
+    if (this.store.db.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get()) {
+      throw new AppError("username_taken");
+    }
+    const row = this.store.db
+      .insert(users)
+      .values({
+        id: randomId(),
+        username: input.username,
+        passwordHash,
+        role: input.role,
+        createdAt: new Date(this.clock.now()),
+        expiresAt: input.expiresAt ?? null,
+      })
+      .returning()
+      .get();
+    this.logger.info({ userId: row.id, role: row.role }, "user created");
+    return publicUser(row);
+  }
+
+  /** Role and end date; the last owner can be neither demoted nor given an end. */
+  updateUser(id: string, changes: { role?: Role | undefined; expiresAt?: Date | null | undefined }): User {
+    return this.store.transaction(() => {
+      const user = this.requireUser(id);
+      const stopsOwning =
+        user.role === "owner" &&
+        ((changes.role !== undefined && changes.role !== "owner") ||
+          (changes.expiresAt !== undefined && changes.expiresAt !== null));
+      if (stopsOwning) this.requireAnotherOwner(id);
+      this.store.db
+        .update(users)
+        .set({
+          ...(changes.role !== undefined && { role: changes.role }),
+          ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
+        })
+        .where(eq(users.id, id))
+        .run();
+      this.logger.info({ userId: id, ...changes }, "user changed");
+      return this.requireUser(id);
+    });
+  }
+
+  /** Removes the account with its sessions and tokens (cascade); the last owner stays. */
+  deleteUser(id: string): void {
+    this.store.transaction(() => {
+      const user = this.requireUser(id);
+      if (user.role === "owner") this.requireAnotherOwner(id);
+      this.store.db.delete(users).where(eq(users.id, id)).run();
+    });
+    this.logger.info({ userId: id }, "user deleted");
+  }
+
+  /** A new password for oneself: the current one proves it is really them; other sessions end. */
+  async changePassword(userId: string, current: string, next: string, keepSession?: string): Promise<void> {
+    const row = this.store.db.select().from(users).where(eq(users.id, userId)).get();
+    if (!row || !(await verifyPassword(current, row.passwordHash))) {
+      throw new AppError("invalid_credentials", "The current password is wrong.");
+    }
+    const passwordHash = await hashPassword(next);
+    this.store.transaction(() => {
+      this.store.db.update(users).set({ passwordHash }).where(eq(users.id, userId)).run();
+      const keep = keepSession ? lookupDigest(keepSession) : "";
+      this.store.db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), sql`${sessions.tokenHash} != ${keep}`))
+        .run();
+    });
+    this.logger.info({ userId }, "password changed; other sessions ended");
+  }
+
+  private requireAnotherOwner(id: string): void {
+    const others = this.store.db
+      .select({ n: count() })
+      .from(users)
+      .where(and(eq(users.role, "owner"), sql`${users.id} != ${id}`, isNull(users.expiresAt)))
+      .get();
+    if ((others?.n ?? 0) === 0) throw new AppError("last_owner");
   }
 }

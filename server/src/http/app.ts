@@ -11,6 +11,7 @@ import { AppError } from "../errors.js";
 import { type AppEnv, createRouter, type Services } from "./context.js";
 import { appErrorBody, errorBody } from "./error-response.js";
 import { authenticate, requireUser } from "./middleware/authenticate.js";
+import { authorize } from "./middleware/authorize.js";
 import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
@@ -25,6 +26,7 @@ import { scheduleRouter } from "./routes/schedule/schedule.index.js";
 import { sessionRouter } from "./routes/session/session.index.js";
 import { setupRouter } from "./routes/setup/setup.index.js";
 import { tokensRouter } from "./routes/tokens/tokens.index.js";
+import { usersRouter } from "./routes/users/users.index.js";
 import { createWebUiRouter } from "./web-ui.js";
 
 export const API_BODY_LIMIT_BYTES = 64 * 1024;
@@ -85,6 +87,10 @@ export function createApp(services: Services) {
     return requireUser(c, next);
   });
   app.use("/api/*", sameOrigin);
+  app.use(
+    "/api/*",
+    authorize((key) => publicRoutes.has(key)),
+  );
 
   const api = app
     .route("/", healthRouter)
@@ -98,6 +104,7 @@ export function createApp(services: Services) {
     .route("/", profilesRouter)
     .route("/", connectionLogRouter)
     .route("/", pendingDevicesRouter)
+    .route("/", usersRouter)
     .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {

@@ -16,7 +16,13 @@ import type {
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
 export function presentUser(user: User): z.infer<typeof UserSchema> {
-  return { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt.toISOString() };
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    createdAt: user.createdAt.toISOString(),
+    expiresAt: iso(user.expiresAt),
+  };
 }
 
 export function presentFeed(feed: FeedRecord): z.infer<typeof FeedSchema> {

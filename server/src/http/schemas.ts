@@ -4,6 +4,8 @@
  * inferred types (api-types.ts).
  */
 import { z } from "@hono/zod-openapi";
+import { ROLES } from "../auth/accounts.js";
+import { newPasswordSchema } from "../auth/password-rules.js";
 import { ERRORS } from "../errors.js";
 import { MEAL_KINDS, MEAL_STATES } from "../feeding/meal-calendar.js";
 import { MAX_MEALS } from "../feeding/meal-plans.js";
@@ -27,10 +29,47 @@ export const UserSchema = z
   .object({
     id: z.string(),
     username: z.string(),
-    role: z.enum(["owner"]),
+    role: z.enum(ROLES).openapi({
+      description:
+        "owner: everything; member: feed, meal plans, pets, alerts, and see everything; sitter: feed within the safety limits and see status and history, nothing else",
+    }),
     createdAt: isoTime,
+    expiresAt: isoTime
+      .nullable()
+      .openapi({ description: "The account ends then (a sitter's week); null: never" }),
   })
   .openapi("User");
+
+export const NewUserSchema = z
+  .object({
+    username: z
+      .string()
+      .trim()
+      .min(1, "username is required")
+      .max(64, "username must be at most 64 characters")
+      .regex(/^[\p{L}\p{N}._@-]+$/u, "username may contain letters, digits and . _ @ - only"),
+    password: newPasswordSchema,
+    role: z.enum(ROLES),
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({
+      description: "When the account ends (e.g. a sitter's last day); null or absent: never",
+    }),
+  })
+  .openapi("NewUser");
+
+export const UserChangesSchema = z
+  .object({
+    role: z.enum(ROLES).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .strict()
+  .openapi("UserChanges");
+
+export const PasswordChangeSchema = z
+  .object({
+    currentPassword: z.string().min(1, "currentPassword is required").max(1024),
+    newPassword: newPasswordSchema,
+  })
+  .openapi("PasswordChange");
 
 export const CredentialsSchema = z
   .object({
@@ -47,7 +86,7 @@ export const CredentialsSchema = z
 
 /** The first account's password: long enough that guessing it over the network is hopeless. */
 export const SetupSchema = CredentialsSchema.extend({
-  password: z.string().min(10, "password must be at least 10 characters").max(1024),
+  password: newPasswordSchema,
 }).openapi("Setup");
 
 export const FeedSchema = z

@@ -13,8 +13,10 @@ export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   username: text("username").notNull().unique(),
   passwordHash: text("password_hash").notNull(),
-  role: text("role", { enum: ["owner"] }).notNull(),
+  role: text("role", { enum: ["owner", "member", "sitter"] }).notNull(),
   createdAt: createdAt(),
+  /** A sitter's account ends here (the neighbour who feeds the cat for a week); null: no end. */
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
 });
 
 export const sessions = sqliteTable(

@@ -1,0 +1,39 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { getCookie } from "hono/cookie";
+import { type AppEnv, currentUser } from "../../context.js";
+import { SESSION_COOKIE } from "../../middleware/authenticate.js";
+import { presentUser } from "../../presenters.js";
+import type { deleteUser, listUsers, patchUser, postPassword, postUser } from "./users.routes.js";
+
+const toDate = (iso: string | null | undefined) =>
+  iso === undefined ? undefined : iso === null ? null : new Date(iso);
+
+export const allUsers: RouteHandler<typeof listUsers, AppEnv> = (c) =>
+  c.json({ users: c.get("services").accounts.listUsers().map(presentUser) }, 200);
+
+export const createUser: RouteHandler<typeof postUser, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const user = await c.get("services").accounts.createUser({ ...body, expiresAt: toDate(body.expiresAt) });
+  return c.json({ user: presentUser(user) }, 201);
+};
+
+export const changeUser: RouteHandler<typeof patchUser, AppEnv> = (c) => {
+  const { role, expiresAt } = c.req.valid("json");
+  const user = c
+    .get("services")
+    .accounts.updateUser(c.req.valid("param").id, { role, expiresAt: toDate(expiresAt) });
+  return c.json({ user: presentUser(user) }, 200);
+};
+
+export const removeUser: RouteHandler<typeof deleteUser, AppEnv> = (c) => {
+  c.get("services").accounts.deleteUser(c.req.valid("param").id);
+  return c.body(null, 204);
+};
+
+export const changePassword: RouteHandler<typeof postPassword, AppEnv> = async (c) => {
+  const { currentPassword, newPassword } = c.req.valid("json");
+  await c
+    .get("services")
+    .accounts.changePassword(currentUser(c).id, currentPassword, newPassword, getCookie(c, SESSION_COOKIE));
+  return c.body(null, 204);
+};

@@ -1,0 +1,11 @@
+import { createRouter } from "../../context.js";
+import { allUsers, changePassword, changeUser, createUser, removeUser } from "./users.handlers.js";
+import { deleteUser, listUsers, patchUser, postPassword, postUser } from "./users.routes.js";
+
+// The password route comes first: /api/users/me/password is not a user id.
+export const usersRouter = createRouter()
+  .openapi(postPassword, changePassword)
+  .openapi(listUsers, allUsers)
+  .openapi(postUser, createUser)
+  .openapi(patchUser, changeUser)
+  .openapi(deleteUser, removeUser);
