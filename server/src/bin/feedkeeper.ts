@@ -1,6 +1,9 @@
 /**
  * Process entry: read the environment, start, and stop cleanly on SIGTERM/SIGINT.
  * A bad configuration exits with code 2 and names the variable at fault.
+ *
+ * `feedkeeper reset-password <username>` is the one subcommand: recovery of a forgotten password on the
+ * machine itself (reset-password.ts); it reads the same environment for the data directory.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,6 +24,11 @@ try {
     process.exit(2);
   }
   throw err;
+}
+
+if (process.argv[2] === "reset-password") {
+  const { resetPasswordCli } = await import("./reset-password.js");
+  process.exit(await resetPasswordCli(process.argv.slice(3), config.dataDir));
 }
 
 // The built UI sits beside the built server (dist/web next to dist/server); run from source
