@@ -48,6 +48,12 @@ const envSchema = z.object({
   FEEDKEEPER_PROFILES_DIR: z.string().min(1, "must be a directory path").optional(),
   FEEDKEEPER_MQTTS_PORT: port.optional(),
   FEEDKEEPER_KRONOS_PORT: port.optional(),
+  FEEDKEEPER_AUDIT_DAYS: z.coerce
+    .number({ error: "must be a number of days" })
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(3650, "must be at most 3650 days")
+    .default(365),
   FEEDKEEPER_TLS_CERT: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_KEY: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_HOSTNAMES: z
@@ -109,6 +115,8 @@ export interface Config {
   /** HTTPS for the registration calls Petnet feeders make before MQTT (their dead cloud's "Kronos" API). */
   kronosPort: number | undefined;
   tls: TlsConfig;
+  /** How long the audit log keeps an entry. */
+  auditDays: number;
   /** Set when FEEDKEEPER_MQTT_URL is: devices on that broker are reached through it. */
   externalBroker: ExternalBrokerConfig | undefined;
 }
@@ -200,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     profilesDir: e.FEEDKEEPER_PROFILES_DIR ? path.resolve(e.FEEDKEEPER_PROFILES_DIR) : undefined,
     mqttsPort: e.FEEDKEEPER_MQTTS_PORT,
     kronosPort: e.FEEDKEEPER_KRONOS_PORT,
+    auditDays: e.FEEDKEEPER_AUDIT_DAYS,
     tls: {
       certFile: e.FEEDKEEPER_TLS_CERT ? path.resolve(e.FEEDKEEPER_TLS_CERT) : undefined,
       keyFile: e.FEEDKEEPER_TLS_KEY ? path.resolve(e.FEEDKEEPER_TLS_KEY) : undefined,

@@ -21,7 +21,8 @@ export const ERRORS = {
   username_taken: { status: 409, message: "That username is taken." },
   last_owner: {
     status: 409,
-    message: "This is the only owner: make someone else an owner first, or the household has nobody to run it.",
+    message:
+      "This is the only owner: make someone else an owner first, or the household has nobody to run it.",
   },
   pending_not_found: {
     status: 404,
@@ -56,6 +57,10 @@ export const ERRORS = {
   no_issued_credentials: {
     status: 422,
     message: "This feeder logs in with its own credentials; Feedkeeper issues none for it.",
+  },
+  too_many_attempts: {
+    status: 429,
+    message: "Too many failed sign-in attempts from here; wait a while (see Retry-After) and try again.",
   },
   payload_too_large: { status: 413, message: "The request body is too large." },
   internal: { status: 500, message: "Something went wrong on the server." },

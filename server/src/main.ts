@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import { AccountService } from "./auth/accounts.js";
+import { AttemptThrottle } from "./auth/attempt-throttle.js";
+import { AuditLog } from "./auth/audit-log.js";
 import { DeviceBridge } from "./bridge/device-bridge.js";
 import { ExternalBroker } from "./bridge/external-broker.js";
 import { PendingDevices } from "./bridge/pending-devices.js";
@@ -76,6 +78,17 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   );
   const scheduler = new MealScheduler(store, plans, feeds, clock, mealLogger);
   new MealReconciler(store, plans, alerts, clock, mealLogger).attach(feeds);
+  const audit = new AuditLog(store, clock, logger.child({ component: "audit" }), config.auditDays);
+  // Meals the devices started (their button, their own plan) are feeds nobody asked for through the API.
+  feeds.onDeviceFeed((feed) =>
+    audit.record({
+      actor: `device:${feed.feederId}`,
+      action: `feed (${feed.source})`,
+      target: JSON.stringify({ feederId: feed.feederId, feedId: feed.id }),
+      outcome: feed.status,
+    }),
+  );
+  audit.start();
   const watch = new MealWatch(store, alerts, clock, mealLogger);
   const deviceSchedules = new DeviceScheduleSync(plans, feeders, alerts, clock, mealLogger);
   const pending = new PendingDevices(clock);
@@ -122,6 +135,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     config,
     logger: logger.child({ component: "http" }),
     accounts,
+    loginThrottle: new AttemptThrottle(clock, {}, logger.child({ component: "login-throttle" })),
+    audit,
     feeders,
     feeds,
     plans,
@@ -190,6 +205,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       kronos?.close();
       kronos?.closeAllConnections();
       scheduler.stop();
+      audit.stop();
       watch.stop();
       deviceSchedules.stop();
       feeds.stop();

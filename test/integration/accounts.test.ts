@@ -46,6 +46,7 @@ const PROTECTED: Array<[string, string]> = [
   ["PATCH", "/api/users/abc"],
   ["DELETE", "/api/users/abc"],
   ["POST", "/api/users/me/password"],
+  ["GET", "/api/audit"],
   ["POST", "/api/devices/pending/abc/adopt"],
   ["DELETE", "/api/devices/pending/abc"],
   ["POST", "/api/alerts/abc/ack"],

@@ -7,6 +7,7 @@
  *   username names the device's key. An adopted one logs in with the password it was adopted with and is
  *   kept to the topics its profile declares; an unknown one is held as pending (pending-devices.ts).
  */
+import { type AttemptThrottle, mqttKeys } from "../auth/attempt-throttle.js";
 import { verifySecret } from "../auth/secrets.js";
 import {
   authorizeFeederPublish,
@@ -64,6 +65,8 @@ export class DeviceAccess {
     private readonly profiles: ProfileRegistry,
     private readonly pending: PendingDevices,
     private readonly connections: ConnectionLog,
+    /** Failed CONNECTs per client id and address; while one is locked, its CONNECTs are refused unchecked. */
+    private readonly throttle: AttemptThrottle,
   ) {
     this.recognisers = profiles.list().flatMap(({ profile }): Recogniser[] => {
       const { identify, broker } = profile.transport;
@@ -84,14 +87,33 @@ export class DeviceAccess {
       return { refused: code, reason };
     };
     if (username === undefined || password === undefined) return refuse(5, "credentials required");
+    const keys = mqttKeys(clientId, address);
+    const verdict = this.throttle.check(keys);
+    if (verdict.throttled) {
+      // 3 (server unavailable), not 4: firmware retries later instead of giving up on its password.
+      const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+      return refuse(
+        3,
+        `too many failed logins from ${address ?? "an unknown address"}; try again in ${seconds} s`,
+      );
+    }
+    // Only wrong credentials count; a device held as pending or a malformed identity does not.
+    const wrong = (reason: string, who = clientId): Admission => {
+      this.throttle.failed(keys);
+      return refuse(4, reason, who);
+    };
+    const right = (feederId: string): Admission => {
+      this.throttle.clear(keys);
+      return { feederId };
+    };
     const secret = password.toString("utf8");
 
     if (clientId === username && isFeederIdentity(username)) {
       const feeder = this.feeders.find(username);
       if (feeder && feeder.deviceKey === null) {
         return verifySecret(secret, feeder.secretHash)
-          ? { feederId: feeder.id }
-          : refuse(4, "bad username or password (wrong secret, or rotated credentials)");
+          ? right(feeder.id)
+          : wrong("bad username or password (wrong secret, or rotated credentials)");
       }
     }
 
@@ -102,9 +124,8 @@ export class DeviceAccess {
       const feeder = this.feeders.findByDeviceKey(profile, deviceKey);
       if (feeder) {
         return verifySecret(secret, feeder.secretHash)
-          ? { feederId: feeder.id }
-          : refuse(
-              4,
+          ? right(feeder.id)
+          : wrong(
               `the ${profile} device "${deviceKey}" logged in with another password than when it was adopted`,
               feeder.id,
             );
@@ -123,7 +144,7 @@ export class DeviceAccess {
     if (!isFeederIdentity(username) || clientId !== username) {
       return refuse(2, "client id must equal username (the feeder id), or be a device a profile recognises");
     }
-    return refuse(4, "bad username or password (unknown feeder, wrong secret, or rotated credentials)");
+    return wrong("bad username or password (unknown feeder, wrong secret, or rotated credentials)");
   }
 
   authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision {

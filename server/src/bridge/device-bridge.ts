@@ -7,6 +7,8 @@
  * The bridge never sees its own publishes: device messages arrive through the
  * broker's per-client hook, which server publishes do not pass through.
  */
+
+import { AttemptThrottle } from "../auth/attempt-throttle.js";
 import type { PublishDecision } from "../broker/acl.js";
 import type { Admission, BrokerHooks, PublishOptions, Session } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
@@ -59,7 +61,7 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   ) {
     this.dropLogs = new LogThrottle(clock);
     this.connections = new ConnectionLog(clock, (id) => feeders.find(id) !== undefined);
-    this.access = new DeviceAccess(feeders, profiles, pending, this.connections);
+    this.access = new DeviceAccess(feeders, profiles, pending, this.connections, new AttemptThrottle(clock));
     feeders.onRemoved((id) => {
       this.dropLogs.forget(id);
       this.connections.forget(id);

@@ -10,10 +10,12 @@ import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../errors.js";
 import { type AppEnv, createRouter, type Services } from "./context.js";
 import { appErrorBody, errorBody } from "./error-response.js";
+import { auditRequests } from "./middleware/audit.js";
 import { authenticate, requireUser } from "./middleware/authenticate.js";
 import { authorize } from "./middleware/authorize.js";
 import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
+import { auditRouter } from "./routes/audit/audit.index.js";
 import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
@@ -87,6 +89,7 @@ export function createApp(services: Services) {
     return requireUser(c, next);
   });
   app.use("/api/*", sameOrigin);
+  app.use("/api/*", auditRequests);
   app.use(
     "/api/*",
     authorize((key) => publicRoutes.has(key)),
@@ -105,6 +108,7 @@ export function createApp(services: Services) {
     .route("/", connectionLogRouter)
     .route("/", pendingDevicesRouter)
     .route("/", usersRouter)
+    .route("/", auditRouter)
     .route("/", petsRouter);
 
   for (const def of app.openAPIRegistry.definitions) {

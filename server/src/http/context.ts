@@ -1,6 +1,8 @@
 /** What every HTTP handler can reach: the services (injected, never imported) and who is asking. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountService, User } from "../auth/accounts.js";
+import type { AttemptThrottle } from "../auth/attempt-throttle.js";
+import type { AuditLog } from "../auth/audit-log.js";
 import type { ConnectionLog } from "../bridge/connection-log.js";
 import type { PendingDevices } from "../bridge/pending-devices.js";
 import type { Session } from "../broker/embedded-broker.js";
@@ -20,6 +22,9 @@ export interface Services {
   config: Config;
   logger: Logger;
   accounts: AccountService;
+  /** Counts failed sign-ins per account and address; POST /api/session answers 429 while one is locked. */
+  loginThrottle: AttemptThrottle;
+  audit: AuditLog;
   feeders: FeederService;
   feeds: FeedService;
   plans: MealPlanService;
@@ -41,6 +46,8 @@ export interface AppEnv {
     services: Services;
     user: User | undefined;
     authVia: "session" | "token" | undefined;
+    /** Who a request acts as before anyone is signed in: the username a sign-in attempt names. */
+    auditActor: string | undefined;
   };
 }
 

@@ -262,3 +262,21 @@ export const telemetry = sqliteTable(
   },
   (t) => [index("telemetry_feeder_time_idx").on(t.feederId, t.at)],
 );
+
+/** Who did what, when and from where: sign-ins, changes through the API, feeds and what started them. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** A username, `device:<feeder id>` or `scheduler`. */
+    actor: text("actor").notNull(),
+    userId: text("user_id"),
+    action: text("action").notNull(),
+    /** What it was done to (a feeder, a user…), as the route's ids; never a request body. */
+    target: text("target"),
+    outcome: text("outcome").notNull(),
+    address: text("address"),
+  },
+  (t) => [index("audit_log_time_idx").on(t.at)],
+);

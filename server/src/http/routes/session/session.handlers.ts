@@ -1,14 +1,40 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
+import { loginKeys } from "../../../auth/attempt-throttle.js";
+import { AppError } from "../../../errors.js";
 import { type AppEnv, currentUser } from "../../context.js";
 import { SESSION_COOKIE } from "../../middleware/authenticate.js";
 import { presentUser } from "../../presenters.js";
 import { endSession, startSession } from "./session.cookie.js";
 import type { deleteSession, getSession, postSession } from "./session.routes.js";
 
+/** The peer's address as the socket says; no forwarding header is trusted (there is no trusted proxy). */
+function peerAddress(c: Context<AppEnv>): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not behind @hono/node-server, e.g. app.request() in a test
+  }
+}
+
 export const signIn: RouteHandler<typeof postSession, AppEnv> = async (c) => {
   const { username, password } = c.req.valid("json");
+  c.set("auditActor", username);
+  const throttle = c.get("services").loginThrottle;
+  const keys = loginKeys(username, peerAddress(c));
+  const verdict = throttle.check(keys);
+  if (verdict.throttled) {
+    // Refused before the password is hashed: that work is what an attacker would otherwise get for free.
+    const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+    c.header("Retry-After", String(seconds));
+    throw new AppError("too_many_attempts", `Too many failed sign-in attempts; try again in ${seconds} s.`);
+  }
+  // Counted before the password is checked, so parallel attempts cannot all slip in under the limit.
+  throttle.failed(keys);
   const { user } = await startSession(c, username, password);
+  throttle.succeeded(keys);
   return c.json({ user: presentUser(user) }, 200);
 };
 

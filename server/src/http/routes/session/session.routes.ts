@@ -12,7 +12,7 @@ export const postSession = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CredentialsSchema } } } },
   responses: {
     200: { description: "Signed in", content: { "application/json": { schema: SessionUser } } },
-    ...errorResponses(400, 401),
+    ...errorResponses(400, 401, 429),
   },
 });
 

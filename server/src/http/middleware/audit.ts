@@ -1,0 +1,34 @@
+/**
+ * Writes every state-changing API request to the audit log once it is answered: who (the signed-in user, or
+ * the username a sign-in attempt named), which route, which object (the route's ids), the status and the
+ * address it came from. Reads are not logged; request bodies never are.
+ */
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context.js";
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function peerAddress(c: Parameters<typeof getConnInfo>[0]): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // app.request() in a test has no socket
+  }
+}
+
+export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (READS.has(c.req.method)) return;
+  const handler = c.req.matchedRoutes.findLast((r) => r.method !== "ALL");
+  const user = c.get("user");
+  const params = c.req.param() as Record<string, string>;
+  c.get("services").audit.record({
+    actor: user?.username ?? c.get("auditActor") ?? "anonymous",
+    userId: user?.id ?? null,
+    action: `${c.req.method} ${(handler?.path ?? c.req.path).replace(/:(\w+)/g, "{$1}")}`,
+    target: Object.keys(params).length > 0 ? JSON.stringify(params) : null,
+    outcome: String(c.res.status),
+    address: peerAddress(c),
+  });
+});
