@@ -18,6 +18,7 @@ export const ERRORS = {
   meal_not_planned: { status: 409, message: "That meal is not planned then." },
   pet_not_found: { status: 404, message: "No pet with this id." },
   user_not_found: { status: 404, message: "No user with this id." },
+  session_not_found: { status: 404, message: "No session of yours with this id." },
   username_taken: { status: 409, message: "That username is taken." },
   last_owner: {
     status: 409,

@@ -47,6 +47,8 @@ const PROTECTED: Array<[string, string]> = [
   ["DELETE", "/api/users/abc"],
   ["POST", "/api/users/me/password"],
   ["GET", "/api/audit"],
+  ["GET", "/api/users/me/sessions"],
+  ["DELETE", "/api/users/me/sessions/abc"],
   ["POST", "/api/devices/pending/abc/adopt"],
   ["DELETE", "/api/devices/pending/abc"],
   ["POST", "/api/alerts/abc/ack"],

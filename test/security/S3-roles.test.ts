@@ -151,6 +151,24 @@ describe("accounts", () => {
     await expect(owner.signInAs("neighbour", PASSWORD)).rejects.toThrow(/401/);
   });
 
+  it("lists one's own sessions and signs one out, and only one's own", async () => {
+    await owner.request("POST", "/api/users", { username: "kim", password: PASSWORD, role: "member" });
+    const kim = await owner.signInAs("kim", PASSWORD);
+    await owner.signInAs("kim", PASSWORD);
+    type Sessions = { sessions: Array<{ id: string; current: boolean }> };
+    const listed = (await kim.request<Sessions>("GET", "/api/users/me/sessions")).body.sessions;
+    expect(listed).toHaveLength(2);
+    // Another user's session (the owner's, from signing in just above) is not kim's to end.
+    const ownerSession = (
+      await owner
+        .signInAs("owner", PASSWORD)
+        .then((o) => o.request<Sessions>("GET", "/api/users/me/sessions"))
+    ).body.sessions[0];
+    expect((await kim.request("DELETE", `/api/users/me/sessions/${ownerSession?.id}`)).status).toBe(404);
+    expect((await kim.request("DELETE", `/api/users/me/sessions/${listed[0]?.id}`)).status).toBe(204);
+    expect((await kim.request<Sessions>("GET", "/api/users/me/sessions")).body.sessions).toHaveLength(1);
+  });
+
   it("keeps at least one owner", async () => {
     const users = (
       await owner.request<{ users: Array<{ id: string; username: string }> }>("GET", "/api/users")

@@ -15,6 +15,15 @@ import { lookupDigest, newSecret, randomId } from "./secrets.js";
 export type User = Omit<typeof users.$inferSelect, "passwordHash">;
 export type ApiTokenRecord = Omit<typeof apiTokens.$inferSelect, "tokenHash">;
 
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  expiresAt: Date;
+  current: boolean;
+}
+
+const SESSION_ID_LENGTH = 16;
+
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const LAST_USED_RESOLUTION_MS = 60_000;
 const TOKEN_PREFIX = "fkt_";
@@ -277,6 +286,38 @@ export class AccountService {
         .run();
     });
     this.logger.info({ userId }, "password changed; other sessions ended");
+  }
+
+  /**
+   * One's own browser sessions. A session is named by the start of its stored hash: enough to pick one,
+   * useless for signing in (the cookie is the secret, and only its hash is kept).
+   */
+  listSessions(userId: string, current: string | undefined): SessionInfo[] {
+    const currentHash = current ? lookupDigest(current) : undefined;
+    return this.store.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, new Date(this.clock.now()))))
+      .orderBy(desc(sessions.createdAt))
+      .all()
+      .map((s) => ({
+        id: s.tokenHash.slice(0, SESSION_ID_LENGTH),
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        current: s.tokenHash === currentHash,
+      }));
+  }
+
+  revokeSession(userId: string, id: string): void {
+    const deleted = this.store.db
+      .delete(sessions)
+      .where(
+        and(eq(sessions.userId, userId), sql`substr(${sessions.tokenHash}, 1, ${SESSION_ID_LENGTH}) = ${id}`),
+      )
+      .returning({ userId: sessions.userId })
+      .all();
+    if (deleted.length === 0) throw new AppError("session_not_found");
+    this.logger.info({ userId }, "session revoked");
   }
 
   private requireAnotherOwner(id: string): void {

@@ -20,6 +20,8 @@ export const PERMISSIONS: Readonly<Record<string, readonly Role[]>> = {
   "GET /api/session": EVERYONE,
   "DELETE /api/session": EVERYONE,
   "POST /api/users/me/password": EVERYONE,
+  "GET /api/users/me/sessions": EVERYONE,
+  "DELETE /api/users/me/sessions/{id}": EVERYONE,
   "GET /api/tokens": EVERYONE,
   "POST /api/tokens": EVERYONE,
   "DELETE /api/tokens/{id}": EVERYONE,

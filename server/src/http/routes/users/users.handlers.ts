@@ -3,7 +3,15 @@ import { getCookie } from "hono/cookie";
 import { type AppEnv, currentUser } from "../../context.js";
 import { SESSION_COOKIE } from "../../middleware/authenticate.js";
 import { presentUser } from "../../presenters.js";
-import type { deleteUser, listUsers, patchUser, postPassword, postUser } from "./users.routes.js";
+import type {
+  deleteSession,
+  deleteUser,
+  listSessions,
+  listUsers,
+  patchUser,
+  postPassword,
+  postUser,
+} from "./users.routes.js";
 
 const toDate = (iso: string | null | undefined) =>
   iso === undefined ? undefined : iso === null ? null : new Date(iso);
@@ -27,6 +35,19 @@ export const changeUser: RouteHandler<typeof patchUser, AppEnv> = (c) => {
 
 export const removeUser: RouteHandler<typeof deleteUser, AppEnv> = (c) => {
   c.get("services").accounts.deleteUser(c.req.valid("param").id);
+  return c.body(null, 204);
+};
+
+export const mySessions: RouteHandler<typeof listSessions, AppEnv> = (c) => {
+  const sessions = c
+    .get("services")
+    .accounts.listSessions(currentUser(c).id, getCookie(c, SESSION_COOKIE))
+    .map((s) => ({ ...s, createdAt: s.createdAt.toISOString(), expiresAt: s.expiresAt.toISOString() }));
+  return c.json({ sessions }, 200);
+};
+
+export const revokeSession: RouteHandler<typeof deleteSession, AppEnv> = (c) => {
+  c.get("services").accounts.revokeSession(currentUser(c).id, c.req.valid("param").id);
   return c.body(null, 204);
 };
 

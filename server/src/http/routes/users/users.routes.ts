@@ -68,6 +68,45 @@ export const deleteUser = createRoute({
   responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404, 409) },
 });
 
+const SessionSchema = z
+  .object({
+    id: z.string().openapi({ description: "Names the session; not a credential" }),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    current: z.boolean().openapi({ description: "The session this request came with" }),
+  })
+  .openapi("Session");
+
+export const listSessions = createRoute({
+  method: "get",
+  path: "/api/users/me/sessions",
+  tags: ["Users"],
+  summary: "One's own signed-in browsers",
+  responses: {
+    200: {
+      description: "Newest first",
+      content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } },
+    },
+    ...errorResponses(401),
+  },
+});
+
+export const deleteSession = createRoute({
+  method: "delete",
+  path: "/api/users/me/sessions/{id}",
+  tags: ["Users"],
+  summary: "Sign out one of one's own browsers",
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^[\w-]{16}$/, "a session id is 16 letters, digits, - or _")
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
+  },
+  responses: { 204: { description: "Signed out" }, ...errorResponses(400, 401, 404) },
+});
+
 export const postPassword = createRoute({
   method: "post",
   path: "/api/users/me/password",
