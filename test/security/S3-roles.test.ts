@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PERMISSIONS } from "../../server/src/http/middleware/authorize.js";
 import type { Running } from "../../server/src/main.js";
-import type { TestApi } from "../helpers/api.js";
+import { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
 
@@ -167,6 +167,18 @@ describe("accounts", () => {
     expect((await kim.request("DELETE", `/api/users/me/sessions/${ownerSession?.id}`)).status).toBe(404);
     expect((await kim.request("DELETE", `/api/users/me/sessions/${listed[0]?.id}`)).status).toBe(204);
     expect((await kim.request<Sessions>("GET", "/api/users/me/sessions")).body.sessions).toHaveLength(1);
+  });
+
+  it("acts with a token's lower role, and never makes one above its user's", async () => {
+    const made = await owner.request<{ token: string }>("POST", "/api/tokens", {
+      name: "feed button",
+      role: "sitter",
+    });
+    expect(made.status).toBe(201);
+    const button = new TestApi(owner.baseUrl, made.body.token);
+    expect((await button.feed(feederId, { portions: 1 })).status).toBe(202);
+    expect((await button.request("DELETE", `/api/feeders/${feederId}`)).status).toBe(403);
+    expect((await member.request("POST", "/api/tokens", { name: "up", role: "owner" })).status).toBe(403);
   });
 
   it("keeps at least one owner", async () => {

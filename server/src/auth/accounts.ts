@@ -35,6 +35,7 @@ function publicUser(row: typeof users.$inferSelect): User {
 
 export const ROLES = ["owner", "member", "sitter"] as const;
 export type Role = (typeof ROLES)[number];
+const RANK: Record<Role, number> = { sitter: 0, member: 1, owner: 2 };
 
 /** An account that has not reached its end date (a sitter's), as a condition on the users table. */
 function accountLive(now: ReturnType<typeof sql.placeholder>) {
@@ -52,7 +53,7 @@ function prepareStatements(store: Store) {
       .where(and(eq(sessions.tokenHash, p("hash")), gt(sessions.expiresAt, p("now")), accountLive(p("now"))))
       .prepare(),
     token: store.db
-      .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+      .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, role: apiTokens.role })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
       .where(
@@ -149,14 +150,21 @@ export class AccountService {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       this.store.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
     }
-    return publicUser(row.user);
+    const user = publicUser(row.user);
+    // A token limited to a lower role acts with that role, never above its user's.
+    return row.role && RANK[row.role] < RANK[user.role] ? { ...user, role: row.role } : user;
   }
 
   createToken(
     userId: string,
     name: string,
     expiresInDays?: number,
+    role?: Role,
   ): { record: ApiTokenRecord; token: string } {
+    const user = this.requireUser(userId);
+    if (role && RANK[role] > RANK[user.role]) {
+      throw new AppError("forbidden", `A ${user.role} cannot make a token with the role ${role}.`);
+    }
     const token = `${TOKEN_PREFIX}${newSecret(32)}`;
     const now = this.clock.now();
     const row = this.store.db
@@ -165,6 +173,7 @@ export class AccountService {
         id: randomId(),
         userId,
         name,
+        role: role ?? null,
         tokenHash: lookupDigest(token),
         createdAt: new Date(now),
         expiresAt: expiresInDays === undefined ? null : new Date(now + expiresInDays * 24 * 60 * 60 * 1000),
@@ -182,6 +191,7 @@ export class AccountService {
         id: apiTokens.id,
         userId: apiTokens.userId,
         name: apiTokens.name,
+        role: apiTokens.role,
         createdAt: apiTokens.createdAt,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,

@@ -74,6 +74,7 @@ export function presentToken(token: ApiTokenRecord): z.infer<typeof ApiTokenSche
   return {
     id: token.id,
     name: token.name,
+    role: token.role,
     createdAt: token.createdAt.toISOString(),
     expiresAt: iso(token.expiresAt),
     lastUsedAt: iso(token.lastUsedAt),

@@ -239,6 +239,7 @@ export const ApiTokenSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    role: z.enum(ROLES).nullable().openapi({ description: "What it may do; null: whatever its user may" }),
     createdAt: isoTime,
     expiresAt: isoTime.nullable(),
     lastUsedAt: isoTime.nullable(),
@@ -249,6 +250,9 @@ export const NewApiTokenSchema = z
   .object({
     name: z.string().trim().min(1, "name is required").max(64),
     expiresInDays: z.number().int().min(1).max(3650).optional(),
+    role: z.enum(ROLES).optional().openapi({
+      description: "Limit the token to a lower role than yours, e.g. sitter for a button that only feeds",
+    }),
   })
   .openapi("NewApiToken");
 

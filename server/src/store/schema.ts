@@ -41,6 +41,8 @@ export const apiTokens = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
+    /** What the token may do, at most its user's role (a sitter-level token for a feeding button); null: the user's. */
+    role: text("role", { enum: ["owner", "member", "sitter"] }),
     tokenHash: text("token_hash").notNull().unique(),
     createdAt: createdAt(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),

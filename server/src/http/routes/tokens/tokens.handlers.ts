@@ -4,8 +4,10 @@ import { presentToken } from "../../presenters.js";
 import type { deleteToken, listTokens, postToken } from "./tokens.routes.js";
 
 export const createToken: RouteHandler<typeof postToken, AppEnv> = (c) => {
-  const { name, expiresInDays } = c.req.valid("json");
-  const { record, token } = c.get("services").accounts.createToken(currentUser(c).id, name, expiresInDays);
+  const { name, expiresInDays, role } = c.req.valid("json");
+  const { record, token } = c
+    .get("services")
+    .accounts.createToken(currentUser(c).id, name, expiresInDays, role);
   return c.json({ apiToken: presentToken(record), token }, 201);
 };
 
