@@ -3,19 +3,11 @@
  * the username a sign-in attempt named), which route, which object (the route's ids), the status and the
  * address it came from. Reads are not logged; request bodies never are.
  */
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.js";
+import { peerAddress } from "../peer-address.js";
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-function peerAddress(c: Parameters<typeof getConnInfo>[0]): string | null {
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    return null; // app.request() in a test has no socket
-  }
-}
 
 export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
   await next();
@@ -29,6 +21,6 @@ export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
     action: `${c.req.method} ${(handler?.path ?? c.req.path).replace(/:(\w+)/g, "{$1}")}`,
     target: Object.keys(params).length > 0 ? JSON.stringify(params) : null,
     outcome: String(c.res.status),
-    address: peerAddress(c),
+    address: peerAddress(c) ?? null,
   });
 });

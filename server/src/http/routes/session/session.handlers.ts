@@ -1,23 +1,13 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { loginKeys } from "../../../auth/attempt-throttle.js";
 import { AppError } from "../../../errors.js";
 import { type AppEnv, currentUser } from "../../context.js";
 import { SESSION_COOKIE } from "../../middleware/authenticate.js";
+import { peerAddress } from "../../peer-address.js";
 import { presentUser } from "../../presenters.js";
 import { endSession, startSession } from "./session.cookie.js";
 import type { deleteSession, getSession, postSession } from "./session.routes.js";
-
-/** The peer's address as the socket says; no forwarding header is trusted (there is no trusted proxy). */
-function peerAddress(c: Context<AppEnv>): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined; // not behind @hono/node-server, e.g. app.request() in a test
-  }
-}
 
 export const signIn: RouteHandler<typeof postSession, AppEnv> = async (c) => {
   const { username, password } = c.req.valid("json");

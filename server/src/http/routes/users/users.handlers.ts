@@ -1,7 +1,10 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { getCookie } from "hono/cookie";
+import { loginKeys } from "../../../auth/attempt-throttle.js";
+import { AppError } from "../../../errors.js";
 import { type AppEnv, currentUser } from "../../context.js";
 import { SESSION_COOKIE } from "../../middleware/authenticate.js";
+import { peerAddress } from "../../peer-address.js";
 import { presentUser } from "../../presenters.js";
 import type {
   deleteSession,
@@ -53,8 +56,20 @@ export const revokeSession: RouteHandler<typeof deleteSession, AppEnv> = (c) => 
 
 export const changePassword: RouteHandler<typeof postPassword, AppEnv> = async (c) => {
   const { currentPassword, newPassword } = c.req.valid("json");
+  const user = currentUser(c);
+  // Guessing the current password through a stolen session is a sign-in attempt like any other.
+  const throttle = c.get("services").loginThrottle;
+  const keys = loginKeys(user.username, peerAddress(c));
+  const verdict = throttle.check(keys);
+  if (verdict.throttled) {
+    const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+    c.header("Retry-After", String(seconds));
+    throw new AppError("too_many_attempts", `Too many wrong passwords; try again in ${seconds} s.`);
+  }
+  throttle.failed(keys);
   await c
     .get("services")
-    .accounts.changePassword(currentUser(c).id, currentPassword, newPassword, getCookie(c, SESSION_COOKIE));
+    .accounts.changePassword(user.id, currentPassword, newPassword, getCookie(c, SESSION_COOKIE));
+  throttle.succeeded(keys);
   return c.body(null, 204);
 };

@@ -115,5 +115,5 @@ export const postPassword = createRoute({
   description:
     "Needs the current password. Every other session of the user ends; this one stays. API tokens stay valid (revoke them separately).",
   request: { body: { required: true, content: { "application/json": { schema: PasswordChangeSchema } } } },
-  responses: { 204: { description: "Changed" }, ...errorResponses(400, 401, 403) },
+  responses: { 204: { description: "Changed" }, ...errorResponses(400, 401, 403, 429) },
 });
