@@ -38,7 +38,9 @@ export type {
   NewFeeder,
   NewOneOffMeal,
   NewPet,
+  NewUser,
   OneOffMeal,
+  PasswordChange,
   Pause,
   PendingDevice,
   Pet,
@@ -50,7 +52,9 @@ export type {
   ScheduleInput,
   Telemetry,
   User,
+  UserChanges,
 } from "../../server/src/http/api-types";
+
 export type FeedSource = Feed["source"];
 export type Weekday = Meal["days"][number];
 
@@ -70,6 +74,11 @@ export interface SetupStatus {
 /** POST /api/setup (201), GET and POST /api/session (200) */
 export interface UserResponse {
   user: User;
+}
+
+/** GET /api/users */
+export interface UsersResponse {
+  users: User[];
 }
 
 /** GET /api/feeders */

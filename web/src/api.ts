@@ -17,7 +17,9 @@ import type {
   NewFeeder,
   NewOneOffMeal,
   NewPet,
+  NewUser,
   OneOffResponse,
+  PasswordChange,
   Pause,
   PendingDevicesResponse,
   PetChanges,
@@ -28,7 +30,9 @@ import type {
   ScheduleInput,
   ScheduleResponse,
   SetupStatus,
+  UserChanges,
   UserResponse,
+  UsersResponse,
 } from "./api-types";
 
 /** An API failure. `status` is 0 when the server could not be reached at all. */
@@ -234,6 +238,13 @@ export const api = {
   deletePet: (petId: string) => request<void>("DELETE", `/api/pets/${enc(petId)}`),
   petIntake: (petId: string, days: number, signal?: AbortSignal) =>
     request<PetIntakeResponse>("GET", `/api/pets/${enc(petId)}/intake?days=${days}`, { signal }),
+  users: (signal?: AbortSignal) => request<UsersResponse>("GET", "/api/users", { signal }),
+  createUser: (body: NewUser) => request<UserResponse>("POST", "/api/users", { body }),
+  updateUser: (userId: string, body: UserChanges) =>
+    request<UserResponse>("PATCH", `/api/users/${enc(userId)}`, { body }),
+  deleteUser: (userId: string) => request<void>("DELETE", `/api/users/${enc(userId)}`),
+  /** Ends every other session of the user; this one stays. A wrong current password answers 401 invalid_credentials. */
+  changePassword: (body: PasswordChange) => request<void>("POST", "/api/users/me/password", { body }),
   /** `feederId` narrows to one feeder's entries, `unknown` to client ids that are no feeder. */
   connectionLog: (limit: number, filter: { feederId?: string; unknown?: boolean }, signal?: AbortSignal) => {
     const query = new URLSearchParams({ limit: String(limit) });

@@ -11,7 +11,18 @@ import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
 import { Setup } from "./pages/Setup";
-import { alertsHref, connectionsHref, feedersHref, parseHash, petsHref, type Route } from "./routes";
+import { Account, Users } from "./pages/Users";
+import { canEditHousehold, canManageDevices, canSeeHousehold } from "./roles";
+import {
+  accountHref,
+  alertsHref,
+  connectionsHref,
+  feedersHref,
+  parseHash,
+  petsHref,
+  type Route,
+  usersHref,
+} from "./routes";
 import { ErrorAlert } from "./ui";
 
 type View =
@@ -33,6 +44,8 @@ const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["
   alerts: "Alerts · Feedkeeper",
   pets: "Pets · Feedkeeper",
   connections: "Connections · Feedkeeper",
+  users: "Users · Feedkeeper",
+  account: "Your account · Feedkeeper",
 };
 
 const NAV = {
@@ -41,6 +54,10 @@ const NAV = {
   pets: "Pets",
   alerts: "Alerts",
   connections: "Connections",
+  users: "Users",
+  account: "Account",
+  accountOf: (username: string) => `Your account: ${username}`,
+  notAllowed: "Your role cannot open this page. Ask an owner if you need it.",
   unacknowledged: (n: number) => `${n} new`,
   waiting: (n: number) => `${n} ${n === 1 ? "device" : "devices"} waiting to be adopted`,
 };
@@ -96,6 +113,12 @@ function CountBadge(props: { count: number | null; label: string; info?: boolean
   );
 }
 
+/** Pages a role cannot read at all; the rest show what the role may see, with fewer controls. */
+function mayOpen(user: User, route: Route): boolean {
+  if (route.page === "connections" || route.page === "users") return canSeeHousehold(user.role);
+  return true;
+}
+
 function useHashRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(location.hash));
   useEffect(() => {
@@ -149,8 +172,10 @@ function App() {
   const signedIn = view.kind === "signedIn";
   const [alertCount, setAlertCount] = useCount(signedIn, unacknowledgedAlerts, onUnauthorized);
   // The Feeders page lists the waiting devices, and reports their number itself.
+  const role = view.kind === "signedIn" ? view.user.role : null;
+  // Only owners adopt devices, so only they are asked how many wait.
   const [pendingCount, setPendingCount] = useCount(
-    signedIn && route.page !== "feeders",
+    role !== null && canManageDevices(role) && route.page !== "feeders",
     waitingDevices,
     onUnauthorized,
   );
@@ -194,14 +219,32 @@ function App() {
                 testId="alert-count"
               />
             </a>
-            <a href={connectionsHref()} aria-current={route.page === "connections" ? "page" : undefined}>
-              {NAV.connections}
-            </a>
+            {canSeeHousehold(view.user.role) && (
+              <a href={connectionsHref()} aria-current={route.page === "connections" ? "page" : undefined}>
+                {NAV.connections}
+              </a>
+            )}
+            {canSeeHousehold(view.user.role) ? (
+              <a href={usersHref} aria-current={route.page === "users" ? "page" : undefined}>
+                {NAV.users}
+              </a>
+            ) : (
+              <a href={accountHref} aria-current={route.page === "account" ? "page" : undefined}>
+                {NAV.account}
+              </a>
+            )}
           </nav>
         )}
         {view.kind === "signedIn" && (
           <div class="account">
-            <span class="muted">{view.user.username}</span>
+            <a
+              class="muted account-link"
+              href={accountHref}
+              aria-label={NAV.accountOf(view.user.username)}
+              aria-current={route.page === "account" ? "page" : undefined}
+            >
+              {view.user.username}
+            </a>
             <button type="button" onClick={logout}>
               Sign out
             </button>
@@ -228,21 +271,44 @@ function App() {
           />
         )}
         {view.kind === "login" && <Login onDone={onSignedIn} notice={view.notice} />}
+        {view.kind === "signedIn" && !mayOpen(view.user, route) && <p class="notice">{NAV.notAllowed}</p>}
         {view.kind === "signedIn" && route.page === "feeders" && (
           <Feeders user={view.user} onPendingCount={setPendingCount} onUnauthorized={onUnauthorized} />
         )}
         {view.kind === "signedIn" && route.page === "schedule" && (
-          <MealPlan key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />
+          <MealPlan
+            key={route.feederId}
+            feederId={route.feederId}
+            canEdit={canEditHousehold(view.user.role)}
+            onUnauthorized={onUnauthorized}
+          />
         )}
         {view.kind === "signedIn" && route.page === "settings" && (
-          <FeederSettings key={route.feederId} feederId={route.feederId} onUnauthorized={onUnauthorized} />
+          <FeederSettings
+            key={route.feederId}
+            feederId={route.feederId}
+            canEdit={canManageDevices(view.user.role)}
+            onUnauthorized={onUnauthorized}
+          />
         )}
-        {view.kind === "signedIn" && route.page === "pets" && <Pets onUnauthorized={onUnauthorized} />}
+        {view.kind === "signedIn" && route.page === "pets" && (
+          <Pets canEdit={canEditHousehold(view.user.role)} onUnauthorized={onUnauthorized} />
+        )}
         {view.kind === "signedIn" && route.page === "alerts" && (
-          <Alerts onCount={setAlertCount} onUnauthorized={onUnauthorized} />
+          <Alerts
+            onCount={setAlertCount}
+            canAcknowledge={canEditHousehold(view.user.role)}
+            onUnauthorized={onUnauthorized}
+          />
         )}
-        {view.kind === "signedIn" && route.page === "connections" && (
+        {view.kind === "signedIn" && route.page === "connections" && mayOpen(view.user, route) && (
           <ConnectionLog filter={route.filter} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "users" && mayOpen(view.user, route) && (
+          <Users user={view.user} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "account" && (
+          <Account user={view.user} onUnauthorized={onUnauthorized} />
         )}
       </main>
     </>

@@ -8,6 +8,8 @@ export type Route =
   | { page: "settings"; feederId: string }
   | { page: "alerts" }
   | { page: "pets" }
+  | { page: "users" }
+  | { page: "account" }
   | { page: "connections"; filter: ConnectionFilter };
 
 /** Which entries the connection log shows: all, one feeder's, or only devices that are no feeder. */
@@ -16,6 +18,8 @@ export type ConnectionFilter = "all" | "unknown" | { feederId: string };
 export const feedersHref = "#/";
 export const alertsHref = "#/alerts";
 export const petsHref = "#/pets";
+export const usersHref = "#/users";
+export const accountHref = "#/account";
 export const scheduleHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/schedule`;
 export const settingsHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/settings`;
 export const connectionsHref = (filter: ConnectionFilter = "all") => {
@@ -27,6 +31,8 @@ export const connectionsHref = (filter: ConnectionFilter = "all") => {
 export function parseHash(hash: string): Route {
   if (hash === alertsHref) return { page: "alerts" };
   if (hash === petsHref) return { page: "pets" };
+  if (hash === usersHref) return { page: "users" };
+  if (hash === accountHref) return { page: "account" };
   if (hash === connectionsHref()) return { page: "connections", filter: "all" };
   if (hash === connectionsHref("unknown")) return { page: "connections", filter: "unknown" };
   const feederLog = /^#\/connections\/feeders\/([^/]+)\/?$/.exec(hash);

@@ -257,14 +257,13 @@ export class AccountService {
         ((changes.role !== undefined && changes.role !== "owner") ||
           (changes.expiresAt !== undefined && changes.expiresAt !== null));
       if (stopsOwning) this.requireAnotherOwner(id);
-      this.store.db
-        .update(users)
-        .set({
-          ...(changes.role !== undefined && { role: changes.role }),
-          ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
-        })
-        .where(eq(users.id, id))
-        .run();
+      const set = {
+        ...(changes.role !== undefined && { role: changes.role }),
+        ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
+      };
+      // An empty change is a no-op, not an UPDATE without columns.
+      if (Object.keys(set).length === 0) return user;
+      this.store.db.update(users).set(set).where(eq(users.id, id)).run();
       this.logger.info({ userId: id, ...changes }, "user changed");
       return this.requireUser(id);
     });

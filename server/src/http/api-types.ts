@@ -18,7 +18,9 @@ import type {
   NewFeedSchema,
   NewOneOffMealSchema,
   NewPetSchema,
+  NewUserSchema,
   OneOffMealSchema,
+  PasswordChangeSchema,
   PauseSchema,
   PetChangesSchema,
   PetIntakeSchema,
@@ -26,11 +28,15 @@ import type {
   ScheduleInputSchema,
   ScheduleSchema,
   TelemetrySchema,
+  UserChangesSchema,
   UserSchema,
 } from "./schemas.js";
 
 export type ApiError = z.infer<typeof ErrorSchema>;
 export type User = z.infer<typeof UserSchema>;
+export type NewUser = z.input<typeof NewUserSchema>;
+export type UserChanges = z.input<typeof UserChangesSchema>;
+export type PasswordChange = z.input<typeof PasswordChangeSchema>;
 export type Feed = z.infer<typeof FeedSchema>;
 export type FeedStatus = Feed["status"];
 export type Feeder = z.infer<typeof FeederSchema>;

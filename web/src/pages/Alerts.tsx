@@ -37,10 +37,12 @@ function formatTime(iso: string): string {
 interface Props {
   /** Unacknowledged alerts in all, for the header's badge. */
   onCount: (count: number) => void;
+  /** Owners and members acknowledge alerts; sitters see them. */
+  canAcknowledge: boolean;
   onUnauthorized: () => void;
 }
 
-export function Alerts({ onCount, onUnauthorized }: Props) {
+export function Alerts({ onCount, canAcknowledge, onUnauthorized }: Props) {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -106,7 +108,7 @@ export function Alerts({ onCount, onUnauthorized }: Props) {
                 {alert.acknowledgedAt && ` · ${T.acknowledged(formatTime(alert.acknowledgedAt))}`}
               </p>
               <div class="form-actions">
-                {!alert.acknowledgedAt && (
+                {canAcknowledge && !alert.acknowledgedAt && (
                   <button
                     type="button"
                     class="primary"

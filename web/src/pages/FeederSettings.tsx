@@ -11,6 +11,7 @@ const T = {
   back: "← All feeders",
   title: "Feeder settings",
   titleFor: (name: string) => `Settings: ${name}`,
+  readOnly: "Only an owner can change a feeder's settings.",
   loading: "Loading the settings…",
   feeder: "Feeder",
   name: "Name",
@@ -124,11 +125,13 @@ function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DevicePro
 function SettingsForm({
   feeder,
   pets,
+  readOnly,
   onSaved,
   onUnauthorized,
 }: {
   feeder: Feeder;
   pets: Pet[];
+  readOnly: boolean;
   onSaved: (feeder: Feeder) => void;
   onUnauthorized: () => void;
 }) {
@@ -176,7 +179,7 @@ function SettingsForm({
 
   return (
     <form class="panel" onSubmit={form.save} noValidate aria-labelledby="settings-heading">
-      <fieldset disabled={busy}>
+      <fieldset disabled={busy || readOnly}>
         <legend>{T.feeder}</legend>
         <div class="settings-fields">
           <div class="field">
@@ -216,7 +219,7 @@ function SettingsForm({
           </div>
         </div>
       </fieldset>
-      <fieldset disabled={busy} aria-describedby="settings-limits-intro">
+      <fieldset disabled={busy || readOnly} aria-describedby="settings-limits-intro">
         <legend>{T.limits}</legend>
         <p id="settings-limits-intro" class="hint settings-intro">
           {T.limitsIntro}
@@ -228,16 +231,25 @@ function SettingsForm({
         </div>
       </fieldset>
       <FieldError id="settings-error" message={fieldErrors[""]} />
-      <SaveActions form={form} label={T.save} />
+      {readOnly ? (
+        <p class="hint" data-testid="settings-read-only">
+          {T.readOnly}
+        </p>
+      ) : (
+        <SaveActions form={form} label={T.save} />
+      )}
     </form>
   );
 }
 
 export function FeederSettings({
   feederId,
+  canEdit,
   onUnauthorized,
 }: {
   feederId: string;
+  /** Only owners change settings; the others see them. */
+  canEdit: boolean;
   onUnauthorized: () => void;
 }) {
   const [feeder, setFeeder] = useState<Feeder | null>(null);
@@ -281,7 +293,13 @@ export function FeederSettings({
       {!loadError && !(feeder && pets) && <p class="muted">{T.loading}</p>}
       {feeder && <DeviceFacts feeder={feeder} profiles={profiles} />}
       {feeder && pets && (
-        <SettingsForm feeder={feeder} pets={pets} onSaved={setFeeder} onUnauthorized={onUnauthorized} />
+        <SettingsForm
+          feeder={feeder}
+          pets={pets}
+          readOnly={!canEdit}
+          onSaved={setFeeder}
+          onUnauthorized={onUnauthorized}
+        />
       )}
     </>
   );

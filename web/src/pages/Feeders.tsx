@@ -12,6 +12,7 @@ import type {
   User,
 } from "../api-types";
 import { formatInstant } from "../dates";
+import { canManageDevices, canSeeHousehold } from "../roles";
 import { scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
@@ -33,6 +34,7 @@ const T = {
   title: "Feeders",
   loading: "Loading feeders…",
   none: "No feeders yet. Add one below.",
+  noneToSee: "No feeders yet. An owner adds them.",
   status: {
     pending: "waiting to be sent",
     sent: "sent to the feeder",
@@ -158,6 +160,8 @@ interface CardProps {
   feeder: Feeder;
   /** Owners may feed past a safety limit. */
   canOverride: boolean;
+  /** Sitters see no settings: they can change none of them, and the card shows what matters to them. */
+  showSettings: boolean;
   onChanged: () => void;
   onUnauthorized: () => void;
 }
@@ -168,7 +172,7 @@ interface Refusal {
   portions: number;
 }
 
-function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProps) {
+function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthorized }: CardProps) {
   const maxPortions = Math.max(1, Math.floor(feeder.maxPortions));
   const [portions, setPortions] = useState(1);
   const [posting, setPosting] = useState(false);
@@ -350,9 +354,11 @@ function FeederCard({ feeder, canOverride, onChanged, onUnauthorized }: CardProp
         <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
           {T.mealPlan}
         </a>
-        <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>
-          {T.settings}
-        </a>
+        {showSettings && (
+          <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>
+            {T.settings}
+          </a>
+        )}
       </p>
     </article>
   );
@@ -630,7 +636,9 @@ export function Feeders({ user, onPendingCount, onUnauthorized }: Props) {
   const [profiles, setProfiles] = useState<ProfilesResponse | null>(null);
   const [profilesError, setProfilesError] = useState<string | null>(null);
   const listHeading = useRef<HTMLHeadingElement>(null);
-  const canOverride = user.role === "owner";
+  const manage = canManageDevices(user.role);
+  const canOverride = manage;
+  const showSettings = canSeeHousehold(user.role);
 
   const refreshNow = useLoad(
     {
@@ -694,34 +702,39 @@ export function Feeders({ user, onPendingCount, onUnauthorized }: Props) {
           {T.title}
         </h2>
         <ErrorAlert message={listError} />
-        <ProfileProblems problems={profiles?.problems ?? []} />
+        {manage && <ProfileProblems problems={profiles?.problems ?? []} />}
         {feeders === null && !listError && <p class="muted">{T.loading}</p>}
-        {feeders?.length === 0 && <p class="muted">{T.none}</p>}
+        {feeders?.length === 0 && <p class="muted">{manage ? T.none : T.noneToSee}</p>}
         <div class="cards">
           {feeders?.map((f) => (
             <FeederCard
               key={f.id}
               feeder={f}
               canOverride={canOverride}
+              showSettings={showSettings}
               onChanged={refreshNow}
               onUnauthorized={onUnauthorized}
             />
           ))}
         </div>
       </section>
-      <PendingDevices
-        profiles={profiles?.profiles ?? null}
-        onAdopted={onAdded}
-        onCount={onPendingCount}
-        onUnauthorized={onUnauthorized}
-      />
-      <AddFeeder
-        profiles={profiles?.profiles ?? null}
-        externalBroker={profiles?.externalBroker ?? false}
-        profilesError={profilesError}
-        onCreated={onCreated}
-        onUnauthorized={onUnauthorized}
-      />
+      {manage && (
+        <PendingDevices
+          profiles={profiles?.profiles ?? null}
+          onAdopted={onAdded}
+          onCount={onPendingCount}
+          onUnauthorized={onUnauthorized}
+        />
+      )}
+      {manage && (
+        <AddFeeder
+          profiles={profiles?.profiles ?? null}
+          externalBroker={profiles?.externalBroker ?? false}
+          profilesError={profilesError}
+          onCreated={onCreated}
+          onUnauthorized={onUnauthorized}
+        />
+      )}
     </>
   );
 }

@@ -81,10 +81,12 @@ interface Props {
   timeZone: string;
   /** Changes when the plan changed elsewhere on the page, for an immediate reload. */
   refreshKey: number;
+  /** Skipping is the household's; sitters see the days only. */
+  canEdit: boolean;
   onUnauthorized: () => void;
 }
 
-export function MealCalendar({ feederId, timeZone, refreshKey, onUnauthorized }: Props) {
+export function MealCalendar({ feederId, timeZone, refreshKey, canEdit, onUnauthorized }: Props) {
   const [meals, setMeals] = useState<MealOccurrence[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => new Date());
@@ -142,12 +144,14 @@ export function MealCalendar({ feederId, timeZone, refreshKey, onUnauthorized }:
     <section class="panel calendar" aria-labelledby="calendar-title" data-testid="meal-calendar">
       <h3 id="calendar-title">{T.title}</h3>
       <p class="hint">{T.zoneNote(timeZone)}</p>
-      <div class="form-actions">
-        <button type="button" onClick={skipNext} disabled={busy}>
-          {busy ? T.skipping : T.skipNext}
-        </button>
-        <span role="status">{notice}</span>
-      </div>
+      {canEdit && (
+        <div class="form-actions">
+          <button type="button" onClick={skipNext} disabled={busy}>
+            {busy ? T.skipping : T.skipNext}
+          </button>
+          <span role="status">{notice}</span>
+        </div>
+      )}
       <ErrorAlert message={actionError} />
       <ErrorAlert message={error} />
       {meals === null && !error && <p class="muted">{T.loading}</p>}
@@ -179,7 +183,7 @@ export function MealCalendar({ feederId, timeZone, refreshKey, onUnauthorized }:
                           <span aria-hidden="true">{GLYPHS[m.state]} </span>
                           {describeState(m)}
                         </span>
-                        {future && m.state === "planned" && (
+                        {canEdit && future && m.state === "planned" && (
                           <button
                             type="button"
                             class="small"
@@ -190,7 +194,7 @@ export function MealCalendar({ feederId, timeZone, refreshKey, onUnauthorized }:
                             {T.skip}
                           </button>
                         )}
-                        {future && m.state === "skipped" && (
+                        {canEdit && future && m.state === "skipped" && (
                           <button
                             type="button"
                             class="small"

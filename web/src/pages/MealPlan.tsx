@@ -16,6 +16,7 @@ const T = {
   title: "Meal plan",
   titleFor: (name: string) => `Meal plan: ${name}`,
   loading: "Loading the meal plan…",
+  readOnly: "You can see this meal plan; an owner or member changes it.",
   settings: "Plan",
   timezone: "Time zone",
   serverDefault: "Server default",
@@ -217,7 +218,8 @@ interface RowProps {
   autoFocus: boolean;
   disabled: boolean;
   onChange: (meal: DraftMeal) => void;
-  onRemove: () => void;
+  /** Absent when the plan is read-only. */
+  onRemove?: () => void;
 }
 
 function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, onRemove }: RowProps) {
@@ -310,9 +312,11 @@ function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, 
           />
           <span>{T.enabled}</span>
         </label>
-        <button type="button" aria-label={T.removeMeal(n)} onClick={onRemove}>
-          {T.remove}
-        </button>
+        {onRemove && (
+          <button type="button" aria-label={T.removeMeal(n)} onClick={onRemove}>
+            {T.remove}
+          </button>
+        )}
       </div>
     </fieldset>
   );
@@ -321,11 +325,13 @@ function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, 
 function PlanForm({
   feeder,
   saved,
+  readOnly,
   onSaved,
   onUnauthorized,
 }: {
   feeder: Feeder;
   saved: Schedule;
+  readOnly: boolean;
   onSaved: (schedule: Schedule) => void;
   onUnauthorized: () => void;
 }) {
@@ -356,6 +362,8 @@ function PlanForm({
     );
   };
 
+  const locked = busy || readOnly;
+
   return (
     <section class="panel" aria-labelledby="plan-settings-title">
       <h3 id="plan-settings-title">{T.settings}</h3>
@@ -364,7 +372,7 @@ function PlanForm({
           value={draft.timezone}
           saved={saved}
           error={fieldErrors.timezone}
-          disabled={busy}
+          disabled={locked}
           onInput={(timezone) => edit({ ...draft, timezone }, "timezone")}
         />
         <div class="field">
@@ -380,7 +388,7 @@ function PlanForm({
             value={draft.graceMinutes}
             aria-invalid={fieldErrors.graceMinutes ? true : undefined}
             aria-describedby={describedBy("plan-grace-hint", fieldErrors.graceMinutes && "plan-grace-error")}
-            disabled={busy}
+            disabled={locked}
             onInput={(e) => edit({ ...draft, graceMinutes: e.currentTarget.value }, "graceMinutes")}
           />
           <FieldError id="plan-grace-error" message={fieldErrors.graceMinutes} />
@@ -398,35 +406,52 @@ function PlanForm({
             maxPortions={maxPortions}
             errors={fieldErrors}
             autoFocus={meal.key === focusKey}
-            disabled={busy}
+            disabled={locked}
             onChange={editMeal}
-            onRemove={() => {
-              edit({ ...draft, meals: draft.meals.filter((m) => m.key !== meal.key) });
-              addButton.current?.focus(); // the focused row is gone; stay in the form
-            }}
+            onRemove={
+              readOnly
+                ? undefined
+                : () => {
+                    edit({ ...draft, meals: draft.meals.filter((m) => m.key !== meal.key) });
+                    addButton.current?.focus(); // the focused row is gone; stay in the form
+                  }
+            }
           />
         ))}
         <FieldError id="plan-meals-error" message={fieldErrors.meals} />
-        <SaveActions form={form} label={T.save}>
-          <button
-            type="button"
-            ref={addButton}
-            disabled={busy}
-            onClick={() => {
-              const meal = newMeal();
-              setFocusKey(meal.key);
-              edit({ ...draft, meals: [...draft.meals, meal] });
-            }}
-          >
-            {T.addMeal}
-          </button>
-        </SaveActions>
+        {readOnly ? (
+          <p class="hint" data-testid="plan-read-only">
+            {T.readOnly}
+          </p>
+        ) : (
+          <SaveActions form={form} label={T.save}>
+            <button
+              type="button"
+              ref={addButton}
+              disabled={locked}
+              onClick={() => {
+                const meal = newMeal();
+                setFocusKey(meal.key);
+                edit({ ...draft, meals: [...draft.meals, meal] });
+              }}
+            >
+              {T.addMeal}
+            </button>
+          </SaveActions>
+        )}
       </form>
     </section>
   );
 }
 
-export function MealPlan({ feederId, onUnauthorized }: { feederId: string; onUnauthorized: () => void }) {
+interface Props {
+  feederId: string;
+  /** Owners and members change the plan; sitters only see it. */
+  canEdit: boolean;
+  onUnauthorized: () => void;
+}
+
+export function MealPlan({ feederId, canEdit, onUnauthorized }: Props) {
   const [feeder, setFeeder] = useState<Feeder | null>(null);
   const [saved, setSaved] = useState<Schedule | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -460,25 +485,36 @@ export function MealPlan({ feederId, onUnauthorized }: { feederId: string; onUna
       {!loadError && !saved && <p class="muted">{T.loading}</p>}
       {feeder && saved && (
         <>
-          <PlanForm feeder={feeder} saved={saved} onSaved={onChanged} onUnauthorized={onUnauthorized} />
+          <PlanForm
+            feeder={feeder}
+            saved={saved}
+            readOnly={!canEdit}
+            onSaved={onChanged}
+            onUnauthorized={onUnauthorized}
+          />
           <MealCalendar
             feederId={feederId}
+            canEdit={canEdit}
             timeZone={saved.effectiveTimezone}
             refreshKey={calendarKey}
             onUnauthorized={onUnauthorized}
           />
-          <OneOffPanel
-            feeder={feeder}
-            schedule={saved}
-            onChanged={onChanged}
-            onUnauthorized={onUnauthorized}
-          />
-          <PausePanel
-            feeder={feeder}
-            schedule={saved}
-            onChanged={onChanged}
-            onUnauthorized={onUnauthorized}
-          />
+          {canEdit && (
+            <OneOffPanel
+              feeder={feeder}
+              schedule={saved}
+              onChanged={onChanged}
+              onUnauthorized={onUnauthorized}
+            />
+          )}
+          {canEdit && (
+            <PausePanel
+              feeder={feeder}
+              schedule={saved}
+              onChanged={onChanged}
+              onUnauthorized={onUnauthorized}
+            />
+          )}
         </>
       )}
     </>

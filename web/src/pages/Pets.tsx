@@ -23,6 +23,7 @@ const T = {
   loadingIntake: "Loading the intake…",
   retrying: (message: string) => `Could not load the pets (${message}). Retrying…`,
   none: "No pets yet. Add one below.",
+  noneToSee: "No pets yet.",
   target: (grams: number) => `Daily target: ${g(grams)}`,
   noTarget: "No daily target",
   lastDays: "Last 7 days",
@@ -246,11 +247,13 @@ interface CardProps {
   intake: PetIntake | undefined;
   intakeError: string | undefined;
   feeders: Feeder[];
+  /** Owners and members edit pets; sitters see them. */
+  canEdit: boolean;
   onChanged: (pet: Pet | null) => void;
   onUnauthorized: () => void;
 }
 
-function PetCard({ pet, intake, intakeError, feeders, onChanged, onUnauthorized }: CardProps) {
+function PetCard({ pet, intake, intakeError, feeders, canEdit, onChanged, onUnauthorized }: CardProps) {
   const [mode, setMode] = useState<"view" | "edit" | "delete">("view");
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
@@ -366,19 +369,21 @@ function PetCard({ pet, intake, intakeError, feeders, onChanged, onUnauthorized 
               </div>
             </fieldset>
           ) : (
-            <div class="form-actions">
-              <button type="button" ref={editButton} aria-label={T.editOne(pet.name)} onClick={startEdit}>
-                {T.edit}
-              </button>
-              <button
-                type="button"
-                ref={deleteButton}
-                aria-label={T.deleteOne(pet.name)}
-                onClick={() => setMode("delete")}
-              >
-                {T.del}
-              </button>
-            </div>
+            canEdit && (
+              <div class="form-actions">
+                <button type="button" ref={editButton} aria-label={T.editOne(pet.name)} onClick={startEdit}>
+                  {T.edit}
+                </button>
+                <button
+                  type="button"
+                  ref={deleteButton}
+                  aria-label={T.deleteOne(pet.name)}
+                  onClick={() => setMode("delete")}
+                >
+                  {T.del}
+                </button>
+              </div>
+            )
           )}
         </>
       )}
@@ -448,7 +453,7 @@ async function loadPets(signal?: AbortSignal): Promise<Loaded> {
   return { pets, feeders, intake, intakeErrors };
 }
 
-export function Pets({ onUnauthorized }: { onUnauthorized: () => void }) {
+export function Pets({ canEdit, onUnauthorized }: { canEdit: boolean; onUnauthorized: () => void }) {
   const [data, setData] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reloadKey, setReloadKey] = useState(0);
@@ -495,7 +500,7 @@ export function Pets({ onUnauthorized }: { onUnauthorized: () => void }) {
         <p class="hint">{T.intro}</p>
         <ErrorAlert message={error} />
         {data === null && !error && <p class="muted">{T.loading}</p>}
-        {data?.pets.length === 0 && <p class="muted">{T.none}</p>}
+        {data?.pets.length === 0 && <p class="muted">{canEdit ? T.none : T.noneToSee}</p>}
         <div class="cards">
           {data?.pets.map((pet) => (
             <PetCard
@@ -504,13 +509,14 @@ export function Pets({ onUnauthorized }: { onUnauthorized: () => void }) {
               intake={data.intake[pet.id]}
               intakeError={data.intakeErrors[pet.id]}
               feeders={data.feeders}
+              canEdit={canEdit}
               onChanged={(next) => changed(pet.id, next)}
               onUnauthorized={onUnauthorized}
             />
           ))}
         </div>
       </section>
-      <AddPet onAdded={added} onUnauthorized={onUnauthorized} />
+      {canEdit && <AddPet onAdded={added} onUnauthorized={onUnauthorized} />}
     </>
   );
 }

@@ -10,6 +10,7 @@ import { createMiddleware } from "hono/factory";
 import type { Role } from "../../auth/accounts.js";
 import { AppError } from "../../errors.js";
 import type { AppEnv } from "../context.js";
+import { apiRouteKey } from "../route-key.js";
 
 const EVERYONE: readonly Role[] = ["owner", "member", "sitter"];
 const HOUSEHOLD: readonly Role[] = ["owner", "member"];
@@ -55,19 +56,14 @@ export const PERMISSIONS: Readonly<Record<string, readonly Role[]>> = {
   "GET /api/users": HOUSEHOLD,
 };
 
-/** Hono's `/api/feeders/:id` as the OpenAPI document writes it. */
-function openApiPath(honoPath: string): string {
-  return honoPath.replace(/:(\w+)/g, "{$1}");
-}
-
 /** `isPublic`: routes anyone may call, signed in or not (health, setup, signing in). */
 export const authorize = (isPublic: (key: string) => boolean) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const user = c.get("user");
-    const handler = c.req.matchedRoutes.findLast((r) => r.method !== "ALL");
-    const key = `${c.req.method} ${handler ? openApiPath(handler.path) : c.req.path}`;
-    // Without a user only public routes get this far (the sign-in check refused the rest).
-    if (!user || isPublic(key)) return next();
+    const key = apiRouteKey(c);
+    // Without a user only public routes get this far (the sign-in check refused the rest); a path no
+    // route matched has nothing to authorise and ends as a 404.
+    if (!user || !key || isPublic(key)) return next();
     const allowed = PERMISSIONS[key] ?? ["owner"];
     if (!allowed.includes(user.role)) {
       throw new AppError("forbidden", `A ${user.role} may not do this (${key}).`);
