@@ -82,6 +82,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   // Meals the devices started (their button, their own plan) are feeds nobody asked for through the API.
   feeds.onDeviceFeed((feed) =>
     audit.record({
+      householdId: feeders.find(feed.feederId)?.householdId ?? null,
       actor: `device:${feed.feederId}`,
       action: `feed (${feed.source})`,
       target: JSON.stringify({ feederId: feed.feederId, feedId: feed.id }),

@@ -8,7 +8,7 @@ import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
-import { apiTokens, sessions, users } from "../store/schema.js";
+import { apiTokens, FIRST_HOUSEHOLD, sessions, users } from "../store/schema.js";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./passwords.js";
 import { lookupDigest, newSecret, randomId } from "./secrets.js";
 
@@ -92,6 +92,7 @@ export class AccountService {
         .insert(users)
         .values({
           id: randomId(),
+          householdId: FIRST_HOUSEHOLD,
           username,
           passwordHash,
           role: "owner",
@@ -212,17 +213,35 @@ export class AccountService {
     this.logger.info({ userId, tokenId }, "API token revoked");
   }
 
-  listUsers(): User[] {
-    return this.store.db.select().from(users).orderBy(users.createdAt).all().map(publicUser);
+  listUsers(householdId: string): User[] {
+    return this.store.db
+      .select()
+      .from(users)
+      .where(eq(users.householdId, householdId))
+      .orderBy(users.createdAt)
+      .all()
+      .map(publicUser);
+  }
+
+  findUser(id: string): User | undefined {
+    const row = this.store.db.select().from(users).where(eq(users.id, id)).get();
+    return row && publicUser(row);
+  }
+
+  findUserByName(username: string): User | undefined {
+    const row = this.store.db.select().from(users).where(eq(users.username, username)).get();
+    return row && publicUser(row);
   }
 
   requireUser(id: string): User {
-    const row = this.store.db.select().from(users).where(eq(users.id, id)).get();
-    if (!row) throw new AppError("user_not_found");
-    return publicUser(row);
+    const user = this.findUser(id);
+    if (!user) throw new AppError("user_not_found");
+    return user;
   }
 
+  /** A new user of the household `householdId` (usernames are unique on the whole server: they sign in). */
   async createUser(input: {
+    householdId: string;
     username: string;
     password: string;
     role: Role;
@@ -236,6 +255,7 @@ export class AccountService {
       .insert(users)
       .values({
         id: randomId(),
+        householdId: input.householdId,
         username: input.username,
         passwordHash,
         role: input.role,
@@ -256,7 +276,7 @@ export class AccountService {
         user.role === "owner" &&
         ((changes.role !== undefined && changes.role !== "owner") ||
           (changes.expiresAt !== undefined && changes.expiresAt !== null));
-      if (stopsOwning) this.requireAnotherOwner(id);
+      if (stopsOwning) this.requireAnotherOwner(user);
       const set = {
         ...(changes.role !== undefined && { role: changes.role }),
         ...(changes.expiresAt !== undefined && { expiresAt: changes.expiresAt }),
@@ -273,7 +293,7 @@ export class AccountService {
   deleteUser(id: string): void {
     this.store.transaction(() => {
       const user = this.requireUser(id);
-      if (user.role === "owner") this.requireAnotherOwner(id);
+      if (user.role === "owner") this.requireAnotherOwner(user);
       this.store.db.delete(users).where(eq(users.id, id)).run();
     });
     this.logger.info({ userId: id }, "user deleted");
@@ -329,11 +349,19 @@ export class AccountService {
     this.logger.info({ userId }, "session revoked");
   }
 
-  private requireAnotherOwner(id: string): void {
+  /** Every household keeps an owner without an end date: someone must be able to manage it. */
+  private requireAnotherOwner(user: User): void {
     const others = this.store.db
       .select({ n: count() })
       .from(users)
-      .where(and(eq(users.role, "owner"), sql`${users.id} != ${id}`, isNull(users.expiresAt)))
+      .where(
+        and(
+          eq(users.householdId, user.householdId),
+          eq(users.role, "owner"),
+          sql`${users.id} != ${user.id}`,
+          isNull(users.expiresAt),
+        ),
+      )
       .get();
     if ((others?.n ?? 0) === 0) throw new AppError("last_owner");
   }

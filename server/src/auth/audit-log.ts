@@ -4,7 +4,7 @@
  * device's button). Owners read it; it is kept for FEEDKEEPER_AUDIT_DAYS and pruned daily. Request bodies
  * are never stored: they may hold passwords.
  */
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
@@ -30,6 +30,7 @@ export class AuditLog {
       .insert(auditLog)
       .values({
         at: p("at"),
+        householdId: p("householdId"),
         actor: p("actor"),
         userId: p("userId"),
         action: p("action"),
@@ -44,6 +45,7 @@ export class AuditLog {
     try {
       this.insert.run({
         at: new Date(this.clock.now()),
+        householdId: entry.householdId ?? null,
         actor: entry.actor,
         userId: entry.userId ?? null,
         action: entry.action,
@@ -57,13 +59,19 @@ export class AuditLog {
     }
   }
 
-  /** Newest first. */
-  list(options: { limit: number; before?: Date | undefined; userId?: string | undefined }): AuditEntry[] {
+  /** Newest first: the household's entries and those of no household (sign-ins under unknown names). */
+  list(options: {
+    householdId: string;
+    limit: number;
+    before?: Date | undefined;
+    userId?: string | undefined;
+  }): AuditEntry[] {
     return this.store.db
       .select()
       .from(auditLog)
       .where(
         and(
+          or(eq(auditLog.householdId, options.householdId), isNull(auditLog.householdId)),
           options.before ? lt(auditLog.at, options.before) : undefined,
           options.userId ? eq(auditLog.userId, options.userId) : undefined,
         ),

@@ -69,16 +69,21 @@ export class ConnectionLog {
     if (this.entries.length > this.capacity) this.entries = this.entries.slice(-this.capacity);
   }
 
-  /** Newest first; `feederId` narrows to one feeder, `unknownOnly` to devices that are no feeder. */
+  /**
+   * Newest first; `feederId` narrows to one feeder, `unknownOnly` to devices that are no feeder, `feeders`
+   * to these feeders' entries and those of devices that are no feeder (one household's view).
+   */
   list(options: {
     limit: number;
     feederId?: string | undefined;
     unknownOnly?: boolean | undefined;
+    feeders?: ReadonlySet<string> | undefined;
   }): ConnectionLogEntry[] {
     const out: ConnectionLogEntry[] = [];
     for (let i = this.entries.length - 1; i >= 0 && out.length < options.limit; i--) {
       const e = this.entries[i] as ConnectionLogEntry;
       if (options.feederId !== undefined && e.feederId !== options.feederId) continue;
+      if (options.feeders && e.feederId !== null && !options.feeders.has(e.feederId)) continue;
       if (options.unknownOnly && e.feederId !== null) continue;
       out.push({ ...e });
     }

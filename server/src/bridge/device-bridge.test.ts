@@ -4,6 +4,7 @@ import { DeviceScheduleSync } from "../feeding/device-schedule-sync.js";
 import { FeederService } from "../feeding/feeders.js";
 import { FeedService } from "../feeding/feeds.js";
 import { MealPlanService } from "../feeding/meal-plans.js";
+import { FIRST_HOUSEHOLD } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -59,7 +60,7 @@ beforeEach(async () => {
   });
   feeds.start(bridge);
   schedules.start(bridge);
-  id = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  id = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder.id;
 });
 afterEach(() => {
   feeds.stop();
@@ -198,7 +199,7 @@ describe("DeviceBridge with a mapping profile (ESPHome: no command ids)", () => 
   const flush = () => new Promise((r) => setImmediate(r));
 
   beforeEach(() => {
-    esp = feeders.create({ name: "DIY", profile: "esphome-mqtt" }).feeder.id;
+    esp = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "DIY", profile: "esphome-mqtt" }).feeder.id;
     bridge.onConnected({ feederId: esp }, "127.0.0.1");
     state("status", "online", true);
   });

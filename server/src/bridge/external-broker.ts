@@ -55,7 +55,7 @@ export class ExternalBroker implements Publisher {
       const gateway = profile.transport.broker === "external" ? profile.transport.topics?.gateway : undefined;
       if (gateway) this.gateways.set(gateway, profile.id);
     }
-    for (const feeder of this.feeders.list()) this.add(feeder);
+    for (const feeder of this.feeders.listAll()) this.add(feeder);
     const options: IClientOptions = {
       clientId: this.config.clientId,
       clean: true,

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
+import { FIRST_HOUSEHOLD } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -28,8 +29,9 @@ beforeEach(() => {
   notified = [];
   recording = { name: "recording", notify: async (alert) => void notified.push(alert) };
   const feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
-  kitchen = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
-  hall = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
+  kitchen = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
+  hall = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Hall", profile: "feedkeeper" }).feeder.id;
 });
 afterEach(() => store.dispose());
 
@@ -47,7 +49,7 @@ describe("AlertService", () => {
     });
     clock.advance(60_000);
     expect(alerts.raise({ ...missed(kitchen, "meal:a"), message: "again" })).toBeUndefined();
-    expect(alerts.list({ limit: 10 })).toEqual([first]);
+    expect(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10 })).toEqual([first]);
     expect(notified).toEqual([first]);
   });
 
@@ -70,7 +72,7 @@ describe("AlertService", () => {
     // Alerts are raised inside the transactions that record what happened: a notifier must not undo them.
     const alert = store.transaction(() => alerts.raise(missed(kitchen, "meal:b")));
     expect(alert).toBeDefined();
-    expect(alerts.list({ limit: 10 })).toEqual([alert]);
+    expect(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10 })).toEqual([alert]);
     // Notified once the raising transaction has committed.
     expect(notified).toEqual([]);
     await flush();
@@ -91,26 +93,39 @@ describe("AlertService", () => {
     const d = alerts.raise(missed(null, "d"));
     const keys = (list: Alert[]) => list.map((x) => x.key);
     expect([a, b, c, d].every(Boolean)).toBe(true);
-    expect(keys(alerts.list({ limit: 10 }))).toEqual(["d", "c", "b", "a"]);
-    expect(keys(alerts.list({ limit: 2 }))).toEqual(["d", "c"]);
-    expect(keys(alerts.list({ limit: 10, feederId: kitchen }))).toEqual(["c", "a"]);
+    expect(keys(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10 }))).toEqual(["d", "c", "b", "a"]);
+    expect(keys(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 2 }))).toEqual(["d", "c"]);
+    expect(keys(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10, feederId: kitchen }))).toEqual([
+      "c",
+      "a",
+    ]);
     alerts.acknowledge(c?.id ?? "");
-    expect(keys(alerts.list({ limit: 10, unacknowledgedOnly: true }))).toEqual(["d", "b", "a"]);
-    expect(keys(alerts.list({ limit: 10, unacknowledgedOnly: true, feederId: kitchen }))).toEqual(["a"]);
-    expect(keys(alerts.list({ limit: 10, unacknowledgedOnly: false }))).toEqual(["d", "c", "b", "a"]);
+    expect(keys(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10, unacknowledgedOnly: true }))).toEqual([
+      "d",
+      "b",
+      "a",
+    ]);
+    expect(
+      keys(
+        alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10, unacknowledgedOnly: true, feederId: kitchen }),
+      ),
+    ).toEqual(["a"]);
+    expect(keys(alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 10, unacknowledgedOnly: false }))).toEqual(
+      ["d", "c", "b", "a"],
+    );
   });
 
   it("acknowledges once and counts what is left", () => {
     const alerts = new AlertService(store, clock, [], silentLogger);
     const a = alerts.raise(missed(kitchen, "a"));
     alerts.raise(missed(hall, "b"));
-    expect(alerts.countUnacknowledged()).toBe(2);
+    expect(alerts.countUnacknowledged(FIRST_HOUSEHOLD)).toBe(2);
     clock.advance(60_000);
     const acknowledged = alerts.acknowledge(a?.id ?? "");
     expect(acknowledged).toMatchObject({ id: a?.id, acknowledgedAt: new Date(clock.now()) });
     clock.advance(60_000);
     expect(alerts.acknowledge(a?.id ?? "")).toEqual(acknowledged);
-    expect(alerts.countUnacknowledged()).toBe(1);
+    expect(alerts.countUnacknowledged(FIRST_HOUSEHOLD)).toBe(1);
   });
 
   it("refuses to acknowledge an alert it does not know", () => {
@@ -123,6 +138,6 @@ describe("AlertService", () => {
     }
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: "alert_not_found", status: 404 });
-    expect(alerts.countUnacknowledged()).toBe(0);
+    expect(alerts.countUnacknowledged(FIRST_HOUSEHOLD)).toBe(0);
   });
 });

@@ -5,12 +5,12 @@
  * never loses the stored alert.
  */
 import { randomUUID } from "node:crypto";
-import { and, count, desc, eq, isNull } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, or } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
-import { type AlertKind, alerts } from "../store/schema.js";
+import { type AlertKind, alerts, feeders } from "../store/schema.js";
 
 export type Alert = typeof alerts.$inferSelect;
 
@@ -96,12 +96,15 @@ export class AlertService {
     }
   }
 
+  /** Newest first. */
   list(options: {
+    householdId: string;
     limit: number;
     unacknowledgedOnly?: boolean | undefined;
     feederId?: string | undefined;
   }): Alert[] {
     const conditions = [
+      this.visibleTo(options.householdId),
       options.unacknowledgedOnly ? isNull(alerts.acknowledgedAt) : undefined,
       options.feederId ? eq(alerts.feederId, options.feederId) : undefined,
     ];
@@ -114,9 +117,26 @@ export class AlertService {
       .all();
   }
 
-  countUnacknowledged(): number {
-    const row = this.store.db.select({ n: count() }).from(alerts).where(isNull(alerts.acknowledgedAt)).get();
+  countUnacknowledged(householdId: string): number {
+    const row = this.store.db
+      .select({ n: count() })
+      .from(alerts)
+      .where(and(this.visibleTo(householdId), isNull(alerts.acknowledgedAt)))
+      .get();
     return row?.n ?? 0;
+  }
+
+  /** A household sees its feeders' alerts and those about the server itself (no feeder). */
+  private visibleTo(householdId: string) {
+    const own = this.store.db
+      .select({ id: feeders.id })
+      .from(feeders)
+      .where(eq(feeders.householdId, householdId));
+    return or(isNull(alerts.feederId), inArray(alerts.feederId, own));
+  }
+
+  find(id: string): Alert | undefined {
+    return this.store.db.select().from(alerts).where(eq(alerts.id, id)).get();
   }
 
   acknowledge(id: string): Alert {

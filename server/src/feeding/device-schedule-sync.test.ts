@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FIRST_HOUSEHOLD } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -41,7 +42,8 @@ beforeEach(() => {
   sync = new DeviceScheduleSync(plans, feeders, alerts, clock, silentLogger);
   sent = [];
   sync.start({ sendSchedule: async (id, schedule) => void sent.push({ feederId: id, schedule }) });
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
 });
 afterEach(() => {
   sync.stop();
@@ -253,7 +255,8 @@ describe("DeviceScheduleSync: device clock", () => {
     connect(feederId, { deviceTime: deviceTime(offset) });
     connect(feederId, { deviceTime: deviceTime(-offset) });
     expect(skews()).toHaveLength(1);
-    const other = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
+    const other = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Hall", profile: "feedkeeper" }).feeder
+      .id;
     connect(other, { deviceTime: deviceTime(offset) });
     expect(skews().map((a) => a.feederId)).toEqual([feederId, other]);
     clock.advance(mins(24 * 60));

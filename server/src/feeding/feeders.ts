@@ -3,7 +3,7 @@
  * each one (connected, ready for commands, last telemetry). Transport-neutral:
  * the bridge tells it what devices said, the API asks it what to show.
  */
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { hashSecret, newSecret, randomId } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
@@ -131,6 +131,8 @@ export class FeederService {
   }
 
   create(input: {
+    /** Whose feeder it is: only this household's users see it, and only its pets can be linked. */
+    householdId: string;
     name: string;
     profile: string;
     model?: string | undefined;
@@ -152,7 +154,7 @@ export class FeederService {
     const maxPortions =
       input.maxPortions ?? Math.min(DEFAULT_MAX_PORTIONS, portionLimit(profile.capabilities.feed));
     this.checkMaxPortions(maxPortions, input.profile);
-    if (input.petId) this.requirePet(input.petId);
+    if (input.petId) this.requirePet(input.petId, input.householdId);
     if (identity.deviceKey !== null && this.findByDeviceKey(input.profile, identity.deviceKey)) {
       throw new AppError(
         "device_taken",
@@ -163,6 +165,7 @@ export class FeederService {
       .insert(feeders)
       .values({
         id: randomId(),
+        householdId: input.householdId,
         name: input.name,
         profile: input.profile,
         profileModel: model,
@@ -280,7 +283,7 @@ export class FeederService {
     },
   ): FeederView {
     const record = this.require(id);
-    if (changes.petId) this.requirePet(changes.petId);
+    if (changes.petId) this.requirePet(changes.petId, record.householdId);
     if (changes.maxPortions !== undefined) this.checkMaxPortions(changes.maxPortions, record.profile);
     const set = {
       ...(changes.name !== undefined && { name: changes.name }),
@@ -343,10 +346,21 @@ export class FeederService {
     return this.toView(this.require(id));
   }
 
-  list(): FeederView[] {
+  /** One household's feeders, oldest first. */
+  list(householdId: string): FeederView[] {
+    return this.select(eq(feeders.householdId, householdId));
+  }
+
+  /** Every household's feeders: the device side serves them all. */
+  listAll(): FeederView[] {
+    return this.select(undefined);
+  }
+
+  private select(where: SQL | undefined): FeederView[] {
     return this.store.db
       .select()
       .from(feeders)
+      .where(where)
       .orderBy(asc(feeders.createdAt))
       .all()
       .map((r) => this.toView(r));
@@ -416,9 +430,16 @@ export class FeederService {
     });
   }
 
-  /** The pet a feeder is linked to must exist; a 404 would say the feeder was not found. */
-  private requirePet(petId: string): void {
-    const pet = this.store.db.select({ id: pets.id }).from(pets).where(eq(pets.id, petId)).get();
+  /**
+   * The pet a feeder is linked to must exist in the feeder's household (another household's pet is as
+   * unknown as a pet that does not exist); a 404 would say the feeder was not found.
+   */
+  private requirePet(petId: string, householdId: string): void {
+    const pet = this.store.db
+      .select({ id: pets.id })
+      .from(pets)
+      .where(and(eq(pets.id, petId), eq(pets.householdId, householdId)))
+      .get();
     if (!pet) throw new AppError("unknown_pet", `petId: no pet with id "${petId}".`);
   }
 

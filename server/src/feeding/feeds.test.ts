@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FIRST_HOUSEHOLD } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -28,7 +29,8 @@ beforeEach(() => {
       return "sent";
     },
   });
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
 });
 afterEach(() => {
   feeds.stop();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { occurrences } from "../store/schema.js";
+import { FIRST_HOUSEHOLD, occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { type MealServices, startMealServices } from "../testing/meal-services.js";
 import { silentLogger, type tempStore } from "../testing/temp-store.js";
@@ -31,7 +31,8 @@ beforeEach(() => {
   ({ store, feeders, feeds, plans, raised } = startMealServices(clock, TZ, {
     sendFeed: async (_, command) => void sent.push(command),
   }));
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
   breakfastId = `${feederId}/${DAY}/breakfast`;
   deviceSays(["feed", "schedule"]);
   plans.replace(feederId, {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { occurrences } from "../store/schema.js";
+import { FIRST_HOUSEHOLD, occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -33,7 +33,8 @@ beforeEach(() => {
   // 07:00 in Berlin (UTC+1 in November).
   clock = new FakeClock(Date.parse("2026-11-26T06:00:00Z"));
   const { feeders, plans } = boot();
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
   plans.replace(feederId, {
     timezone: TZ,
     meals: [{ id: "breakfast", time: "07:30", days: WEEKDAYS, portions: 2 }],
@@ -123,7 +124,8 @@ describe("MealScheduler", () => {
 
   it("keeps feeding other feeders after one with a plan is deleted", () => {
     const { feeders, plans, feeds, scheduler } = boot();
-    const other = feeders.create({ name: "Hall", profile: "feedkeeper" }).feeder.id;
+    const other = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Hall", profile: "feedkeeper" }).feeder
+      .id;
     plans.replace(other, {
       timezone: TZ,
       meals: [{ id: "breakfast", time: "07:30", days: WEEKDAYS, portions: 1 }],

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { occurrences } from "../store/schema.js";
+import { FIRST_HOUSEHOLD, occurrences } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { type MealServices, startMealServices } from "../testing/meal-services.js";
 import { silentLogger, type tempStore } from "../testing/temp-store.js";
@@ -35,7 +35,8 @@ beforeEach(() => {
   ({ store, feeders, feeds, plans, alerts, raised } = startMealServices(clock, TZ, {
     sendFeed: async () => undefined,
   }));
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
   breakfastId = `${feederId}/${DAY}/breakfast`;
   plans.replace(feederId, {
     timezone: TZ,
@@ -89,7 +90,7 @@ function report(extra: Partial<FeedReport> = {}) {
 }
 
 const occurrence = () => store.db.select().from(occurrences).all()[0];
-const stored = () => alerts.list({ limit: 50 });
+const stored = () => alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 50 });
 
 describe("MealWatch", () => {
   it("checks off a dispensed meal without an alert", () => {

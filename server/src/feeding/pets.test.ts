@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../protocol/native-v1.js";
-import { feeders as feedersTable } from "../store/schema.js";
+import { FIRST_HOUSEHOLD, feeders as feedersTable } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -32,7 +32,8 @@ afterEach(() => {
 });
 
 function feeder(petId: string | null, portionGrams?: number): string {
-  const id = feeders.create({ name: "Bowl", profile: "feedkeeper", petId }).feeder.id;
+  const id = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Bowl", profile: "feedkeeper", petId })
+    .feeder.id;
   if (portionGrams !== undefined) {
     feeders.helloReceived(id, {
       protocolVersion: PROTOCOL_VERSION,
@@ -76,10 +77,10 @@ const today = (petId: string, days = 1) => pets.intake(petId, days).days.at(-1);
 
 describe("PetService", () => {
   it("creates, lists, changes and removes pets", () => {
-    const rex = pets.create({ name: "Rex", dailyGramsTarget: 120 });
-    const tom = pets.create({ name: "Tom" });
+    const rex = pets.create(FIRST_HOUSEHOLD, { name: "Rex", dailyGramsTarget: 120 });
+    const tom = pets.create(FIRST_HOUSEHOLD, { name: "Tom" });
     expect(tom.dailyGramsTarget).toBeNull();
-    expect(pets.list().map((p) => p.name)).toEqual(["Rex", "Tom"]);
+    expect(pets.list(FIRST_HOUSEHOLD).map((p) => p.name)).toEqual(["Rex", "Tom"]);
     expect(pets.update(rex.id, { dailyGramsTarget: null })).toMatchObject({
       name: "Rex",
       dailyGramsTarget: null,
@@ -97,7 +98,7 @@ describe("PetService", () => {
   });
 
   it("removing a pet keeps its feeders, unlinked", () => {
-    const pet = pets.create({ name: "Rex" });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex" });
     const id = feeder(pet.id);
     pets.remove(pet.id);
     expect(feeders.require(id).petId).toBeNull();
@@ -106,7 +107,7 @@ describe("PetService", () => {
 
 describe("intake", () => {
   it("counts measured grams over the portion-size estimate", () => {
-    const pet = pets.create({ name: "Rex", dailyGramsTarget: 100 });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex", dailyGramsTarget: 100 });
     const bowl = feeder(pet.id, 10);
     deviceFeed(bowl, "2026-11-26T07:00:00Z", 2, { grams: 23 });
     expect(today(pet.id)).toEqual({
@@ -119,14 +120,14 @@ describe("intake", () => {
   });
 
   it("estimates unmeasured feeds from the feeder's portion size", () => {
-    const pet = pets.create({ name: "Rex", dailyGramsTarget: 80 });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex", dailyGramsTarget: 80 });
     const bowl = feeder(pet.id, 12.5);
     deviceFeed(bowl, "2026-11-26T07:00:00Z", 3);
     expect(today(pet.id)).toMatchObject({ grams: 37.5, unknownPortions: 0, percentOfTarget: 47 });
   });
 
   it("reports portions of unknown weight apart instead of counting them as nothing", () => {
-    const pet = pets.create({ name: "Rex", dailyGramsTarget: 100 });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex", dailyGramsTarget: 100 });
     const bowl = feeder(pet.id); // never said hello: no portion size
     deviceFeed(bowl, "2026-11-26T07:00:00Z", 2);
     deviceFeed(bowl, "2026-11-26T08:00:00Z", 1, { grams: 9 });
@@ -134,8 +135,8 @@ describe("intake", () => {
   });
 
   it("adds up the pet's feeders and leaves out other pets', unlinked feeders and failed feeds", () => {
-    const rex = pets.create({ name: "Rex" });
-    const tom = pets.create({ name: "Tom" });
+    const rex = pets.create(FIRST_HOUSEHOLD, { name: "Rex" });
+    const tom = pets.create(FIRST_HOUSEHOLD, { name: "Tom" });
     const kitchen = feeder(rex.id, 10);
     const hall = feeder(rex.id, 5);
     const toms = feeder(tom.id, 10);
@@ -155,7 +156,7 @@ describe("intake", () => {
   });
 
   it("does not count a feed whose outcome is unknown (timed out)", () => {
-    const pet = pets.create({ name: "Rex" });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex" });
     const bowl = feeder(pet.id, 10);
     const { feed } = feeds.request({ feederId: bowl, portions: 2 });
     remoteReport(bowl, feed.commandId, "accepted", clock.now());
@@ -165,7 +166,7 @@ describe("intake", () => {
   });
 
   it("lists the last days oldest first, ending today, with empty days at zero", () => {
-    const pet = pets.create({ name: "Rex", dailyGramsTarget: 50 });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex", dailyGramsTarget: 50 });
     const bowl = feeder(pet.id, 10);
     deviceFeed(bowl, "2026-11-19T07:00:00Z", 9); // 8 days ago: outside a 7-day window
     deviceFeed(bowl, "2026-11-20T07:00:00Z", 1);
@@ -185,7 +186,7 @@ describe("intake", () => {
   });
 
   it("splits days at local midnight in the feeders' shared time zone, by when a feed was dispensed", () => {
-    const pet = pets.create({ name: "Rex" });
+    const pet = pets.create(FIRST_HOUSEHOLD, { name: "Rex" });
     const kitchen = feeder(pet.id, 10);
     const hall = feeder(pet.id, 10);
     setTimeZone(kitchen, "America/New_York");

@@ -71,11 +71,12 @@ export class PetService {
     private readonly serverTimeZone: string,
   ) {}
 
-  create(input: PetInput): PetRecord {
+  create(householdId: string, input: PetInput): PetRecord {
     return this.store.db
       .insert(pets)
       .values({
         id: randomId(),
+        householdId,
         name: input.name,
         dailyGramsTarget: input.dailyGramsTarget ?? null,
         createdAt: new Date(this.clock.now()),
@@ -84,8 +85,13 @@ export class PetService {
       .get();
   }
 
-  list(): PetRecord[] {
-    return this.store.db.select().from(pets).orderBy(asc(pets.createdAt), asc(pets.name)).all();
+  list(householdId: string): PetRecord[] {
+    return this.store.db
+      .select()
+      .from(pets)
+      .where(eq(pets.householdId, householdId))
+      .orderBy(asc(pets.createdAt), asc(pets.name))
+      .all();
   }
 
   find(id: string): PetRecord | undefined {

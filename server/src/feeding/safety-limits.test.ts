@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
-import { feeders as feederRows } from "../store/schema.js";
+import { FIRST_HOUSEHOLD, feeders as feederRows } from "../store/schema.js";
 import { FakeClock } from "../testing/fake-clock.js";
 import { shippedProfiles } from "../testing/profiles.js";
 import { silentLogger, tempStore } from "../testing/temp-store.js";
@@ -34,7 +34,8 @@ beforeEach(() => {
   feeders = new FeederService(store, clock, silentLogger, shippedProfiles());
   feeds = new FeedService(store, feeders, clock, SETTINGS, logger, SERVER_ZONE);
   feeds.start({ sendFeed: async () => undefined });
-  feederId = feeders.create({ name: "Kitchen", profile: "feedkeeper" }).feeder.id;
+  feederId = feeders.create({ householdId: FIRST_HOUSEHOLD, name: "Kitchen", profile: "feedkeeper" }).feeder
+    .id;
 });
 afterEach(() => {
   feeds.stop();

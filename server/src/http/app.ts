@@ -13,6 +13,7 @@ import { appErrorBody, errorBody } from "./error-response.js";
 import { auditRequests } from "./middleware/audit.js";
 import { authenticate, requireUser } from "./middleware/authenticate.js";
 import { authorize } from "./middleware/authorize.js";
+import { assertObjectAccessCovers, objectAccess } from "./middleware/object-access.js";
 import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { auditRouter } from "./routes/audit/audit.index.js";
@@ -94,6 +95,7 @@ export function createApp(services: Services) {
     "/api/*",
     authorize((key) => publicRoutes.has(key)),
   );
+  app.use("/api/*", objectAccess);
 
   const api = app
     .route("/", healthRouter)
@@ -111,11 +113,12 @@ export function createApp(services: Services) {
     .route("/", auditRouter)
     .route("/", petsRouter);
 
-  for (const def of app.openAPIRegistry.definitions) {
+  const documented = app.openAPIRegistry.definitions.flatMap((def) =>
+    def.type === "route" ? [def.route] : [],
+  );
+  for (const route of documented) {
     // Public routes have no path parameters, so the documented path is the request path.
-    if (def.type === "route" && def.route.security?.length === 0) {
-      publicRoutes.add(`${def.route.method.toUpperCase()} ${def.route.path}`);
-    }
+    if (route.security?.length === 0) publicRoutes.add(`${route.method.toUpperCase()} ${route.path}`);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "session", {
     type: "apiKey",
@@ -138,6 +141,9 @@ export function createApp(services: Services) {
     security: [{ session: [] }, { bearer: [] }],
   });
   app.route("/", createDocsRouter());
+  assertObjectAccessCovers(
+    app.routes.filter((r) => r.method !== "ALL" && r.path.startsWith("/api/")).map((r) => r.path),
+  );
   app.all("/api/*", (c) => c.json(errorBody("not_found"), 404));
   if (services.config.webDir) app.route("/", createWebUiRouter(services.config.webDir));
 

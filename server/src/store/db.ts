@@ -47,10 +47,21 @@ export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   const db = drizzle(sqlite, { schema });
+  // Migrations run with foreign keys off, as SQLite's own procedure for schema changes says: adding a
+  // referencing column with a default, or rebuilding a table, is refused otherwise. The check after makes
+  // sure no migration left a dangling reference behind.
+  sqlite.pragma("foreign_keys = OFF");
   migrate(db, { migrationsFolder });
+  const dangling = sqlite.pragma("foreign_key_check") as unknown[];
+  if (dangling.length > 0) {
+    sqlite.close();
+    throw new Error(
+      `The database has ${dangling.length} broken references after migrating: ${JSON.stringify(dangling.slice(0, 5))}`,
+    );
+  }
+  sqlite.pragma("foreign_keys = ON");
   return {
     db,
     file,

@@ -9,8 +9,28 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
 
+/**
+ * Everything a user may see belongs to one household. One server holds one household today (`home`, made by
+ * the migration), but every route already checks that the objects it touches are the caller's household's.
+ */
+export const households = sqliteTable("households", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+/** The household made by the migration; first-run setup puts its owner there. */
+export const FIRST_HOUSEHOLD = "home";
+
+const householdId = () =>
+  text("household_id")
+    .notNull()
+    .default(FIRST_HOUSEHOLD)
+    .references(() => households.id);
+
 export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
+  householdId: householdId(),
   username: text("username").notNull().unique(),
   passwordHash: text("password_hash").notNull(),
   role: text("role", { enum: ["owner", "member", "sitter"] }).notNull(),
@@ -55,6 +75,7 @@ export const feeders = sqliteTable(
   "feeders",
   {
     id: text("id").primaryKey(),
+    householdId: householdId(),
     name: text("name").notNull(),
     profile: text("profile").notNull(),
     /** Which of the profile's models the owner says this is (per-model DPs, fault codes). */
@@ -98,6 +119,7 @@ export const feeders = sqliteTable(
 
 export const pets = sqliteTable("pets", {
   id: text("id").primaryKey(),
+  householdId: householdId(),
   name: text("name").notNull(),
   dailyGramsTarget: real("daily_grams_target"),
   createdAt: createdAt(),
@@ -271,6 +293,8 @@ export const auditLog = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** Whose household it concerns; null for what concerns none (a sign-in under an unknown name). */
+    householdId: text("household_id"),
     /** A username, `device:<feeder id>` or `scheduler`. */
     actor: text("actor").notNull(),
     userId: text("user_id"),

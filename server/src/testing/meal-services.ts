@@ -8,6 +8,7 @@ import { FeederService } from "../feeding/feeders.js";
 import { type FeedCommandSender, FeedService } from "../feeding/feeds.js";
 import { MealPlanService } from "../feeding/meal-plans.js";
 import { MealReconciler } from "../feeding/meal-reconciler.js";
+import { FIRST_HOUSEHOLD } from "../store/schema.js";
 import { shippedProfiles } from "./profiles.js";
 import { silentLogger, tempStore } from "./temp-store.js";
 
@@ -23,7 +24,7 @@ export function startMealServices(clock: Clock, timezone: string, sender: FeedCo
   new MealReconciler(store, plans, alerts, clock, silentLogger).attach(feeds);
   feeds.start(sender);
   /** Alerts as stored, oldest first (notifiers hear of them once the raising transaction commits). */
-  const raised = () => alerts.list({ limit: 100 }).reverse();
+  const raised = () => alerts.list({ householdId: FIRST_HOUSEHOLD, limit: 100 }).reverse();
   return { store, feeders, feeds, plans, alerts, raised };
 }
 

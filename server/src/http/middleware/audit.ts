@@ -6,7 +6,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.js";
 import { peerAddress } from "../peer-address.js";
-import { apiRouteKey } from "../route-key.js";
+import { apiRoute } from "../route-key.js";
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -14,11 +14,16 @@ export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (READS.has(c.req.method)) return;
   const user = c.get("user");
-  const params = c.req.param() as Record<string, string>;
-  c.get("services").audit.record({
-    actor: user?.username ?? c.get("auditActor") ?? "anonymous",
+  const route = apiRoute(c);
+  const params = route?.params ?? {};
+  const services = c.get("services");
+  const named = user ? undefined : c.get("auditActor");
+  services.audit.record({
+    // A sign-in attempt belongs to the household of the account it names, if there is one.
+    householdId: user?.householdId ?? (named && services.accounts.findUserByName(named)?.householdId) ?? null,
+    actor: user?.username ?? named ?? "anonymous",
     userId: user?.id ?? null,
-    action: apiRouteKey(c) ?? `${c.req.method} ${c.req.path}`,
+    action: route?.key ?? `${c.req.method} ${c.req.path}`,
     target: Object.keys(params).length > 0 ? JSON.stringify(params) : null,
     outcome: String(c.res.status),
     address: peerAddress(c) ?? null,

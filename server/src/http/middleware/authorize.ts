@@ -10,7 +10,7 @@ import { createMiddleware } from "hono/factory";
 import type { Role } from "../../auth/accounts.js";
 import { AppError } from "../../errors.js";
 import type { AppEnv } from "../context.js";
-import { apiRouteKey } from "../route-key.js";
+import { apiRoute } from "../route-key.js";
 
 const EVERYONE: readonly Role[] = ["owner", "member", "sitter"];
 const HOUSEHOLD: readonly Role[] = ["owner", "member"];
@@ -60,7 +60,7 @@ export const PERMISSIONS: Readonly<Record<string, readonly Role[]>> = {
 export const authorize = (isPublic: (key: string) => boolean) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const user = c.get("user");
-    const key = apiRouteKey(c);
+    const key = apiRoute(c)?.key;
     // Without a user only public routes get this far (the sign-in check refused the rest); a path no
     // route matched has nothing to authorise and ends as a 404.
     if (!user || !key || isPublic(key)) return next();

@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Alert } from "../../../feeding/alerts.js";
-import type { AppEnv } from "../../context.js";
+import { type AppEnv, currentUser } from "../../context.js";
 import type { acknowledgeAlert, listAlerts } from "./alerts.routes.js";
 
 const presentAlert = (alert: Alert) => ({
@@ -16,12 +16,13 @@ const presentAlert = (alert: Alert) => ({
 export const list: RouteHandler<typeof listAlerts, AppEnv> = (c) => {
   const { limit, unacknowledged, feederId } = c.req.valid("query");
   const { alerts } = c.get("services");
+  const { householdId } = currentUser(c);
   return c.json(
     {
       alerts: alerts
-        .list({ limit, unacknowledgedOnly: unacknowledged === "true", feederId })
+        .list({ householdId, limit, unacknowledgedOnly: unacknowledged === "true", feederId })
         .map(presentAlert),
-      unacknowledged: alerts.countUnacknowledged(),
+      unacknowledged: alerts.countUnacknowledged(householdId),
     },
     200,
   );

@@ -41,6 +41,6 @@ export const getConnectionLog = createRoute({
       description: "Newest first",
       content: { "application/json": { schema: z.object({ entries: z.array(ConnectionLogEntrySchema) }) } },
     },
-    ...errorResponses(400, 401),
+    ...errorResponses(400, 401, 403, 404),
   },
 });

@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { topics } from "../../../protocol/native-v1.js";
-import type { AppEnv, Services } from "../../context.js";
+import { type AppEnv, currentUser, type Services } from "../../context.js";
 import { presentFeeder } from "../../presenters.js";
 import type {
   deleteFeeder,
@@ -22,7 +22,10 @@ function credentialsJson(feederId: string, password: string | undefined) {
 
 export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
   const services = c.get("services");
-  const { feeder, password } = services.feeders.create(c.req.valid("json"));
+  const { feeder, password } = services.feeders.create({
+    ...c.req.valid("json"),
+    householdId: currentUser(c).householdId,
+  });
   return c.json(
     { feeder: feederJson(services, feeder.id), credentials: credentialsJson(feeder.id, password) },
     201,
@@ -32,7 +35,14 @@ export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
 export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
   const services = c.get("services");
   const latest = services.feeds.latestOfEachFeeder();
-  return c.json({ feeders: services.feeders.list().map((f) => presentFeeder(f, latest.get(f.id))) }, 200);
+  return c.json(
+    {
+      feeders: services.feeders
+        .list(currentUser(c).householdId)
+        .map((f) => presentFeeder(f, latest.get(f.id))),
+    },
+    200,
+  );
 };
 
 export const oneFeeder: RouteHandler<typeof getFeeder, AppEnv> = (c) =>

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { PendingDevice } from "../../../bridge/pending-devices.js";
 import { AppError } from "../../../errors.js";
-import type { AppEnv, Services } from "../../context.js";
+import { type AppEnv, currentUser, type Services } from "../../context.js";
 import { presentFeeder } from "../../presenters.js";
 import type { deletePendingDevice, listPendingDevices, postAdoptDevice } from "./pending-devices.routes.js";
 
@@ -32,6 +32,8 @@ export const adopt: RouteHandler<typeof postAdoptDevice, AppEnv> = (c) => {
   const body = c.req.valid("json");
   const { feeder } = services.feeders.create({
     ...body,
+    // Waiting devices belong to no household until adopted: into the adopter's.
+    householdId: currentUser(c).householdId,
     profile: held.profile,
     model: body.model ?? held.suggestedModel,
     adoption: { deviceKey: held.deviceKey, secretHash: held.secretHash },

@@ -1,13 +1,16 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../context.js";
+import { type AppEnv, currentUser } from "../../context.js";
 import { presentPet, presentPetIntake } from "../../presenters.js";
 import type { deletePet, getPet, getPetIntake, listPets, patchPet, postPet } from "./pets.routes.js";
 
 export const allPets: RouteHandler<typeof listPets, AppEnv> = (c) =>
-  c.json({ pets: c.get("services").pets.list().map(presentPet) }, 200);
+  c.json({ pets: c.get("services").pets.list(currentUser(c).householdId).map(presentPet) }, 200);
 
 export const createPet: RouteHandler<typeof postPet, AppEnv> = (c) =>
-  c.json({ pet: presentPet(c.get("services").pets.create(c.req.valid("json"))) }, 201);
+  c.json(
+    { pet: presentPet(c.get("services").pets.create(currentUser(c).householdId, c.req.valid("json"))) },
+    201,
+  );
 
 export const onePet: RouteHandler<typeof getPet, AppEnv> = (c) =>
   c.json({ pet: presentPet(c.get("services").pets.require(c.req.valid("param").id)) }, 200);

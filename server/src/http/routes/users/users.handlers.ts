@@ -20,11 +20,15 @@ const toDate = (iso: string | null | undefined) =>
   iso === undefined ? undefined : iso === null ? null : new Date(iso);
 
 export const allUsers: RouteHandler<typeof listUsers, AppEnv> = (c) =>
-  c.json({ users: c.get("services").accounts.listUsers().map(presentUser) }, 200);
+  c.json({ users: c.get("services").accounts.listUsers(currentUser(c).householdId).map(presentUser) }, 200);
 
 export const createUser: RouteHandler<typeof postUser, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const user = await c.get("services").accounts.createUser({ ...body, expiresAt: toDate(body.expiresAt) });
+  const user = await c.get("services").accounts.createUser({
+    ...body,
+    householdId: currentUser(c).householdId,
+    expiresAt: toDate(body.expiresAt),
+  });
   return c.json({ user: presentUser(user) }, 201);
 };
 
