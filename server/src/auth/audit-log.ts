@@ -1,8 +1,9 @@
 /**
  * The audit log: sign-ins and failed sign-ins, every change made through the API (who, which route, which
- * object, the outcome, from where), and every feed with what started it (a person, the schedule, the
- * device's button). Owners read it; it is kept for FEEDKEEPER_AUDIT_DAYS and pruned daily. Request bodies
- * are never stored: they may hold passwords.
+ * object, the outcome, from where; a feed someone asked for is one), and every meal a device started itself
+ * (its button, its own plan). Planned meals are not repeated here: the plan change that set them is, and
+ * each one's outcome is in the feed history. Owners read it; it is kept for FEEDKEEPER_AUDIT_DAYS and pruned
+ * daily. Request bodies are never stored: they may hold passwords.
  */
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";

@@ -295,7 +295,7 @@ export const auditLog = sqliteTable(
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
     /** Whose household it concerns; null for what concerns none (a sign-in under an unknown name). */
     householdId: text("household_id"),
-    /** A username, `device:<feeder id>` or `scheduler`. */
+    /** A username, or `device:<feeder id>` for a meal the device started itself. */
     actor: text("actor").notNull(),
     userId: text("user_id"),
     action: text("action").notNull(),
