@@ -215,6 +215,18 @@ describe("setup, sessions and tokens", () => {
     expect(new Set(documented)).toEqual(new Set(probed));
   });
 
+  it("documents only patterns a JSON Schema validator can compile", async () => {
+    const doc = await api.request("GET", "/api/openapi.json", undefined, { cookie });
+    const patterns = [...JSON.stringify(doc.body).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(
+      (m) => JSON.parse(m[1] as string) as string,
+    );
+    expect(patterns.length).toBeGreaterThan(2);
+    for (const pattern of patterns) {
+      expect(pattern, pattern).not.toMatch(/\/[a-z]*$/);
+      expect(() => new RegExp(pattern, "u"), pattern).not.toThrow();
+    }
+  });
+
   it("signs out", async () => {
     expect(
       (await api.request("DELETE", "/api/session", undefined, { cookie, origin: srv.httpUrl })).status,

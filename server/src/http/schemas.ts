@@ -40,6 +40,11 @@ export const UserSchema = z
   })
   .openapi("User");
 
+// zod-to-openapi writes a pattern with flags as "^…$/u", which is no valid JSON Schema pattern: these
+// patterns are given to the document as their source (JSON Schema patterns are Unicode-aware anyway).
+const USERNAME_PATTERN = /^[\p{L}\p{N}._@-]+$/u;
+const DEVICE_KEY_PATTERN = /^[^#+\p{Cc}]+$/u;
+
 export const NewUserSchema = z
   .object({
     username: z
@@ -47,7 +52,8 @@ export const NewUserSchema = z
       .trim()
       .min(1, "username is required")
       .max(64, "username must be at most 64 characters")
-      .regex(/^[\p{L}\p{N}._@-]+$/u, "username may contain letters, digits and . _ @ - only"),
+      .regex(USERNAME_PATTERN, "username may contain letters, digits and . _ @ - only")
+      .openapi({ pattern: USERNAME_PATTERN.source }),
     password: newPasswordSchema,
     role: z.enum(ROLES),
     expiresAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({
@@ -78,8 +84,8 @@ export const CredentialsSchema = z
       .trim()
       .min(1, "username is required")
       .max(64, "username must be at most 64 characters")
-      .regex(/^[\p{L}\p{N}._@-]+$/u, "username may contain letters, digits and . _ @ - only")
-      .openapi({ example: "admin" }),
+      .regex(USERNAME_PATTERN, "username may contain letters, digits and . _ @ - only")
+      .openapi({ example: "admin", pattern: USERNAME_PATTERN.source }),
     password: z.string().min(1, "password is required").max(1024, "password must be at most 1024 characters"),
   })
   .openapi("Credentials");
@@ -175,9 +181,10 @@ export const NewFeederSchema = z
       .string()
       .min(1)
       .max(128)
-      .regex(/^[^#+\p{Cc}]+$/u, "deviceKey must not contain # or +")
+      .regex(DEVICE_KEY_PATTERN, "deviceKey must not contain # or +")
       .optional()
       .openapi({
+        pattern: DEVICE_KEY_PATTERN.source,
         description:
           "For profiles on an external broker only: the device's id there, e.g. the Zigbee2MQTT friendly name",
       }),
