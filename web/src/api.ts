@@ -3,7 +3,9 @@ import type {
   AlertResponse,
   AlertsResponse,
   ApiErrorBody,
+  ApiTokensResponse,
   ConnectionLogResponse,
+  CreatedApiToken,
   CreateFeederResponse,
   Credentials,
   FeederChanges,
@@ -13,6 +15,7 @@ import type {
   FeedStatus,
   MealCalendarResponse,
   MealResponse,
+  NewApiToken,
   NewFeed,
   NewFeeder,
   NewOneOffMeal,
@@ -29,6 +32,7 @@ import type {
   ProfilesResponse,
   ScheduleInput,
   ScheduleResponse,
+  SessionsResponse,
   SetupStatus,
   UserChanges,
   UserResponse,
@@ -245,6 +249,14 @@ export const api = {
   deleteUser: (userId: string) => request<void>("DELETE", `/api/users/${enc(userId)}`),
   /** Ends every other session of the user; this one stays. A wrong current password answers 401 invalid_credentials. */
   changePassword: (body: PasswordChange) => request<void>("POST", "/api/users/me/password", { body }),
+  /** One's own signed-in browsers, newest first; `current` marks the one asking. */
+  sessions: (signal?: AbortSignal) => request<SessionsResponse>("GET", "/api/users/me/sessions", { signal }),
+  revokeSession: (sessionId: string) => request<void>("DELETE", `/api/users/me/sessions/${enc(sessionId)}`),
+  /** One's own API tokens, never their secrets. */
+  tokens: (signal?: AbortSignal) => request<ApiTokensResponse>("GET", "/api/tokens", { signal }),
+  /** The answer holds the token's secret, which no later answer repeats. */
+  createToken: (body: NewApiToken) => request<CreatedApiToken>("POST", "/api/tokens", { body }),
+  revokeToken: (tokenId: string) => request<void>("DELETE", `/api/tokens/${enc(tokenId)}`),
   /** `feederId` narrows to one feeder's entries, `unknown` to client ids that are no feeder. */
   connectionLog: (limit: number, filter: { feederId?: string; unknown?: boolean }, signal?: AbortSignal) => {
     const query = new URLSearchParams({ limit: String(limit) });

@@ -3,6 +3,7 @@ import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
+import { Account } from "./pages/Account";
 import { Alerts } from "./pages/Alerts";
 import { ConnectionLog } from "./pages/ConnectionLog";
 import { FeederSettings } from "./pages/FeederSettings";
@@ -11,7 +12,7 @@ import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
 import { Setup } from "./pages/Setup";
-import { Account, Users } from "./pages/Users";
+import { Users } from "./pages/Users";
 import { canEditHousehold, canManageDevices, canSeeHousehold } from "./roles";
 import {
   accountHref,

@@ -3,6 +3,8 @@ import type { z } from "@hono/zod-openapi";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
 import type { AdoptSchema, PendingDeviceSchema } from "./routes/pending-devices/pending-devices.routes.js";
 import type { listProfiles } from "./routes/profiles/profiles.routes.js";
+import type { listTokens, postToken } from "./routes/tokens/tokens.routes.js";
+import type { listSessions } from "./routes/users/users.routes.js";
 import type {
   AlertSchema,
   ApiTokenSchema,
@@ -14,6 +16,7 @@ import type {
   IntakeDaySchema,
   MealOccurrenceSchema,
   MealSchema,
+  NewApiTokenSchema,
   NewFeederSchema,
   NewFeedSchema,
   NewOneOffMealSchema,
@@ -46,6 +49,18 @@ export type NewFeeder = z.input<typeof NewFeederSchema>;
 export type FeederChanges = z.input<typeof FeederChangesSchema>;
 export type NewFeed = z.input<typeof NewFeedSchema>;
 export type ApiToken = z.infer<typeof ApiTokenSchema>;
+export type NewApiToken = z.input<typeof NewApiTokenSchema>;
+export type ApiTokensResponse = z.infer<
+  (typeof listTokens)["responses"][200]["content"]["application/json"]["schema"]
+>;
+/** The new token with its secret, which no later answer repeats. */
+export type CreatedApiToken = z.infer<
+  (typeof postToken)["responses"][201]["content"]["application/json"]["schema"]
+>;
+export type SessionsResponse = z.infer<
+  (typeof listSessions)["responses"][200]["content"]["application/json"]["schema"]
+>;
+export type Session = SessionsResponse["sessions"][number];
 export type Meal = z.infer<typeof MealSchema>;
 export type Schedule = z.infer<typeof ScheduleSchema>;
 export type ScheduleInput = z.input<typeof ScheduleInputSchema>;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { User } from "../api-types";
-import { canManageUsers, ROLES, type Role } from "../roles";
+import { canManageUsers, ROLE_HINTS, ROLE_NAMES, ROLES, type Role } from "../roles";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
 
@@ -17,12 +17,6 @@ const T = {
   readOnly: "Only an owner can add, change or remove users.",
   loading: "Loading users…",
   retrying: (message: string) => `Could not load the users (${message}). Retrying…`,
-  roles: { owner: "Owner", member: "Member", sitter: "Sitter" } satisfies Record<Role, string>,
-  roleHints: {
-    owner: "Everything, including feeders, device settings and users.",
-    member: "Feeds, meal plans, pets and alerts; sees everything.",
-    sitter: "Feeds now within the safety limits and sees status and history; nothing else.",
-  } satisfies Record<Role, string>,
   you: "(you)",
   noEnd: "no end date",
   until: (date: string) => `until ${date}`,
@@ -54,11 +48,7 @@ const T = {
   add: "Add user",
   adding: "Adding…",
   added: (name: string) => `Added ${name}. Tell them their username and password.`,
-  // The change-password form and the account page.
-  accountTitle: "Your account",
-  signedInAs: "Signed in as",
-  yourRole: "Role",
-  ends: "Account ends",
+  // The change-password form, here and on the account page.
   passwordTitle: "Change your password",
   currentPassword: "Current password",
   newPassword: "New password",
@@ -91,7 +81,7 @@ function expiresAtOf(day: string): string | null {
 
 const dayInput = (iso: string | null) => (iso ? dayOf(new Date(iso)) : "");
 
-function describeEnd(iso: string | null, now = Date.now()): string {
+export function describeEnd(iso: string | null, now = Date.now()): string {
   if (!iso) return T.noEnd;
   const at = new Date(iso);
   if (at.getTime() <= now) return T.ended;
@@ -102,7 +92,7 @@ function describeEnd(iso: string | null, now = Date.now()): string {
 
 type FieldErrors = Record<string, string>;
 
-function fieldErrorsOf(err: unknown, rename: Record<string, string> = {}): FieldErrors {
+export function fieldErrorsOf(err: unknown, rename: Record<string, string> = {}): FieldErrors {
   const errors: FieldErrors = {};
   for (const { path, message } of errorDetails(err)) {
     const key = rename[path] ?? path;
@@ -112,7 +102,7 @@ function fieldErrorsOf(err: unknown, rename: Record<string, string> = {}): Field
 }
 
 /** The server's words: each field's complaint, or the error's message. */
-function summary(prefix: string, err: unknown): string {
+export function summary(prefix: string, err: unknown): string {
   const details = errorDetails(err);
   if (details.length === 0) return `${prefix} ${errorMessage(err)}`;
   return `${prefix} ${details.map((d) => d.message).join("; ")}`;
@@ -120,14 +110,17 @@ function summary(prefix: string, err: unknown): string {
 
 // ---- Shared fields ----
 
-function RoleField({
+export function RoleField({
   id,
   value,
+  roles = ROLES,
   error,
   onChange,
 }: {
   id: string;
   value: Role;
+  /** The roles offered. */
+  roles?: readonly Role[];
   error?: string | undefined;
   onChange: (role: Role) => void;
 }) {
@@ -141,15 +134,15 @@ function RoleField({
         aria-describedby={describedBy(`${id}-hint`, error && `${id}-error`)}
         onChange={(e) => onChange(e.currentTarget.value as Role)}
       >
-        {ROLES.map((r) => (
+        {roles.map((r) => (
           <option key={r} value={r}>
-            {T.roles[r]}
+            {ROLE_NAMES[r]}
           </option>
         ))}
       </select>
       <FieldError id={`${id}-error`} message={error} />
       <small id={`${id}-hint`} class="hint">
-        {T.roleHints[value]}
+        {ROLE_HINTS[value]}
       </small>
     </div>
   );
@@ -308,7 +301,7 @@ function UserRow({ user, me, manage, onChanged, onUnauthorized }: RowProps) {
           {user.username} {self && <span class="muted">{T.you}</span>}
         </h3>
         <span class={`badge role role-${user.role}`} data-testid="user-role">
-          {T.roles[user.role]}
+          {ROLE_NAMES[user.role]}
         </span>
       </div>
       <p class={ended ? "warn user-end" : "muted user-end"} data-testid="user-end">
@@ -486,7 +479,14 @@ function AddUser({ onAdded, onUnauthorized }: { onAdded: (user: User) => void; o
 
 // ---- One's own password ----
 
-export function ChangePassword({ onUnauthorized }: { onUnauthorized: () => void }) {
+export function ChangePassword({
+  onChanged,
+  onUnauthorized,
+}: {
+  /** The password changed, and every other session of the user ended. */
+  onChanged?: () => void;
+  onUnauthorized: () => void;
+}) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -513,6 +513,7 @@ export function ChangePassword({ onUnauthorized }: { onUnauthorized: () => void 
       setConfirm("");
       setErrors({});
       setNotice(T.changed);
+      onChanged?.();
     } catch (err) {
       // A wrong current password answers 401 too, but the session is fine: say so, do not sign out.
       if (err instanceof ApiError && err.code === "invalid_credentials") {
@@ -651,35 +652,6 @@ export function Users({ user, onUnauthorized }: PageProps) {
         </ul>
       </section>
       {manage && <AddUser onAdded={added} onUnauthorized={onUnauthorized} />}
-      <ChangePassword onUnauthorized={onUnauthorized} />
-    </>
-  );
-}
-
-/** One's own account, for every role: who one is, until when, and the password. */
-export function Account({ user, onUnauthorized }: PageProps) {
-  return (
-    <>
-      <section class="panel" aria-labelledby="account-title">
-        <h2 id="account-title" tabIndex={-1}>
-          {T.accountTitle}
-        </h2>
-        <dl class="facts">
-          <div>
-            <dt>{T.signedInAs}</dt>
-            <dd>{user.username}</dd>
-          </div>
-          <div>
-            <dt>{T.yourRole}</dt>
-            <dd>{T.roles[user.role]}</dd>
-          </div>
-          <div>
-            <dt>{T.ends}</dt>
-            <dd>{describeEnd(user.expiresAt)}</dd>
-          </div>
-        </dl>
-        <p class="hint">{T.roleHints[user.role]}</p>
-      </section>
       <ChangePassword onUnauthorized={onUnauthorized} />
     </>
   );
