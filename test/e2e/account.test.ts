@@ -55,6 +55,9 @@ describe("one's own account in the web UI (real Chromium)", () => {
     expect(await here.count()).toBe(1);
     expect(await here.getByRole("button").count()).toBe(0);
     expect(await fact(other, "Session ends")).toBeTruthy();
+    // Each says where it signed in from and as which browser, so a stranger's session stands out.
+    expect(await fact(other, "From")).toBe("127.0.0.1");
+    expect(await fact(other, "Browser")).toMatch(/Chrome/);
 
     const signOut = other.getByRole("button", { name: /^Sign out the browser signed in at / });
     await signOut.click();

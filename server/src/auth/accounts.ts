@@ -20,7 +20,17 @@ export interface SessionInfo {
   createdAt: Date;
   expiresAt: Date;
   current: boolean;
+  userAgent: string | null;
+  address: string | null;
 }
+
+/** Where a sign-in came from, kept with its session so the user can tell their sessions apart. */
+export interface SignInOrigin {
+  userAgent?: string | undefined;
+  address?: string | undefined;
+}
+
+const USER_AGENT_MAX = 256;
 
 const SESSION_ID_LENGTH = 16;
 
@@ -105,7 +115,11 @@ export class AccountService {
     return publicUser(user);
   }
 
-  async login(username: string, password: string): Promise<{ user: User; session: string; expiresAt: Date }> {
+  async login(
+    username: string,
+    password: string,
+    origin: SignInOrigin = {},
+  ): Promise<{ user: User; session: string; expiresAt: Date }> {
     const row = this.store.db.select().from(users).where(eq(users.username, username)).get();
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyPasswordHash()));
     const ended =
@@ -123,6 +137,8 @@ export class AccountService {
         userId: row.id,
         createdAt: new Date(this.clock.now()),
         expiresAt,
+        userAgent: origin.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+        address: origin.address ?? null,
       })
       .run();
     this.logger.info({ userId: row.id }, "signed in");
@@ -334,6 +350,8 @@ export class AccountService {
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
         current: s.tokenHash === currentHash,
+        userAgent: s.userAgent,
+        address: s.address,
       }));
   }
 

@@ -49,6 +49,9 @@ export const sessions = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    /** What signed in (the browser's User-Agent, shortened) and from where: to tell one's sessions apart. */
+    userAgent: text("user_agent"),
+    address: text("address"),
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
 );

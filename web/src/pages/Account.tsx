@@ -27,6 +27,9 @@ const T = {
   signedInAt: (when: string) => `Signed in at ${when}`,
   thisBrowser: "This browser",
   sessionEnds: "Session ends",
+  signedInFrom: "From",
+  browser: "Browser",
+  unknown: "not known",
   signOut: "Sign out",
   signOutOne: (when: string) => `Sign out the browser signed in at ${when}`,
   confirmSignOut: "Sign that browser out? Whoever uses it has to sign in again with the password.",
@@ -208,8 +211,17 @@ function Sessions({
               </div>
               <dl class="facts">
                 <div>
+                  <dt>{T.signedInFrom}</dt>
+                  <dd>{s.address ?? T.unknown}</dd>
+                </div>
+                <div>
                   <dt>{T.sessionEnds}</dt>
                   <dd>{formatInstant(s.expiresAt)}</dd>
+                </div>
+                <div class="user-agent">
+                  <dt>{T.browser}</dt>
+                  {/* As the browser names itself: long, but it tells a phone from a laptop. */}
+                  <dd>{s.userAgent ?? T.unknown}</dd>
                 </div>
               </dl>
               {!s.current && (
