@@ -7,7 +7,9 @@ const AuditEntrySchema = z
   .object({
     id: z.number().int(),
     at: isoTime,
-    actor: z.string().openapi({ description: "A username, or `device:<feeder id>` for a meal the device started itself" }),
+    actor: z
+      .string()
+      .openapi({ description: "A username, or `device:<feeder id>` for a meal the device started itself" }),
     userId: z.string().nullable(),
     action: z.string().openapi({ example: "POST /api/feeders/{id}/feeds" }),
     target: z.string().nullable().openapi({ description: "The route's ids as JSON, e.g. the feeder's" }),
