@@ -28,11 +28,11 @@ import { MealPlanService } from "../../server/src/feeding/meal-plans.js";
 import { MealScheduler } from "../../server/src/feeding/meal-scheduler.js";
 import { localDateAt, occurrenceId, WEEKDAYS } from "../../server/src/feeding/meal-time.js";
 import { openStore, type Store } from "../../server/src/store/db.js";
+import { FIRST_HOUSEHOLD } from "../../server/src/store/schema.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { shippedProfiles } from "../../server/src/testing/profiles.js";
 import { type Summary, summarize } from "./stats.js";
 import { sleep } from "./util.js";
-import { FIRST_HOUSEHOLD } from "../../server/src/store/schema.js";
 
 export interface MealDispatchOptions {
   feeders: number;
@@ -142,7 +142,11 @@ export async function mealDispatchBench({
     const mealIds = Array.from({ length: mealsPerFeeder }, (_, i) => `meal${i + 1}`);
     const feederIds = store.transaction(() =>
       Array.from({ length: feederCount }, (_, i) => {
-        const id = first.feeders.create({ householdId: FIRST_HOUSEHOLD, name: `Bench ${i + 1}`, profile: "feedkeeper" }).feeder.id;
+        const id = first.feeders.create({
+          householdId: FIRST_HOUSEHOLD,
+          name: `Bench ${i + 1}`,
+          profile: "feedkeeper",
+        }).feeder.id;
         first.plans.replace(id, {
           timezone: TIME_ZONE,
           meals: mealIds.map((mealId) => ({ id: mealId, time: MEAL_TIME, days: WEEKDAYS, portions: 1 })),

@@ -74,12 +74,9 @@ const SessionSchema = z
     createdAt: z.string(),
     expiresAt: z.string(),
     current: z.boolean().openapi({ description: "The session this request came with" }),
-    userAgent: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "The User-Agent that signed in (at most 256 characters); null if it sent none",
-      }),
+    userAgent: z.string().nullable().openapi({
+      description: "The User-Agent that signed in (at most 256 characters); null if it sent none",
+    }),
     address: z.string().nullable().openapi({ description: "The address it signed in from" }),
   })
   .openapi("Session");
