@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, getTableName, gt, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableName, gt, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -62,8 +62,14 @@ export interface FeedRequest {
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
-/** Feeds that dispensed or still may (a timed-out feed's outcome is unknown); failed and expired ones did not. */
-const MAY_HAVE_FED: FeedStatus[] = ["pending", "sent", "accepted", "dispensed", "timed_out"];
+/**
+ * Feeds that dispensed or still may, for the safety limits: a timed-out feed's outcome is unknown, and a feed
+ * that expired after it reached the device may have been started there (its report can still come late).
+ * Failed feeds and feeds that expired before they were sent did not feed.
+ */
+const MAY_HAVE_FED_STATUSES: FeedStatus[] = ["pending", "sent", "accepted", "dispensed", "timed_out"];
+const mayHaveFed = () =>
+  or(inArray(feeds.status, MAY_HAVE_FED_STATUSES), and(eq(feeds.status, "expired"), isNotNull(feeds.sentAt)));
 
 /**
  * A planned meal's feed, written for a whole fleet in one tick: a plain statement, its column names taken
@@ -111,7 +117,7 @@ function prepareStatements(store: Store) {
           eq(feeds.feederId, p("feederId")),
           gte(feeds.requestedAt, p("from")),
           lt(feeds.requestedAt, p("to")),
-          inArray(feeds.status, MAY_HAVE_FED),
+          mayHaveFed(),
         ),
       )
       .prepare(),
@@ -123,7 +129,7 @@ function prepareStatements(store: Store) {
           eq(feeds.feederId, p("feederId")),
           gt(feeds.requestedAt, p("since")),
           eq(feeds.source, "remote"),
-          inArray(feeds.status, MAY_HAVE_FED),
+          mayHaveFed(),
         ),
       )
       .orderBy(desc(feeds.requestedAt))
