@@ -11,6 +11,7 @@
 import { AttemptThrottle } from "../auth/attempt-throttle.js";
 import type { PublishDecision } from "../broker/acl.js";
 import type { Admission, BrokerHooks, PublishOptions, Session } from "../broker/embedded-broker.js";
+import { DEFAULT_FLAPPING } from "../broker/flapping.js";
 import type { Clock } from "../clock.js";
 import type { DeviceSchedule, DeviceScheduleSync, ScheduleSender } from "../feeding/device-schedule-sync.js";
 import type { DeviceHello, FeederService } from "../feeding/feeders.js";
@@ -133,6 +134,21 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
   onPublishRefused({ feederId }: Session, topic: string, reason: string): void {
     if (feederId === undefined) return;
     this.connections.record("publish_refused", feederId, `${topic}: ${reason} (the connection was closed)`);
+  }
+
+  onFlapping(
+    { feederId }: Session,
+    clientId: string,
+    address: string | undefined,
+    bannedForMs: number,
+  ): void {
+    this.connections.record(
+      "refused",
+      clientId,
+      `connected over ${DEFAULT_FLAPPING.maxConnects} times in a minute (a reconnect loop, or two devices sharing its credentials): refused for ${Math.round(bannedForMs / 60_000)} min`,
+      address,
+      feederId,
+    );
   }
 
   onSubscribeRefused({ feederId }: Session, filter: string): void {

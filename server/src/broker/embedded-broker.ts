@@ -10,10 +10,14 @@ import tls from "node:tls";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { WebSocket } from "ws";
 import { createWebSocketStream } from "ws";
+import { type Clock, systemClock } from "../clock.js";
+import { LogThrottle } from "../log-throttle.js";
 import type { Logger } from "../logger.js";
 import { SERVER_STATUS_TOPIC } from "../protocol/native-v1.js";
 import type { PublishDecision } from "./acl.js";
+import { DEFAULT_FLAPPING, FlappingDetector, type FlappingOptions } from "./flapping.js";
 import { GuardedConnection } from "./frame-guard.js";
+import { DEFAULT_HALF_OPEN, HalfOpenLimit, type HalfOpenOptions } from "./half-open.js";
 
 /** Who a connection is: a feeder, or a device held as pending until an owner adopts it. */
 export type Session =
@@ -55,16 +59,62 @@ export interface BrokerHooks {
    * `retain` is the flag the device set, even when the broker does not keep the copy.
    */
   onMessage(session: Session, topic: string, payload: Buffer, retain: boolean): void;
+  /**
+   * A client id connected too often (flapping.ts), e.g. a firmware in a reconnect loop or two devices
+   * sharing one id and kicking each other off: its connects are refused with CONNACK 3 for `bannedForMs`,
+   * starting with this one. `session` is who this connect was admitted as (the refused connect never
+   * reaches onConnected). Called once per ban, when it starts; connects refused during the ban are neither
+   * reported nor logged, and its session of the moment, if any, stays connected.
+   */
+  onFlapping?(session: Session, clientId: string, address: string | undefined, bannedForMs: number): void;
 }
+
+/** What the broker lets one client or one address cost it. */
+export interface BrokerLimits {
+  /** A socket must send its CONNECT within this. */
+  connectTimeoutMs: number;
+  /** Sockets open without a CONNECT yet (half-open.ts). */
+  halfOpen: HalfOpenOptions;
+  flapping: FlappingOptions;
+  /** Bytes that may wait for one client to read them, beyond the kernel's buffers; more and it is cut. */
+  outboundQueueBytes: number;
+  /** How long a client may leave what it was sent unread before it is cut. */
+  outboundStallMs: number;
+}
+
+/**
+ * Everything the server sends a device is small (commands, a meal plan, the server status): a device that
+ * reads has nothing waiting beyond the kernel's buffers, and half a megabyte is over a thousand queued
+ * commands. A device that has read nothing for 10 s is gone or hostile; it reconnects if it is neither.
+ */
+/** Where device publishes go once handled: a `$` topic no wildcard matches and no device may subscribe to. */
+const DEVICE_SINK_TOPIC = "$feedkeeper/device-publish";
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  connectTimeoutMs: 10_000,
+  halfOpen: DEFAULT_HALF_OPEN,
+  flapping: DEFAULT_FLAPPING,
+  outboundQueueBytes: 512 * 1024,
+  outboundStallMs: 10_000,
+};
 
 export interface BrokerOptions {
   bind: string;
   port: number;
+  /**
+   * Route what clients publish to other clients, as a general-purpose broker does. Only for a broker that
+   * stands in for someone else's (the simulators' Mosquitto stand-in); Feedkeeper's own broker never does.
+   */
+  routeClientPublishes?: boolean;
   /** A second listener speaking MQTT over TLS, with this certificate. */
   tls?: { port: number; cert: string; key: string } | undefined;
   maxPacketBytes: number;
   logger: Logger;
   hooks: BrokerHooks;
+  /** For flapping bans and stalled readers; the system clock unless given. */
+  clock?: Clock | undefined;
+  /** Each missing one is the default's. */
+  limits?: Partial<BrokerLimits> | undefined;
 }
 
 export interface PublishOptions {
@@ -85,7 +135,10 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
+/** The part of aedes' persistence that holds the QoS 2 messages a client sent and has not released. */
+interface IncomingStore {
+  cleanIncoming?(client: Client): Promise<void>;
+}
 
 function addressOf(client: Client): string | undefined {
   return (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
@@ -97,7 +150,15 @@ function authError(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateErro
 
 export async function startEmbeddedBroker(options: BrokerOptions): Promise<EmbeddedBroker> {
   const { hooks, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const limits = { ...DEFAULT_BROKER_LIMITS, ...options.limits };
   const log = logger.child({ component: "broker" });
+  const flapping = new FlappingDetector(clock, limits.flapping);
+  const halfOpen = new HalfOpenLimit(limits.halfOpen);
+  // One line a minute at most: a flood of sockets must not become a flood of log lines.
+  const halfOpenLogs = new LogThrottle(clock, 1);
+  /** The half-open slot of each connection aedes handles, released when its CONNECT arrives. */
+  const slots = new WeakMap<object, () => void>();
   // Only the newest connection of a device speaks for it: a stale socket closing late must not mark it offline.
   const current = new Map<string, Client>();
   const sessions = new WeakMap<Client, Session>();
@@ -105,14 +166,27 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
   const isCurrent = (client: Client, session: Session) => current.get(keyOf(session)) === client;
 
   const aedes = await Aedes.createBroker({
-    connectTimeout: CONNECT_TIMEOUT_MS,
+    connectTimeout: limits.connectTimeoutMs,
+    // The guard hands every write to the socket at once (frame-guard.ts), so aedes never waits for a drain
+    // for long; this is the backstop should it ever.
+    drainTimeout: limits.outboundStallMs,
     maxTopicLevels: 8,
+    // Per connection: a client holding this many QoS 2 messages without PUBREL is cut.
     maxInflightInbound: 100,
     maxClientsIdLength: 64,
+    preConnect(client, _packet, done) {
+      slots.get(client.conn)?.();
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
+      const address = addressOf(client);
+      // Before the credentials are looked at: a banned id costs a CONNACK and nothing else.
+      if (flapping.bannedFor(client.id) > 0) {
+        return done(authError(3, "client id connecting too often"), false);
+      }
       let admission: Admission;
       try {
-        admission = hooks.admit(client.id, username, password, addressOf(client));
+        admission = hooks.admit(client.id, username, password, address);
       } catch (err) {
         log.error({ err, clientId: client.id }, "admission check failed");
         admission = { refused: 3, reason: "server error while checking credentials" };
@@ -120,6 +194,26 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       if ("refused" in admission) {
         log.warn({ clientId: client.id, reason: admission.reason }, "refused MQTT connection");
         return done(authError(admission.refused, admission.reason), false);
+      }
+      const bannedForMs = flapping.connected(client.id);
+      if (bannedForMs > 0) {
+        log.warn(
+          {
+            clientId: client.id,
+            address,
+            session: admission,
+            bannedForMs,
+            maxConnects: limits.flapping.maxConnects,
+            windowMs: limits.flapping.windowMs,
+          },
+          "MQTT client id flapping (a reconnect loop, or two devices sharing it): its connects are refused for a while",
+        );
+        try {
+          hooks.onFlapping?.(admission, client.id, address, bannedForMs);
+        } catch (err) {
+          log.error({ err, clientId: client.id }, "flapping handler failed");
+        }
+        return done(authError(3, "client id connecting too often"), false);
       }
       sessions.set(client, admission);
       done(null, true);
@@ -135,15 +229,20 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
         hooks.onPublishRefused(session, packet.topic, decision.reason);
         return done(new Error(`publish refused: ${decision.reason}`));
       }
-      const retained = packet.retain;
-      if (decision.stripRetain) packet.retain = false;
       // The will of a connection that a newer one replaced must not speak for the device any more.
       if (isCurrent(client, session) && !decision.discard) {
         try {
-          hooks.onMessage(session, packet.topic, packet.payload as Buffer, retained);
+          hooks.onMessage(session, packet.topic, packet.payload as Buffer, packet.retain);
         } catch (err) {
           log.error({ err, session, topic: packet.topic }, "device message handler failed");
         }
+      }
+      // The server has what the device said (above); nothing a device publishes is routed on or kept. A
+      // device held as pending may publish anywhere, and whatever any device sends must never reach another
+      // device's topics (a feed command), now or queued for later. The acknowledgement still goes out.
+      if (!options.routeClientPublishes) {
+        packet.topic = DEVICE_SINK_TOPIC;
+        packet.retain = false;
       }
       done(null);
     },
@@ -161,6 +260,12 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     },
   });
 
+  // aedes keeps its persistence on the instance, which its typings leave out.
+  const { persistence } = aedes as unknown as { persistence: IncomingStore };
+  const cleanIncoming = persistence.cleanIncoming?.bind(persistence);
+  if (!cleanIncoming)
+    throw new Error("aedes' persistence cannot drop a session's QoS 2 state (cleanIncoming)");
+
   // "client" fires when aedes registers an authenticated client, before the CONNACK; "clientReady" comes
   // later, after packets the client sent right after the CONNACK may already have been handled.
   aedes.on("client", (client) => {
@@ -170,6 +275,13 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     if (!hooks.onConnected(session, addressOf(client))) client.close();
   });
   aedes.on("clientDisconnect", (client) => {
+    // aedes keeps the QoS 2 messages a persistent session received without PUBREL for its next connection,
+    // where the per-connection cap starts again from zero: reconnecting with fresh message ids would pile
+    // them up without bound (and a pending device needs no credentials). Keeping them buys nothing here:
+    // hooks.onMessage runs before aedes' duplicate check, so the server sees a retransmission either way.
+    cleanIncoming(client).catch((err: unknown) =>
+      log.error({ err, clientId: client.id }, "could not drop a closed session's QoS 2 state"),
+    );
     const session = sessions.get(client);
     if (!session || !isCurrent(client, session)) return;
     current.delete(keyOf(session));
@@ -194,34 +306,91 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     log.debug({ clientId: client?.id, err: err.message }, "MQTT connection error");
   });
 
-  const guard = (stream: Duplex & { remoteAddress?: string }) =>
+  /** A half-open slot for a new socket, or undefined (logged, at most once a minute) when there is none. */
+  const slotFor = (address: string | undefined): (() => void) | undefined => {
+    const release = halfOpen.take(address);
+    if (!release) {
+      const { log: write, suppressed } = halfOpenLogs.admit("half-open");
+      if (write) {
+        log.warn(
+          {
+            remote: address,
+            halfOpen: halfOpen.held,
+            limits: limits.halfOpen,
+            ...(suppressed > 0 && { suppressedSinceLastLog: suppressed }),
+          },
+          "refused MQTT sockets: too many open without a CONNECT",
+        );
+      }
+    }
+    return release;
+  };
+
+  const guardLimits = {
+    maxPacketBytes: options.maxPacketBytes,
+    maxQueuedBytes: limits.outboundQueueBytes,
+    stallMs: limits.outboundStallMs,
+  };
+  const serve = (stream: Duplex & { remoteAddress?: string }, release: () => void) => {
     // The address rides on the connection so refusals and the connection log can name the device.
-    Object.assign(
-      new GuardedConnection(stream, options.maxPacketBytes, {
+    const conn = Object.assign(
+      new GuardedConnection(stream, guardLimits, clock, {
         onViolation: (verdict) =>
-          log.warn(
-            { remote: stream.remoteAddress, verdict, limit: options.maxPacketBytes },
-            "cut MQTT connection",
-          ),
+          log.warn({ remote: stream.remoteAddress, verdict, limits: guardLimits }, "cut MQTT connection"),
       }),
       { remoteAddress: stream.remoteAddress },
     );
+    slots.set(conn, release);
+    conn.once("close", release);
+    aedes.handle(conn);
+  };
 
   const tcp = net.createServer((socket) => {
+    const release = slotFor(socket.remoteAddress);
+    if (!release) {
+      socket.destroy();
+      return;
+    }
     socket.setNoDelay(true);
-    aedes.handle(guard(socket));
+    serve(socket, release);
   });
   const port = await listen(tcp, options.port, options.bind, log);
+  // A TLS socket takes its slot when it is accepted, so it holds one through its handshake too.
+  const handshaking = new Map<string, () => void>();
+  const peer = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
   const secure = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, (socket) => {
-        socket.setNoDelay(true);
-        aedes.handle(guard(socket));
-      })
+    ? tls.createServer(
+        { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.connectTimeoutMs },
+        (socket) => {
+          const release = handshaking.get(peer(socket));
+          if (!release) {
+            socket.destroy();
+            return;
+          }
+          socket.setNoDelay(true);
+          serve(socket, release);
+        },
+      )
     : undefined;
+  secure?.on("connection", (raw: net.Socket) => {
+    const release = slotFor(raw.remoteAddress);
+    if (!release) {
+      raw.destroy();
+      return;
+    }
+    const key = peer(raw);
+    handshaking.set(key, release);
+    raw.once("close", () => {
+      handshaking.delete(key);
+      release();
+    });
+  });
   // A failed handshake (a scanner, a device that dislikes the certificate) is the client's problem only.
-  secure?.on("tlsClientError", (err, socket) =>
-    log.debug({ remote: socket.remoteAddress, err: err.message }, "TLS handshake failed"),
-  );
+  // With a listener here Node leaves the socket open after a handshake timeout: it must be closed.
+  secure?.on("tlsClientError", (err, socket) => {
+    log.debug({ remote: socket.remoteAddress, err: err.message }, "TLS handshake failed");
+    socket.destroy();
+  });
   const tlsPort =
     secure && options.tls ? await listen(secure, options.tls.port, options.bind, log) : undefined;
 
@@ -237,8 +406,12 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       );
     },
     handleWebSocket(ws, remoteAddress) {
-      const stream = Object.assign(createWebSocketStream(ws), { remoteAddress });
-      aedes.handle(guard(stream));
+      const release = slotFor(remoteAddress);
+      if (!release) {
+        ws.terminate();
+        return;
+      }
+      serve(Object.assign(createWebSocketStream(ws), { remoteAddress }), release);
     },
     disconnect(session) {
       current.get(keyOf(session))?.close();

@@ -132,6 +132,8 @@ export async function startSimBroker(options: SimBrokerOptions): Promise<SimBrok
   const broker = await startEmbeddedBroker({
     bind: "127.0.0.1",
     port: 0,
+    // It plays Zigbee2MQTT's or a vendor's broker, which pass messages between their clients.
+    routeClientPublishes: true,
     maxPacketBytes: 65_536,
     logger: pino({ level: "silent" }),
     hooks: {
