@@ -18,12 +18,13 @@
  * The document itself needs sign-in, so it is read from `home` with the owner's token and swept on both.
  */
 import fs from "node:fs";
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Running } from "../../server/src/main.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
+import { connack as tryConnect } from "../helpers/mqtt-connack.js";
 import { makeDataDir } from "../helpers/server.js";
 
 const PASSWORD = "a long enough password";
@@ -376,23 +377,7 @@ describe("S1: before first-run setup (empty database)", () => {
       for (const c of clients) c.end(true);
     });
 
-    async function connack(url: string, options: mqtt.IClientOptions): Promise<number | "connected"> {
-      try {
-        clients.push(
-          await mqtt.connectAsync(url, {
-            reconnectPeriod: 0,
-            protocolVersion: 4,
-            connectTimeout: 5000,
-            ...options,
-          }),
-        );
-        return "connected";
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (typeof code !== "number") throw err;
-        return code;
-      }
-    }
+    const connack = (url: string, options: mqtt.IClientOptions) => tryConnect(url, options, clients);
 
     it("refuses CONNECT without credentials, over TCP and WebSocket (not authorized)", async () => {
       const tcp = `mqtt://127.0.0.1:${fresh.server.mqttPort}`;

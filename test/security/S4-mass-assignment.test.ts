@@ -13,12 +13,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Running } from "../../server/src/main.js";
 import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { type ApiResponse, TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
+import { connack } from "../helpers/mqtt-connack.js";
 import { makeDataDir } from "../helpers/server.js";
 
 const OWNER_PASSWORD = "owner pass phrase 7Kq";
@@ -99,23 +100,8 @@ async function tokenFor(username: string, password: string): Promise<string> {
   return res.body.token;
 }
 
-async function mqttConnack(options: mqtt.IClientOptions): Promise<number | "connected"> {
-  try {
-    mqttClients.push(
-      await mqtt.connectAsync(`mqtt://127.0.0.1:${server.mqttPort}`, {
-        reconnectPeriod: 0,
-        protocolVersion: 4,
-        connectTimeout: 5000,
-        ...options,
-      }),
-    );
-    return "connected";
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code !== "number") throw err;
-    return code;
-  }
-}
+const mqttConnack = (options: mqtt.IClientOptions) =>
+  connack(`mqtt://127.0.0.1:${server.mqttPort}`, options, mqttClients);
 
 beforeAll(async () => {
   dataDir = makeDataDir();
