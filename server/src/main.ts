@@ -116,6 +116,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
         : undefined,
     maxPacketBytes: config.mqttMaxPacketBytes,
     logger,
+    // No `clock`: flapping bans and stalled readers measure sockets, which live in real time even when a
+    // test moves the meal clock (a fake clock standing still would ban a feeder after 15 reconnects).
     hooks: bridge,
   });
   feeders.onRemoved((feederId) => broker.disconnect({ feederId }));

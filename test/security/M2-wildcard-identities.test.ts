@@ -3,7 +3,7 @@
  * string or `__proto__` must be refused at CONNECT, or, where a session is admitted anyway, denied by the ACL:
  * nothing it subscribes to may deliver another feeder's traffic, and nothing it publishes may reach a feeder.
  *
- * test/integration/mqtt-security.test.ts already refuses `#`, `+`, `a/b`, `$SYS` and `__proto__` used as
+ * M1-M3-isolation-takeover.test.ts already refuses `#`, `+`, `a/b`, `$SYS` and `__proto__` used as
  * username = client id together with another feeder's password, and four wildcard filters of a feeder. This file
  * covers what that leaves: each identity in the client id alone and in the username alone next to a real
  * feeder's right credentials, empty identities, more look-alikes of a real feeder id, a whole matrix of filters

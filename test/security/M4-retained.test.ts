@@ -6,7 +6,7 @@
  * command with the retain flag; a feeder that reconnects, reboots or outlives a server restart never gets a
  * feed it already had; and a retained payload left by any client never makes a feed.
  *
- * test/integration/mqtt-security.test.ts already checks that a feeder publishing retained to its own
+ * M1-M3-isolation-takeover.test.ts already checks that a feeder publishing retained to its own
  * cmd/feed is cut and that a new subscriber to that feeder's commands finds no retained message. Delivery
  * alone cannot show more than that: aedes clears the retain flag on live delivery, and the ACL's last check
  * (mayDeliverToFeeder) drops retained replays on command topics, so a retained copy could sit in the broker

@@ -7,7 +7,7 @@
  * boundary, and a concurrent mix of all of that; through it all the server's memory stays bounded (RSS grows
  * by less than 20 MB) and a real feeder keeps its session and is fed.
  *
- * test/integration/mqtt-security.test.ts already sends one 2 MB PUBLISH from a connected feeder and one raw
+ * M1-M3-isolation-takeover.test.ts already sends one 2 MB PUBLISH from a connected feeder and one raw
  * CONNECT declaring 268 435 455 in a single write, and checks the server stays up; this file adds the trickle,
  * the unauthenticated path, the boundary, the memory bound and the other feeders' sessions.
  *

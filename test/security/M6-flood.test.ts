@@ -165,7 +165,7 @@ async function startTestBroker(
     onDisconnected: (session) => disconnected.set(id(session), performance.now()),
     authorizePublish: (session, topic) =>
       topic.startsWith(`feedkeeper/${id(session)}/`)
-        ? { allow: true, channel: topic, stripRetain: false }
+        ? { allow: true }
         : { allow: false, reason: "not its own topic" },
     authorizeSubscribe: (session, filter) => filter.startsWith(`feedkeeper/${id(session)}/`),
     mayDeliver: () => true,
@@ -506,6 +506,16 @@ describe("M6 against the whole server", () => {
     expect(codes.slice(15).every((c) => c === 3)).toBe(true);
     expect(Math.max(...latencies)).toBeLessThan(LATENCY_BOUND_MS);
     expect(victim.disconnects()).toBe(0);
+
+    // The owner's fix for a loop (new credentials on the device) lifts the ban at once.
+    const rotated = await api.request<{ credentials: typeof attacker }>(
+      "POST",
+      `/api/feeders/${attacker.username}/credentials`,
+    );
+    expect(rotated.status).toBe(201);
+    const after = await login(server.mqttPort, attacker.username, rotated.body.credentials.password);
+    after.conn.destroy();
+    expect(after.code).toBe(0);
   });
 
   it("QoS 2 without PUBREL from a feeder's own credentials: cut, and the other feeder fed in under 1 s", async () => {

@@ -18,7 +18,7 @@
  * - CVE-2021-34432: a PUBLISH with a zero-length topic (mosquitto ≤ 2.0.7 crashed).
  * - NSWG-ECO-500: a SUBSCRIBE whose topic length runs past the packet (mqtt-packet over-read).
  *
- * test/integration/mqtt-security.test.ts covers hostile payloads of valid packets (bad JSON, prototype keys
+ * M1-M3-isolation-takeover.test.ts covers hostile payloads of valid packets (bad JSON, prototype keys
  * inside JSON); this file is about the packets themselves. Runs against the spawned, built server, so "alive"
  * means its own process; attackers bind to 127.0.0.x (x ≥ 2) so the per-address login throttle never touches
  * the real feeder on 127.0.0.1.

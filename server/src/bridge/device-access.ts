@@ -147,19 +147,19 @@ export class DeviceAccess {
     return wrong("bad username or password (unknown feeder, wrong secret, or rotated credentials)");
   }
 
-  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision {
+  authorizePublish(session: Session, topic: string): PublishDecision {
     if (session.pendingId !== undefined) {
       // A pending device may talk (so its firmware does not give up), but nothing it says is used.
       const profile = this.pendingProfile(session.pendingId);
       this.pending.published(session.pendingId, topic, profile?.models.map((m) => m.id) ?? []);
-      return { allow: true, channel: topic, stripRetain: retain };
+      return { allow: true };
     }
     const space = this.vendorSpace(session.feederId);
     const decision = space
-      ? authorizeVendorPublish(space, topic, retain)
-      : authorizeFeederPublish(session.feederId, topic, retain);
+      ? authorizeVendorPublish(space, topic)
+      : authorizeFeederPublish(session.feederId, topic);
     if (!decision.allow && this.discarded(session.feederId).some((f) => topicMatches(f, topic))) {
-      return { allow: true, channel: topic, stripRetain: true, discard: true };
+      return { allow: true, discard: true };
     }
     return decision;
   }

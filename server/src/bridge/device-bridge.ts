@@ -98,8 +98,8 @@ export class DeviceBridge implements BrokerHooks, FeedCommandSender, ScheduleSen
     return this.access.admit(clientId, username, password, address);
   }
 
-  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision {
-    return this.access.authorizePublish(session, topic, retain);
+  authorizePublish(session: Session, topic: string): PublishDecision {
+    return this.access.authorizePublish(session, topic);
   }
 
   authorizeSubscribe(session: Session, filter: string): boolean {

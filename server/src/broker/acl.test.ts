@@ -20,11 +20,8 @@ describe("feeder identities", () => {
 
 describe("publish", () => {
   it("allows the feeder's own device channels", () => {
-    expect(authorizeFeederPublish("a1", "feedkeeper/a1/feed", false)).toEqual({
-      allow: true,
-      channel: "feed",
-      stripRetain: false,
-    });
+    expect(authorizeFeederPublish("a1", "feedkeeper/a1/feed")).toEqual({ allow: true });
+    expect(authorizeFeederPublish("a1", "feedkeeper/a1/status")).toEqual({ allow: true });
   });
   it.each([
     "feedkeeper/b2/feed",
@@ -35,11 +32,7 @@ describe("publish", () => {
     "feedkeeper/a10/feed",
     "other/a1/feed",
   ])("refuses %s", (topic) => {
-    expect(authorizeFeederPublish("a1", topic, false).allow).toBe(false);
-  });
-  it("keeps retained state but strips the retain flag from events", () => {
-    expect(authorizeFeederPublish("a1", "feedkeeper/a1/status", true)).toMatchObject({ stripRetain: false });
-    expect(authorizeFeederPublish("a1", "feedkeeper/a1/feed", true)).toMatchObject({ stripRetain: true });
+    expect(authorizeFeederPublish("a1", topic).allow).toBe(false);
   });
 });
 
@@ -95,14 +88,10 @@ describe("MQTT filters", () => {
     expect(filterCovers(allowed, requested)).toBe(expected);
   });
 
-  it("keeps a vendor device to its profile's topics, never retained", () => {
+  it("keeps a vendor device to its profile's topics, and delivers it nothing retained", () => {
     const space = { fromDevice: ["dl/+/S1/device/+/post"], toDevice: ["dl/+/S1/device/+/sub"] };
-    expect(authorizeVendorPublish(space, "dl/PLAF103/S1/device/event/post", true)).toEqual({
-      allow: true,
-      channel: "dl/PLAF103/S1/device/event/post",
-      stripRetain: true,
-    });
-    expect(authorizeVendorPublish(space, "dl/PLAF103/S2/device/event/post", false).allow).toBe(false);
+    expect(authorizeVendorPublish(space, "dl/PLAF103/S1/device/event/post")).toEqual({ allow: true });
+    expect(authorizeVendorPublish(space, "dl/PLAF103/S2/device/event/post").allow).toBe(false);
     expect(authorizeVendorSubscribe(space, "dl/#")).toBe(false);
     expect(mayDeliverToVendor(space, "dl/PLAF103/S1/device/service/sub", false)).toBe(true);
     expect(mayDeliverToVendor(space, "dl/PLAF103/S1/device/service/sub", true)).toBe(false);

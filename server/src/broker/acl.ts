@@ -12,19 +12,15 @@ export function isFeederIdentity(value: string | undefined): value is string {
 
 export type PublishDecision =
   /** `discard`: accepted so the device stays connected, but thrown away unread. */
-  | { allow: true; channel: string; stripRetain: boolean; discard?: boolean }
-  | { allow: false; reason: string };
+  { allow: true; discard?: boolean } | { allow: false; reason: string };
 
-/** Channels whose retained copy is a state worth keeping; events and commands are never retained. */
-const RETAINABLE_CHANNELS = new Set(["status", "telemetry"]);
-
-export function authorizeFeederPublish(feederId: string, topic: string, retain: boolean): PublishDecision {
+export function authorizeFeederPublish(feederId: string, topic: string): PublishDecision {
   const prefix = `${TOPIC_ROOT}/${feederId}/`;
   if (!topic.startsWith(prefix)) return { allow: false, reason: "outside the feeder's own topics" };
   const rest = topic.slice(prefix.length);
   const channel = rest.split("/", 1)[0] ?? "";
   if (channel === "" || channel === "cmd") return { allow: false, reason: "command topics are server-only" };
-  return { allow: true, channel: rest, stripRetain: retain && !RETAINABLE_CHANNELS.has(rest) };
+  return { allow: true };
 }
 
 export function authorizeFeederSubscribe(feederId: string, filter: string): boolean {
@@ -71,8 +67,7 @@ export function filterCovers(allowed: string, requested: string): boolean {
 
 /**
  * The topic space of a vendor device, from its profile: it publishes only on `fromDevice` and subscribes
- * only within `toDevice`. Nothing it publishes is retained (the server reads every message as it comes;
- * retained copies under `+` levels would let one device fill the broker's memory).
+ * only within `toDevice`.
  */
 export interface VendorTopics {
   fromDevice: string[];
@@ -81,11 +76,11 @@ export interface VendorTopics {
   commands?: string | undefined;
 }
 
-export function authorizeVendorPublish(space: VendorTopics, topic: string, retain: boolean): PublishDecision {
+export function authorizeVendorPublish(space: VendorTopics, topic: string): PublishDecision {
   if (!space.fromDevice.some((f) => topicMatches(f, topic))) {
     return { allow: false, reason: "outside the topics its profile lets it publish" };
   }
-  return { allow: true, channel: topic, stripRetain: retain };
+  return { allow: true };
 }
 
 export function authorizeVendorSubscribe(space: VendorTopics, filter: string): boolean {

@@ -42,7 +42,7 @@ export interface BrokerHooks {
   /** False when the feeder no longer exists (deleted while it was connecting): the session is cut. */
   onConnected(session: Session, address: string | undefined): boolean;
   onDisconnected(session: Session): void;
-  authorizePublish(session: Session, topic: string, retain: boolean): PublishDecision;
+  authorizePublish(session: Session, topic: string): PublishDecision;
   authorizeSubscribe(session: Session, filter: string): boolean;
   /** Last check before a message reaches a device's socket, whatever its subscriptions say. */
   mayDeliver(session: Session, topic: string, retain: boolean): boolean;
@@ -129,7 +129,10 @@ export interface EmbeddedBroker {
   publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
   /** Serves one WebSocket connection (the HTTP server routes `/mqtt` upgrades here). */
   handleWebSocket(ws: WebSocket, remoteAddress: string | undefined): void;
-  /** Cuts a device's session at once, e.g. when its feeder is deleted or a pending device is adopted. */
+  /**
+   * Cuts a device's session at once, e.g. when its feeder is deleted or a pending device is adopted, and
+   * lifts its flapping ban (new credentials may be the owner's fix for a reconnect loop).
+   */
   disconnect(session: Session): void;
   connectedCount(): number;
   close(): Promise<void>;
@@ -195,7 +198,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
         log.warn({ clientId: client.id, reason: admission.reason }, "refused MQTT connection");
         return done(authError(admission.refused, admission.reason), false);
       }
-      const bannedForMs = flapping.connected(client.id);
+      const bannedForMs = flapping.connected(client.id, keyOf(admission));
       if (bannedForMs > 0) {
         log.warn(
           {
@@ -223,7 +226,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       if (!client) return done(null);
       const session = sessions.get(client);
       if (!session) return done(new Error("publish refused: not authenticated"));
-      const decision = hooks.authorizePublish(session, packet.topic, packet.retain);
+      const decision = hooks.authorizePublish(session, packet.topic);
       if (!decision.allow) {
         log.warn({ session, topic: packet.topic, reason: decision.reason }, "refused publish");
         hooks.onPublishRefused(session, packet.topic, decision.reason);
@@ -414,6 +417,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       serve(Object.assign(createWebSocketStream(ws), { remoteAddress }), release);
     },
     disconnect(session) {
+      flapping.forgive(keyOf(session));
       current.get(keyOf(session))?.close();
     },
     connectedCount: () => current.size,

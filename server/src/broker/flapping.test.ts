@@ -14,7 +14,7 @@ function connects(d: ReturnType<typeof detector>, id: string, n: number, everyMs
   const bans: number[] = [];
   for (let i = 0; i < n; i++) {
     if (i > 0) d.clock.advance(everyMs);
-    bans.push(d.flapping.connected(id));
+    bans.push(d.flapping.connected(id, `device-${id}`));
   }
   return bans;
 }
@@ -58,12 +58,23 @@ describe("FlappingDetector", () => {
     expect(connects(d, "loop", 16, 100)[15]).toBe(MINUTE);
   });
 
+  it("lifts the bans of every id that connected as a device when its owner acts on it, and no others", () => {
+    const d = detector();
+    connects(d, "loop", 16, 100);
+    connects(d, "other", 16, 100);
+    d.flapping.forgive("device-loop");
+    expect(d.flapping.bannedFor("loop")).toBe(0);
+    expect(d.flapping.bannedFor("other")).toBe(MINUTE);
+    // Forgiven means a fresh start: another 15 connects within the minute are fine.
+    expect(connects(d, "loop", 15, 100).every((ban) => ban === 0)).toBe(true);
+  });
+
   it("forgets the least recently connected id beyond its capacity", () => {
     const d = detector({ ...DEFAULT_FLAPPING, maxTracked: 2 });
     connects(d, "a", 16, 1);
     expect(d.flapping.bannedFor("a")).toBeGreaterThan(0);
-    d.flapping.connected("b");
-    d.flapping.connected("c");
+    d.flapping.connected("b", "B");
+    d.flapping.connected("c", "C");
     expect(d.flapping.bannedFor("a")).toBe(0);
   });
 });

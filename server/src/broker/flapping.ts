@@ -8,7 +8,8 @@
  *
  * A ban lasts `firstBanMs`; a client id banned again within `forgiveAfterMs` of its last ban ending gets
  * twice the last one, up to `maxBanMs`. At most `maxTracked` client ids are tracked, the least recently
- * connected forgotten first.
+ * connected forgotten first. When the owner acts on the device (rotates its credentials, deletes or adopts
+ * it) its bans are lifted: the loop may be what they just fixed.
  */
 import type { Clock } from "../clock.js";
 
@@ -41,6 +42,8 @@ interface Entry {
   connects: number[];
   bannedUntil: number;
   lastBanMs: number;
+  /** The device the client id last connected as; its bans go when the owner acts on that device. */
+  device: string;
 }
 
 export class FlappingDetector {
@@ -57,11 +60,19 @@ export class FlappingDetector {
     return entry ? Math.max(0, entry.bannedUntil - this.clock.now()) : 0;
   }
 
-  /** Records an accepted connect; returns the length of the ban it starts, or 0 when it is fine. */
-  connected(clientId: string): number {
+  /** Lifts the bans of every client id that connected as `device`, and forgets their connects. */
+  forgive(device: string): void {
+    for (const [clientId, entry] of this.entries) {
+      if (entry.device === device) this.entries.delete(clientId);
+    }
+  }
+
+  /** Records an accepted connect as `device`; returns the length of the ban it starts, or 0 when it is fine. */
+  connected(clientId: string, device: string): number {
     const { maxConnects, windowMs, firstBanMs, maxBanMs, forgiveAfterMs, maxTracked } = this.options;
     const now = this.clock.now();
-    const entry = this.entries.get(clientId) ?? { connects: [], bannedUntil: 0, lastBanMs: 0 };
+    const entry = this.entries.get(clientId) ?? { connects: [], bannedUntil: 0, lastBanMs: 0, device };
+    entry.device = device;
     // Re-inserted so the map's order is least recently connected first.
     this.entries.delete(clientId);
     this.entries.set(clientId, entry);

@@ -96,7 +96,7 @@ function rules(admit: SimAdmission): Pick<
     return {
       admit: (clientId, username, given) =>
         clientId === feeder && username === feeder && given === password ? { feederId: feeder } : undefined,
-      authorizePublish: (_session, topic, retain) => authorizeFeederPublish(feeder, topic, retain),
+      authorizePublish: (_session, topic) => authorizeFeederPublish(feeder, topic),
       authorizeSubscribe: (_session, filter) => authorizeFeederSubscribe(feeder, filter),
       mayDeliver: (_session, topic, retain) => mayDeliverToFeeder(feeder, topic, retain),
     };
@@ -106,14 +106,14 @@ function rules(admit: SimAdmission): Pick<
     return {
       admit: (clientId, username, password) =>
         login(clientId, username, password) ? { feederId } : undefined,
-      authorizePublish: (_session, topic, retain) => authorizeVendorPublish(vendor, topic, retain),
+      authorizePublish: (_session, topic) => authorizeVendorPublish(vendor, topic),
       authorizeSubscribe: (_session, filter) => authorizeVendorSubscribe(vendor, filter),
       mayDeliver: (_session, topic, retain) => mayDeliverToVendor(vendor, topic, retain),
     };
   }
   return {
     admit: (clientId) => ({ feederId: clientId }),
-    authorizePublish: (_session, topic) => ({ allow: true, channel: topic, stripRetain: false }),
+    authorizePublish: () => ({ allow: true }),
     authorizeSubscribe: () => true,
     mayDeliver: () => true,
   };

@@ -1,5 +1,5 @@
 /**
- * The embedded broker's walls: authentication, identity binding, per-feeder
+ * M1 and M3: the embedded broker's walls: authentication, identity binding (client-id takeover), per-feeder
  * topic isolation, packet size limit and hostile payloads. Checked by delivery,
  * not by SUBACK codes alone (MQTT 3.1.1 clients may ignore those).
  */
