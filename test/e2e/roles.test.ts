@@ -90,6 +90,7 @@ describe("roles and users in the web UI (real Chromium)", () => {
     const links = await nav(sitter).getByRole("link").allTextContents();
     expect(links.map((l) => l.trim())).not.toContain("Users");
     expect(links.some((l) => l.includes("Connections"))).toBe(false);
+    expect(links.map((l) => l.trim())).not.toContain("Audit log");
     expect(links.map((l) => l.trim())).toContain("Account");
     expect(await sitter.getByRole("region", { name: "Add a feeder" }).count()).toBe(0);
     expect(await sitter.getByRole("button", { name: "Add feeder" }).count()).toBe(0);
@@ -148,6 +149,13 @@ describe("roles and users in the web UI (real Chromium)", () => {
     await member.getByTestId(`feeder-${feederId}`).waitFor();
     expect(await member.getByRole("button", { name: "Add feeder" }).count()).toBe(0);
     expect(await nav(member).getByRole("link", { name: "Connections" }).count()).toBe(1);
+    // The audit log is the owners': no link, and its address says so instead of showing it.
+    expect(await nav(member).getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    await member.goto(`${session.server.httpUrl}/#/audit`);
+    await member.getByText("Your role cannot open this page.").waitFor();
+    expect(await member.getByRole("heading", { name: "Audit log" }).count()).toBe(0);
+    await member.goto(session.server.httpUrl);
+    await member.getByRole("heading", { name: "Feeders", exact: true }).waitFor();
 
     await openUsers(member);
     await member.getByTestId(`user-${MEMBER.username}`).waitFor();

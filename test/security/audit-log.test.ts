@@ -49,7 +49,8 @@ describe("audit log", () => {
     const entries = res.body.entries;
     expect(entries).toContainEqual(
       expect.objectContaining({
-        actor: "owner",
+        // TestApi calls with an API token named "tests".
+        actor: 'owner (token "tests")',
         action: "POST /api/feeders/{id}/feeds",
         target: JSON.stringify({ id: feeder.id }),
         outcome: "202",
@@ -57,7 +58,11 @@ describe("audit log", () => {
       }),
     );
     expect(entries).toContainEqual(
-      expect.objectContaining({ actor: "sam", action: "DELETE /api/feeders/{id}", outcome: "403" }),
+      expect.objectContaining({
+        actor: 'sam (token "tests")',
+        action: "DELETE /api/feeders/{id}",
+        outcome: "403",
+      }),
     );
     expect(entries).toContainEqual(
       expect.objectContaining({ actor: "owner", action: "POST /api/session", outcome: "401" }),

@@ -5,6 +5,7 @@
  */
 import type {
   Alert,
+  AuditEntry,
   ConnectionLogEntry,
   Feed,
   Feeder,
@@ -25,6 +26,7 @@ export type {
   ApiError as ApiErrorBody,
   ApiToken,
   ApiTokensResponse,
+  AuditEntry,
   ConnectionLogEntry,
   CreatedApiToken,
   DeviceProfile,
@@ -162,4 +164,9 @@ export type PetIntakeResponse = PetIntake;
 /** GET /api/connection-log: newest first. */
 export interface ConnectionLogResponse {
   entries: ConnectionLogEntry[];
+}
+
+/** GET /api/audit: newest first. */
+export interface AuditResponse {
+  entries: AuditEntry[];
 }

@@ -4,6 +4,7 @@ import type {
   AlertsResponse,
   ApiErrorBody,
   ApiTokensResponse,
+  AuditResponse,
   ConnectionLogResponse,
   CreatedApiToken,
   CreateFeederResponse,
@@ -263,5 +264,12 @@ export const api = {
     if (filter.feederId !== undefined) query.set("feederId", filter.feederId);
     if (filter.unknown) query.set("unknown", "true");
     return request<ConnectionLogResponse>("GET", `/api/connection-log?${query}`, { signal });
+  },
+  /** Owners only. `before` pages to older entries; `userId` narrows to one user's. */
+  audit: (limit: number, filter: { before?: string; userId?: string }, signal?: AbortSignal) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (filter.before !== undefined) query.set("before", filter.before);
+    if (filter.userId !== undefined) query.set("userId", filter.userId);
+    return request<AuditResponse>("GET", `/api/audit?${query}`, { signal });
   },
 };

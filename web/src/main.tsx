@@ -5,6 +5,7 @@ import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
 import { Account } from "./pages/Account";
 import { Alerts } from "./pages/Alerts";
+import { Audit } from "./pages/Audit";
 import { ConnectionLog } from "./pages/ConnectionLog";
 import { FeederSettings } from "./pages/FeederSettings";
 import { Feeders } from "./pages/Feeders";
@@ -13,10 +14,11 @@ import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
 import { Setup } from "./pages/Setup";
 import { Users } from "./pages/Users";
-import { canEditHousehold, canManageDevices, canSeeHousehold } from "./roles";
+import { canEditHousehold, canManageDevices, canManageUsers, canSeeHousehold } from "./roles";
 import {
   accountHref,
   alertsHref,
+  auditHref,
   connectionsHref,
   feedersHref,
   parseHash,
@@ -47,6 +49,7 @@ const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["
   connections: "Connections · Feedkeeper",
   users: "Users · Feedkeeper",
   account: "Your account · Feedkeeper",
+  audit: "Audit log · Feedkeeper",
 };
 
 const NAV = {
@@ -57,6 +60,7 @@ const NAV = {
   connections: "Connections",
   users: "Users",
   account: "Account",
+  audit: "Audit log",
   accountOf: (username: string) => `Your account: ${username}`,
   notAllowed: "Your role cannot open this page. Ask an owner if you need it.",
   unacknowledged: (n: number) => `${n} new`,
@@ -117,6 +121,7 @@ function CountBadge(props: { count: number | null; label: string; info?: boolean
 /** Pages a role cannot read at all; the rest show what the role may see, with fewer controls. */
 function mayOpen(user: User, route: Route): boolean {
   if (route.page === "connections" || route.page === "users") return canSeeHousehold(user.role);
+  if (route.page === "audit") return canManageUsers(user.role);
   return true;
 }
 
@@ -234,6 +239,11 @@ function App() {
                 {NAV.account}
               </a>
             )}
+            {canManageUsers(view.user.role) && (
+              <a href={auditHref} aria-current={route.page === "audit" ? "page" : undefined}>
+                {NAV.audit}
+              </a>
+            )}
           </nav>
         )}
         {view.kind === "signedIn" && (
@@ -307,6 +317,9 @@ function App() {
         )}
         {view.kind === "signedIn" && route.page === "users" && mayOpen(view.user, route) && (
           <Users user={view.user} onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "audit" && mayOpen(view.user, route) && (
+          <Audit onUnauthorized={onUnauthorized} />
         )}
         {view.kind === "signedIn" && route.page === "account" && (
           <Account user={view.user} onUnauthorized={onUnauthorized} />

@@ -31,5 +31,5 @@ export const canManageDevices = (role: Role) => role === "owner";
 export const canEditHousehold = (role: Role) => role === "owner" || role === "member";
 /** The connection log and the list of users. */
 export const canSeeHousehold = (role: Role) => role === "owner" || role === "member";
-/** Add, change and remove users. */
+/** Add, change and remove users; read the audit log. */
 export const canManageUsers = (role: Role) => role === "owner";

@@ -10,6 +10,7 @@ export type Route =
   | { page: "pets" }
   | { page: "users" }
   | { page: "account" }
+  | { page: "audit" }
   | { page: "connections"; filter: ConnectionFilter };
 
 /** Which entries the connection log shows: all, one feeder's, or only devices that are no feeder. */
@@ -20,6 +21,7 @@ export const alertsHref = "#/alerts";
 export const petsHref = "#/pets";
 export const usersHref = "#/users";
 export const accountHref = "#/account";
+export const auditHref = "#/audit";
 export const scheduleHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/schedule`;
 export const settingsHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/settings`;
 export const connectionsHref = (filter: ConnectionFilter = "all") => {
@@ -33,6 +35,7 @@ export function parseHash(hash: string): Route {
   if (hash === petsHref) return { page: "pets" };
   if (hash === usersHref) return { page: "users" };
   if (hash === accountHref) return { page: "account" };
+  if (hash === auditHref) return { page: "audit" };
   if (hash === connectionsHref()) return { page: "connections", filter: "all" };
   if (hash === connectionsHref("unknown")) return { page: "connections", filter: "unknown" };
   const feederLog = /^#\/connections\/feeders\/([^/]+)\/?$/.exec(hash);

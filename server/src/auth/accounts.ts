@@ -63,7 +63,13 @@ function prepareStatements(store: Store) {
       .where(and(eq(sessions.tokenHash, p("hash")), gt(sessions.expiresAt, p("now")), accountLive(p("now"))))
       .prepare(),
     token: store.db
-      .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, role: apiTokens.role })
+      .select({
+        user: users,
+        tokenId: apiTokens.id,
+        name: apiTokens.name,
+        lastUsedAt: apiTokens.lastUsedAt,
+        role: apiTokens.role,
+      })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
       .where(
@@ -158,7 +164,8 @@ export class AccountService {
     return row ? publicUser(row.user) : undefined;
   }
 
-  userForToken(token: string): User | undefined {
+  /** The user an API token acts as (with the token's role, if lower), and the token's name. */
+  userForToken(token: string): { user: User; tokenName: string } | undefined {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
     const now = new Date(this.clock.now());
     const row = this.statements.token.get({ hash: lookupDigest(token), now: now.getTime() });
@@ -169,7 +176,8 @@ export class AccountService {
     }
     const user = publicUser(row.user);
     // A token limited to a lower role acts with that role, never above its user's.
-    return row.role && RANK[row.role] < RANK[user.role] ? { ...user, role: row.role } : user;
+    const role = row.role && RANK[row.role] < RANK[user.role] ? row.role : user.role;
+    return { user: { ...user, role }, tokenName: row.name };
   }
 
   createToken(

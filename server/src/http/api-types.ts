@@ -1,5 +1,6 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
+import type { AuditEntrySchema } from "./routes/audit/audit.routes.js";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
 import type { AdoptSchema, PendingDeviceSchema } from "./routes/pending-devices/pending-devices.routes.js";
 import type { listProfiles } from "./routes/profiles/profiles.routes.js";
@@ -83,3 +84,4 @@ export type ProfileProblem = ProfilesResponse["problems"][number];
 export type PendingDevice = z.infer<typeof PendingDeviceSchema>;
 export type AdoptDevice = z.input<typeof AdoptSchema>;
 export type ConnectionLogEntry = z.infer<typeof ConnectionLogEntrySchema>;
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;

@@ -46,6 +46,8 @@ export interface AppEnv {
     services: Services;
     user: User | undefined;
     authVia: "session" | "token" | undefined;
+    /** The name of the API token the request came with, for the audit log. */
+    tokenName: string | undefined;
     /** Who a request acts as before anyone is signed in: the username a sign-in attempt names. */
     auditActor: string | undefined;
   };

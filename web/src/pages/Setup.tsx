@@ -43,7 +43,10 @@ export function Setup({ onDone, onAlreadyDone }: Props) {
 
   return (
     <Panel title="Welcome to Feedkeeper">
-      <p>Create the administrator account. You will use it to sign in to this server.</p>
+      <p>
+        Create the owner account: it may do everything here, including adding the other people of the
+        household later.
+      </p>
       <form onSubmit={submit}>
         <Field
           id="setup-username"

@@ -1,6 +1,6 @@
 /**
- * Writes every state-changing API request to the audit log once it is answered: who (the signed-in user, or
- * the username a sign-in attempt named), which route, which object (the route's ids), the status and the
+ * Writes every state-changing API request to the audit log once it is answered: who (the signed-in user and
+ * the API token it came with, or the username a sign-in attempt named), which route, which object (the route's ids), the status and the
  * address it came from. Reads are not logged; request bodies never are.
  */
 import { createMiddleware } from "hono/factory";
@@ -21,7 +21,7 @@ export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
   services.audit.record({
     // A sign-in attempt belongs to the household of the account it names, if there is one.
     householdId: user?.householdId ?? (named && services.accounts.findUserByName(named)?.householdId) ?? null,
-    actor: user?.username ?? named ?? "anonymous",
+    actor: actorOf(user?.username, c.get("tokenName")) ?? named ?? "anonymous",
     userId: user?.id ?? null,
     action: route?.key ?? `${c.req.method} ${c.req.path}`,
     target: Object.keys(params).length > 0 ? JSON.stringify(params) : null,
@@ -29,3 +29,9 @@ export const auditRequests = createMiddleware<AppEnv>(async (c, next) => {
     address: peerAddress(c) ?? null,
   });
 });
+
+/** `anna`, or `anna (token "feeding script")`: a token lent to a script or a sitter shows as itself. */
+function actorOf(username: string | undefined, tokenName: string | undefined): string | undefined {
+  if (username === undefined) return undefined;
+  return tokenName === undefined ? username : `${username} (token "${tokenName}")`;
+}

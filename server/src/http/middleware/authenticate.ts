@@ -15,11 +15,12 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const user = match?.[1] ? accounts.userForToken(match[1]) : undefined;
+    const holder = match?.[1] ? accounts.userForToken(match[1]) : undefined;
     // A bad token is an error even on public routes: a script with a broken token should hear about it.
-    if (!user) throw new AppError("unauthorized", "The API token is unknown, revoked or expired.");
-    c.set("user", user);
+    if (!holder) throw new AppError("unauthorized", "The API token is unknown, revoked or expired.");
+    c.set("user", holder.user);
     c.set("authVia", "token");
+    c.set("tokenName", holder.tokenName);
     return next();
   }
   const session = getCookie(c, SESSION_COOKIE);

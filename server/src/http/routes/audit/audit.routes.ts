@@ -3,13 +3,14 @@ import { errorResponses } from "../../schemas.js";
 
 const isoTime = z.string().openapi({ example: "2026-11-26T07:30:00.000Z" });
 
-const AuditEntrySchema = z
+export const AuditEntrySchema = z
   .object({
     id: z.number().int(),
     at: isoTime,
-    actor: z
-      .string()
-      .openapi({ description: "A username, or `device:<feeder id>` for a meal the device started itself" }),
+    actor: z.string().openapi({
+      description:
+        'A username (with `(token "<name>")` when an API token made the request), or `device:<feeder id>` for a meal the device started itself',
+    }),
     userId: z.string().nullable(),
     action: z.string().openapi({ example: "POST /api/feeders/{id}/feeds" }),
     target: z.string().nullable().openapi({ description: "The route's ids as JSON, e.g. the feeder's" }),
