@@ -39,6 +39,7 @@ import type {
   UserResponse,
   UsersResponse,
 } from "./api-types";
+import { clientErrorText, httpErrorText, serverErrorText } from "./error-text";
 
 /** An API failure. `status` is 0 when the server could not be reached at all. */
 export class ApiError extends Error {
@@ -116,11 +117,15 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   return data as T;
 }
 
-/** Human-readable message for any error thrown by the API layer. */
+/** Human-readable message for any error thrown by the API layer, in the UI's language. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    if (err.code === "network_error" || err.code === "bad_response") return clientErrorText(err.code);
+    if (err.code === `http_${err.status}`) return httpErrorText(err.status);
+    return serverErrorText(err.code, err.message);
+  }
   if (err instanceof Error) return err.message;
-  return "Something went wrong.";
+  return clientErrorText("unknown");
 }
 
 /** The per-field complaints of a validation failure (`details` of a 400), if the server sent them. */

@@ -1,3 +1,5 @@
+import { intlLocale } from "./i18n";
+
 /**
  * Calendar dates (YYYY-MM-DD) as the server uses them: local dates in a feeder's time zone, which may
  * differ from the browser's.
@@ -21,25 +23,62 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** A date for people, e.g. "Thursday, November 26", in the browser's language. */
+/** A date for people, e.g. "Thursday, November 26" or "11月26日木曜日", in the UI's language. */
 export function formatDate(date: string, style: "long" | "short" = "long"): string {
   const d = new Date(`${date}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return date;
-  return d.toLocaleDateString([], { timeZone: "UTC", weekday: style, day: "numeric", month: style });
+  return d.toLocaleDateString(intlLocale(), {
+    timeZone: "UTC",
+    weekday: style,
+    day: "numeric",
+    month: style,
+  });
 }
 
 /** Wall-clock time (HH:MM, 24 h) of an instant in `timeZone`. */
 export function timeIn(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat([], { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  return new Intl.DateTimeFormat(intlLocale(), {
+    timeZone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
 }
 
-/** An instant for people: the time alone when it is today, else date and time; "" for none or garbage. */
-export function formatInstant(iso: string | null): string {
+const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/**
+ * An instant for people, in the UI's language: the time alone when it is today, else date and time; "" for
+ * none or garbage. With `timeZone` (a feeder's), it is that zone's wall clock, named when it is not the
+ * browser's own, so "07:30" means breakfast time at the feeder even when its owner is abroad.
+ */
+export function formatInstant(iso: string | null, timeZone?: string): string {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const zone = timeZone ?? browserZone();
+  const sameDay = localDate(date, zone) === localDate(new Date(), zone);
+  const text = sameDay
+    ? date.toLocaleTimeString(intlLocale(), {
+        timeZone: zone,
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      })
+    : date.toLocaleString(intlLocale(), { timeZone: zone, dateStyle: "medium", timeStyle: "short" });
+  // dateStyle cannot be combined with timeZoneName, so the zone is added by hand.
+  return zone === browserZone() ? text : `${text} (${zoneName(date, zone)})`;
+}
+
+/** A number for people in the UI's language (grams, percentages). */
+export function formatNumber(value: number, maximumFractionDigits = 1): string {
+  return new Intl.NumberFormat(intlLocale(), { maximumFractionDigits }).format(value);
+}
+
+/** The short name of `timeZone` at `at`, e.g. "CET" or "GMT+9". */
+function zoneName(at: Date, timeZone: string): string {
+  const part = new Intl.DateTimeFormat(intlLocale(), { timeZone, timeZoneName: "short" })
+    .formatToParts(at)
+    .find((p) => p.type === "timeZoneName");
+  return part?.value ?? timeZone;
 }

@@ -3,6 +3,7 @@ import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
+import { initLocale, LOCALE_NAMES, LOCALES, type Locale, localized, setLocale } from "./i18n";
 import { Account } from "./pages/Account";
 import { Alerts } from "./pages/Alerts";
 import { Audit } from "./pages/Audit";
@@ -35,37 +36,101 @@ type View =
   | { kind: "login"; notice?: string }
   | { kind: "signedIn"; user: User };
 
-/** Signed in, the page comes from the URL hash. */
-const TITLES: Record<Exclude<View["kind"], "signedIn">, string> & Record<Route["page"], string> = {
-  loading: "Feedkeeper",
-  error: "Feedkeeper",
-  setup: "First-run setup · Feedkeeper",
-  login: "Sign in · Feedkeeper",
-  feeders: "Feeders · Feedkeeper",
-  schedule: "Meal plan · Feedkeeper",
-  settings: "Feeder settings · Feedkeeper",
-  alerts: "Alerts · Feedkeeper",
-  pets: "Pets · Feedkeeper",
-  connections: "Connections · Feedkeeper",
-  users: "Users · Feedkeeper",
-  account: "Your account · Feedkeeper",
-  audit: "Audit log · Feedkeeper",
-};
+const TITLES = localized<Record<Exclude<View["kind"], "signedIn"> | Route["page"], string>>({
+  en: {
+    loading: "Feedkeeper",
+    error: "Feedkeeper",
+    setup: "First-run setup · Feedkeeper",
+    login: "Sign in · Feedkeeper",
+    feeders: "Feeders · Feedkeeper",
+    schedule: "Meal plan · Feedkeeper",
+    settings: "Feeder settings · Feedkeeper",
+    alerts: "Alerts · Feedkeeper",
+    pets: "Pets · Feedkeeper",
+    connections: "Connections · Feedkeeper",
+    users: "Users · Feedkeeper",
+    account: "Your account · Feedkeeper",
+    audit: "Audit log · Feedkeeper",
+  },
+  ja: {
+    loading: "Feedkeeper",
+    error: "Feedkeeper",
+    setup: "初期設定 · Feedkeeper",
+    login: "サインイン · Feedkeeper",
+    feeders: "給餌器 · Feedkeeper",
+    schedule: "給餌プラン · Feedkeeper",
+    settings: "給餌器の設定 · Feedkeeper",
+    alerts: "アラート · Feedkeeper",
+    pets: "ペット · Feedkeeper",
+    connections: "接続 · Feedkeeper",
+    users: "ユーザー · Feedkeeper",
+    account: "アカウント · Feedkeeper",
+    audit: "監査ログ · Feedkeeper",
+  },
+});
 
-const NAV = {
-  label: "Pages",
-  feeders: "Feeders",
-  pets: "Pets",
-  alerts: "Alerts",
-  connections: "Connections",
-  users: "Users",
-  account: "Account",
-  audit: "Audit log",
-  accountOf: (username: string) => `Your account: ${username}`,
-  notAllowed: "Your role cannot open this page. Ask an owner if you need it.",
-  unacknowledged: (n: number) => `${n} new`,
-  waiting: (n: number) => `${n} ${n === 1 ? "device" : "devices"} waiting to be adopted`,
-};
+const NAV = localized({
+  en: {
+    label: "Pages",
+    feeders: "Feeders",
+    pets: "Pets",
+    alerts: "Alerts",
+    connections: "Connections",
+    users: "Users",
+    account: "Account",
+    audit: "Audit log",
+    accountOf: (username: string) => `Your account: ${username}`,
+    notAllowed: "Your role cannot open this page. Ask an owner if you need it.",
+    unacknowledged: (n: number) => `${n} new`,
+    waiting: (n: number) => `${n} ${n === 1 ? "device" : "devices"} waiting to be adopted`,
+    language: "Language",
+    signOut: "Sign out",
+    loading: "Loading…",
+    tryAgain: "Try again",
+    sessionEnded: "Your session has ended. Please sign in again.",
+    signedOut: "You have signed out.",
+    setupDone: "Setup is already complete. Please sign in.",
+  },
+  ja: {
+    label: "ページ",
+    feeders: "給餌器",
+    pets: "ペット",
+    alerts: "アラート",
+    connections: "接続",
+    users: "ユーザー",
+    account: "アカウント",
+    audit: "監査ログ",
+    accountOf: (username: string) => `あなたのアカウント: ${username}`,
+    notAllowed: "あなたの役割ではこのページを開けません。必要ならオーナーに頼んでください。",
+    unacknowledged: (n: number) => `新着 ${n} 件`,
+    waiting: (n: number) => `登録待ちのデバイス ${n} 台`,
+    language: "言語",
+    signOut: "サインアウト",
+    loading: "読み込み中…",
+    tryAgain: "もう一度試す",
+    sessionEnded: "セッションが終了しました。もう一度サインインしてください。",
+    signedOut: "サインアウトしました。",
+    setupDone: "初期設定はすでに完了しています。サインインしてください。",
+  },
+});
+
+/** The language switch: each language named in itself, so anyone finds their own. */
+function LanguageSwitch({ value, onChange }: { value: Locale; onChange: (locale: Locale) => void }) {
+  return (
+    <select
+      class="language"
+      aria-label={NAV.language}
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value as Locale)}
+    >
+      {LOCALES.map((l) => (
+        <option key={l} value={l} lang={l}>
+          {LOCALE_NAMES[l]}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 const COUNT_REFRESH_MS = 15_000;
 
@@ -137,6 +202,11 @@ function useHashRoute(): Route {
 
 function App() {
   const [view, setView] = useState<View>({ kind: "loading" });
+  const [lang, setLang] = useState<Locale>(initLocale);
+  const changeLanguage = useCallback((next: Locale) => {
+    setLocale(next);
+    setLang(next);
+  }, []);
   const [logoutError, setLogoutError] = useState<string | null>(null);
   const route = useHashRoute();
   const page = view.kind === "signedIn" ? route.page : view.kind;
@@ -161,7 +231,7 @@ function App() {
 
   useEffect(() => {
     document.title = TITLES[page];
-  }, [page]);
+  }, [page, lang]);
 
   // A hash link replaces the page without a load: start keyboard and screen reader users at its heading.
   useEffect(() => {
@@ -171,10 +241,7 @@ function App() {
   }, [route.page]);
 
   const onSignedIn = useCallback((user: User) => setView({ kind: "signedIn", user }), []);
-  const onUnauthorized = useCallback(
-    () => setView({ kind: "login", notice: "Your session has ended. Please sign in again." }),
-    [],
-  );
+  const onUnauthorized = useCallback(() => setView({ kind: "login", notice: NAV.sessionEnded }), []);
   const signedIn = view.kind === "signedIn";
   const [alertCount, setAlertCount] = useCount(signedIn, unacknowledgedAlerts, onUnauthorized);
   // The Feeders page lists the waiting devices, and reports their number itself.
@@ -196,7 +263,7 @@ function App() {
         return;
       }
     }
-    setView({ kind: "login", notice: "You have signed out." });
+    setView({ kind: "login", notice: NAV.signedOut });
   }
 
   return (
@@ -257,28 +324,28 @@ function App() {
               {view.user.username}
             </a>
             <button type="button" onClick={logout}>
-              Sign out
+              {NAV.signOut}
             </button>
           </div>
         )}
+        <LanguageSwitch value={lang} onChange={changeLanguage} />
       </header>
-      <main>
+      {/* A new language remounts the page, so every string and format is redrawn in it (a form's input goes). */}
+      <main key={lang}>
         <ErrorAlert message={logoutError} />
-        {view.kind === "loading" && <p class="muted">Loading…</p>}
+        {view.kind === "loading" && <p class="muted">{NAV.loading}</p>}
         {view.kind === "error" && (
           <>
             <ErrorAlert message={view.message} />
             <button type="button" onClick={boot}>
-              Try again
+              {NAV.tryAgain}
             </button>
           </>
         )}
         {view.kind === "setup" && (
           <Setup
             onDone={onSignedIn}
-            onAlreadyDone={() =>
-              setView({ kind: "login", notice: "Setup is already complete. Please sign in." })
-            }
+            onAlreadyDone={() => setView({ kind: "login", notice: NAV.setupDone })}
           />
         )}
         {view.kind === "login" && <Login onDone={onSignedIn} notice={view.notice} />}
