@@ -63,6 +63,10 @@ export const ERRORS = {
     status: 429,
     message: "Too many failed sign-in attempts from here; wait a while (see Retry-After) and try again.",
   },
+  too_many_streams: {
+    status: 429,
+    message: "Too many live update streams are open (10 per user, 200 in all); close some tabs.",
+  },
   payload_too_large: { status: 413, message: "The request body is too large." },
   internal: { status: 500, message: "Something went wrong on the server." },
 } as const satisfies Record<string, { status: number; message: string }>;

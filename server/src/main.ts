@@ -17,6 +17,8 @@ import { startEmbeddedBroker } from "./broker/embedded-broker.js";
 import { loadTlsIdentity } from "./broker/tls-identity.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
+import { ChangeFeed } from "./events/change-feed.js";
+import { LiveNotifier } from "./events/live-notifier.js";
 import { AlertService, LogNotifier } from "./feeding/alerts.js";
 import { DeviceScheduleSync } from "./feeding/device-schedule-sync.js";
 import { FeederService } from "./feeding/feeders.js";
@@ -70,10 +72,17 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   );
   const plans = new MealPlanService(store, feeders, clock, timeZone);
   const mealLogger = logger.child({ component: "meals" });
+  const changes = new ChangeFeed((feederId) => feeders.find(feederId)?.householdId);
+  feeders.onChange((feederId) => changes.feederChanged(feederId));
+  feeds.onChange((feederId) => changes.feederChanged(feederId));
+  feeders.onAdded((feeder) => changes.publish(feeder.householdId, { kind: "feeders" }));
   const alerts = new AlertService(
     store,
     clock,
-    [new LogNotifier(logger.child({ component: "alerts" }))],
+    [
+      new LogNotifier(logger.child({ component: "alerts" })),
+      new LiveNotifier(changes, (feederId) => feeders.find(feederId)?.householdId),
+    ],
     logger.child({ component: "alerts" }),
   );
   const scheduler = new MealScheduler(store, plans, feeds, clock, mealLogger);
@@ -145,6 +154,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     plans,
     pets: new PetService(store, clock, timeZone),
     alerts,
+    changes,
     profiles,
     connections: bridge.connections,
     calendar: new MealCalendar(store, plans),

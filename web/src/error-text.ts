@@ -39,6 +39,8 @@ const JA: Record<ErrorCode, string> = {
   schedule_unsupported: "この給餌器は給餌プランを自身で保存するため、この内容を保持できません。",
   no_issued_credentials: "この給餌器は自身の認証情報でログインします。Feedkeeper は発行しません。",
   too_many_attempts: "サインインの失敗が多すぎます。しばらく待ってからもう一度試してください。",
+  too_many_streams:
+    "ライブ更新の接続が多すぎます（1 ユーザー 10 件、全体で 200 件まで）。タブをいくつか閉じてください。",
   payload_too_large: "リクエストが大きすぎます。",
   internal: "サーバーでエラーが発生しました。",
 };

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "./api";
 import type { User } from "./api-types";
 import { initLocale, LOCALE_NAMES, LOCALES, type Locale, localized, setLocale } from "./i18n";
+import { type LiveChanges, LiveContext, openLiveChanges } from "./live";
 import { Account } from "./pages/Account";
 import { Alerts } from "./pages/Alerts";
 import { Audit } from "./pages/Audit";
@@ -145,6 +146,8 @@ function useCount(
   enabled: boolean,
   fetchCount: (signal: AbortSignal) => Promise<number>,
   onUnauthorized: () => void,
+  /** A change of this asks again at once (e.g. the live stream said alerts changed). */
+  refreshKey = 0,
 ) {
   const [count, setCount] = useState<number | null>(null);
   useEffect(() => {
@@ -167,7 +170,7 @@ function useCount(
       ctrl.abort();
       clearTimeout(timer);
     };
-  }, [enabled, fetchCount, onUnauthorized]);
+  }, [enabled, fetchCount, onUnauthorized, refreshKey]);
   return [count, setCount] as const;
 }
 
@@ -243,7 +246,31 @@ function App() {
   const onSignedIn = useCallback((user: User) => setView({ kind: "signedIn", user }), []);
   const onUnauthorized = useCallback(() => setView({ kind: "login", notice: NAV.sessionEnded }), []);
   const signedIn = view.kind === "signedIn";
-  const [alertCount, setAlertCount] = useCount(signedIn, unacknowledgedAlerts, onUnauthorized);
+  const [live, setLive] = useState<LiveChanges | null>(null);
+  // One live stream while signed in; a new sign-in opens a new one with the new session.
+  useEffect(() => {
+    if (!signedIn) return;
+    const changes = openLiveChanges();
+    setLive(changes);
+    return () => {
+      changes.close();
+      setLive(null);
+    };
+  }, [signedIn, view]);
+  const [liveOn, setLiveOn] = useState(false);
+  useEffect(() => {
+    setLiveOn(live?.connected() ?? false);
+    return live?.onConnectedChange(setLiveOn);
+  }, [live]);
+  const [alertsChanged, setAlertsChanged] = useState(0);
+  useEffect(
+    () =>
+      live?.subscribe((changes) => {
+        if (changes.some((c) => c.kind === "alerts")) setAlertsChanged((n) => n + 1);
+      }),
+    [live],
+  );
+  const [alertCount, setAlertCount] = useCount(signedIn, unacknowledgedAlerts, onUnauthorized, alertsChanged);
   // The Feeders page lists the waiting devices, and reports their number itself.
   const role = view.kind === "signedIn" ? view.user.role : null;
   // Only owners adopt devices, so only they are asked how many wait.
@@ -267,8 +294,9 @@ function App() {
   }
 
   return (
-    <>
-      <header class="topbar">
+    <LiveContext.Provider value={live}>
+      {/* data-live: whether the pages hear of changes at once (tests wait for it; pages poll slowly then). */}
+      <header class="topbar" data-live={liveOn ? "on" : "off"}>
         <h1>Feedkeeper</h1>
         {view.kind === "signedIn" && (
           <nav class="nav" aria-label={NAV.label}>
@@ -392,7 +420,7 @@ function App() {
           <Account user={view.user} onUnauthorized={onUnauthorized} />
         )}
       </main>
-    </>
+    </LiveContext.Provider>
   );
 }
 

@@ -1,15 +1,23 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { errorDetails, errorMessage, isUnauthorized } from "./api";
+import { localized } from "./i18n";
 import { ErrorAlert } from "./ui";
 
-// Every string of the save forms, for the translations to come.
-const T = {
-  saving: "Saving…",
-  saved: "Saved.",
-  unsaved: "Unsaved changes.",
-  notSaved: "Not saved:",
-};
+const T = localized({
+  en: {
+    saving: "Saving…",
+    saved: "Saved.",
+    unsaved: "Unsaved changes.",
+    notSaved: "Not saved:",
+  },
+  ja: {
+    saving: "保存中…",
+    saved: "保存しました。",
+    unsaved: "未保存の変更があります。",
+    notSaved: "保存できませんでした:",
+  },
+});
 
 /** Error messages by field; "" for what is about no one field. */
 type FieldErrors<K extends string> = Partial<Record<K, string>>;

@@ -126,6 +126,18 @@ export class AlertService {
     return row?.n ?? 0;
   }
 
+  /** Unacknowledged alerts per feeder of the household. */
+  openByFeeder(householdId: string): Map<string, number> {
+    const rows = this.store.db
+      .select({ feederId: alerts.feederId, n: count() })
+      .from(alerts)
+      .innerJoin(feeders, eq(feeders.id, alerts.feederId))
+      .where(and(eq(feeders.householdId, householdId), isNull(alerts.acknowledgedAt)))
+      .groupBy(alerts.feederId)
+      .all();
+    return new Map(rows.flatMap((r) => (r.feederId ? [[r.feederId, r.n] as const] : [])));
+  }
+
   /** A household sees its feeders' alerts and those about the server itself (no feeder). */
   private visibleTo(householdId: string) {
     const own = this.store.db

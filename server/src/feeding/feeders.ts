@@ -94,6 +94,7 @@ export class FeederService {
   private readonly helloListeners: Array<(feederId: string) => void> = [];
   private readonly removedListeners: Array<(feederId: string) => void> = [];
   private readonly addedListeners: Array<(feeder: FeederRecord) => void> = [];
+  private readonly changeListeners: Array<(feederId: string) => void> = [];
   readonly telemetryWriter: TelemetryWriter;
   // Every MQTT CONNECT and every API call on a feeder looks it up: prepared once.
   private readonly byId;
@@ -128,6 +129,15 @@ export class FeederService {
 
   onRemoved(listener: (feederId: string) => void): void {
     this.removedListeners.push(listener);
+  }
+
+  /** After what a feeder's view shows changed: connection, readiness, readings, hello, settings (for the live UI). */
+  onChange(listener: (feederId: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(id: string): void {
+    for (const listener of this.changeListeners) listener(id);
   }
 
   create(input: {
@@ -295,6 +305,7 @@ export class FeederService {
       ...(changes.petId !== undefined && { petId: changes.petId }),
     };
     if (Object.keys(set).length > 0) this.store.db.update(feeders).set(set).where(eq(feeders.id, id)).run();
+    this.changed(id);
     return this.view(id);
   }
 
@@ -380,6 +391,7 @@ export class FeederService {
     const s = this.heard(id, true);
     s.connected = false;
     s.ready = false;
+    this.changed(id);
   }
 
   /** A device subscribing to its commands is ready for them, whether or not it says hello (a plain MQTT client). */
@@ -389,7 +401,10 @@ export class FeederService {
 
   statusReported(id: string, status: "online" | "offline"): void {
     if (status === "online") this.markReady(id);
-    else this.state(id).ready = false;
+    else {
+      this.state(id).ready = false;
+      this.changed(id);
+    }
   }
 
   helloReceived(id: string, hello: DeviceHello): void {
@@ -407,6 +422,7 @@ export class FeederService {
       .run();
     for (const listener of this.helloListeners) listener(id);
     this.markReady(id);
+    this.changed(id);
   }
 
   /**
@@ -428,6 +444,7 @@ export class FeederService {
       charging: payload.charging ?? null,
       error: payload.error ?? null,
     });
+    this.changed(id);
   }
 
   /**
@@ -449,7 +466,9 @@ export class FeederService {
     s.connected = true;
     const wasReady = s.ready;
     s.ready = true;
-    if (!wasReady) for (const listener of this.readyListeners) listener(id);
+    if (wasReady) return;
+    for (const listener of this.readyListeners) listener(id);
+    this.changed(id);
   }
 
   /** Notes that the feeder was just heard from; the writer persists it with the next batch. */

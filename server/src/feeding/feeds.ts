@@ -155,10 +155,11 @@ function prepareStatements(store: Store) {
 export class FeedService {
   private readonly timers = new Map<string, { cancel(): void }>();
   private readonly deviceFeedListeners: Array<(feed: FeedRecord, mealId: string | undefined) => void> = [];
+  private readonly changeListeners: Array<(feederId: string) => void> = [];
   private readonly statements: ReturnType<typeof prepareStatements>;
   private sender: FeedCommandSender | undefined;
   /** Feeds the sender has taken, to be marked sent together: one commit, not one fsync per feed. */
-  private sentMarks: Array<{ id: string; sentAt: number }> = [];
+  private sentMarks: Array<{ id: string; feederId: string; sentAt: number }> = [];
   /** Feeds whose command is being handed to the broker (between send and its outcome). */
   private readonly inFlight = new Map<string, FeedRecord>();
 
@@ -261,6 +262,7 @@ export class FeedService {
         { feedId: result.feed.id, feederId: feeder.id, portions: input.portions },
         "feed requested",
       );
+      this.changed(feeder.id);
       this.arm(result.feed);
     }
     return result;
@@ -340,8 +342,18 @@ export class FeedService {
     this.deviceFeedListeners.push(listener);
   }
 
+  /** After any feed of the feeder was recorded or changed status (for the live UI; never inside a transaction's work). */
+  onChange(listener: (feederId: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(feederId: string): void {
+    for (const listener of this.changeListeners) listener(feederId);
+  }
+
   /** Starts delivering a committed feed (sends it now or when the feeder is ready) and watches its deadline. */
   track(feed: FeedRecord): void {
+    this.changed(feed.feederId);
     this.arm(feed);
   }
 
@@ -450,6 +462,7 @@ export class FeedService {
     const log = { feedId: existing.id, feederId, from: existing.status, to: t.status, error: t.error };
     if (t.late) this.logger.warn(log, "device reported a result after the server had given up on the feed");
     else this.logger.info(log, "feed updated by device");
+    this.changed(feederId);
     this.arm(updated);
   }
 
@@ -469,6 +482,7 @@ export class FeedService {
         ? "device reported a command the ledger does not know"
         : "device-started feed recorded",
     );
+    this.changed(feederId);
     this.arm(inserted);
   }
 
@@ -543,6 +557,7 @@ export class FeedService {
         { feedId: feed.id, feederId: feed.feederId, status },
         "feed ended without a device result",
       );
+      this.changed(feed.feederId);
     }
   }
 
@@ -552,7 +567,7 @@ export class FeedService {
     this.inFlight.set(feed.id, feed);
     sender
       .sendFeed(feed.feederId, { id: feed.commandId, portions: feed.portions, expiresAt: feed.expiresAt })
-      .then((delivery) => (delivery === "started" ? this.markStarted(feed) : this.markSent(feed.id)))
+      .then((delivery) => (delivery === "started" ? this.markStarted(feed) : this.markSent(feed)))
       .catch((err: unknown) => {
         // Still pending: the next ready event retries it until it expires.
         this.logger.error({ err, feedId: feed.id }, "could not hand the feed command to the broker");
@@ -572,11 +587,6 @@ export class FeedService {
     return oldest;
   }
 
-  /**
-   * Marks a feed sent once the sender has taken it. A fleet's meals are handed over in one go, so the marks
-   * are gathered until the current batch of callbacks has run and written in one transaction: thousands of
-   * commits, an fsync each, would hold up the event loop for many seconds.
-   */
   /** Delivered to a device that never acknowledges: it is dispensing now, and its result is due. */
   private markStarted(feed: FeedRecord): void {
     const started = this.store.db
@@ -585,11 +595,19 @@ export class FeedService {
       .where(and(eq(feeds.id, feed.id), eq(feeds.status, "pending")))
       .returning()
       .get();
-    if (started) this.arm(started);
+    if (started) {
+      this.changed(started.feederId);
+      this.arm(started);
+    }
   }
 
-  private markSent(feedId: string): void {
-    this.sentMarks.push({ id: feedId, sentAt: this.clock.now() });
+  /**
+   * Marks a feed sent once the sender has taken it. A fleet's meals are handed over in one go, so the marks
+   * are gathered until the current batch of callbacks has run and written in one transaction: thousands of
+   * commits, an fsync each, would hold up the event loop for many seconds.
+   */
+  private markSent(feed: FeedRecord): void {
+    this.sentMarks.push({ id: feed.id, feederId: feed.feederId, sentAt: this.clock.now() });
     if (this.sentMarks.length === 1) queueMicrotask(() => this.writeSentMarks());
   }
 
@@ -599,8 +617,9 @@ export class FeedService {
     try {
       this.store.transaction(() => {
         // Only from pending: a device report that came first has already moved the feed on.
-        for (const mark of marks) this.statements.markSent.run(mark);
+        for (const mark of marks) this.statements.markSent.run({ id: mark.id, sentAt: mark.sentAt });
       });
+      for (const feederId of new Set(marks.map((m) => m.feederId))) this.changed(feederId);
     } catch (err) {
       // They stay pending: the next ready event sends them again (same command ids) until they expire.
       this.logger.error({ err, feeds: marks.length }, "could not mark feeds as sent");

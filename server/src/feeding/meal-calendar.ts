@@ -84,6 +84,12 @@ export class MealCalendar {
     return entries.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
   }
 
+  /** The next meal still to come within 8 days: planned, not skipped, paused or already fed. */
+  next(feederId: string, now: Date): CalendarEntry | undefined {
+    const until = new Date(now.getTime() + 8 * DAY_MS);
+    return this.between(feederId, now, until).find((e) => e.kind !== "extra" && e.state === "planned");
+  }
+
   /** One occurrence as the calendar shows it. */
   occurrence(feederId: string, occurrence: { id: string; dueAt: Date }): CalendarEntry {
     const at = occurrence.dueAt.getTime();

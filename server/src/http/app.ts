@@ -19,6 +19,7 @@ import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { auditRouter } from "./routes/audit/audit.index.js";
 import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
+import { eventsRouter } from "./routes/events/events.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
@@ -111,7 +112,8 @@ export function createApp(services: Services) {
     .route("/", pendingDevicesRouter)
     .route("/", usersRouter)
     .route("/", auditRouter)
-    .route("/", petsRouter);
+    .route("/", petsRouter)
+    .route("/", eventsRouter);
 
   const documented = app.openAPIRegistry.definitions.flatMap((def) =>
     def.type === "route" ? [def.route] : [],

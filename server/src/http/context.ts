@@ -8,6 +8,7 @@ import type { PendingDevices } from "../bridge/pending-devices.js";
 import type { Session } from "../broker/embedded-broker.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
+import type { ChangeFeed } from "../events/change-feed.js";
 import type { AlertService } from "../feeding/alerts.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedService } from "../feeding/feeds.js";
@@ -30,6 +31,8 @@ export interface Services {
   plans: MealPlanService;
   pets: PetService;
   alerts: AlertService;
+  /** What changed, for the live UI's event stream. */
+  changes: ChangeFeed;
   profiles: ProfileRegistry;
   connections: ConnectionLog;
   calendar: MealCalendar;

@@ -3,6 +3,7 @@ import type { z } from "@hono/zod-openapi";
 import type { ApiTokenRecord, User } from "../auth/accounts.js";
 import type { FeederView } from "../feeding/feeders.js";
 import type { FeedRecord } from "../feeding/feeds.js";
+import type { CalendarEntry } from "../feeding/meal-calendar.js";
 import type { PetIntake, PetRecord } from "../feeding/pets.js";
 import type {
   ApiTokenSchema,
@@ -42,9 +43,17 @@ export function presentFeed(feed: FeedRecord): z.infer<typeof FeedSchema> {
   };
 }
 
+/** What a feeder's card needs besides the feeder: from its plan and its alerts. */
+export interface FeederOutlook {
+  timeZone: string;
+  nextMeal: CalendarEntry | undefined;
+  openAlerts: number;
+}
+
 export function presentFeeder(
   feeder: FeederView,
   lastFeed: FeedRecord | undefined,
+  outlook: FeederOutlook,
 ): z.infer<typeof FeederSchema> {
   return {
     id: feeder.id,
@@ -67,6 +76,16 @@ export function presentFeeder(
       ? { ...feeder.telemetry, at: new Date(feeder.telemetry.at).toISOString() }
       : null,
     lastFeed: lastFeed ? presentFeed(lastFeed) : null,
+    timeZone: outlook.timeZone,
+    nextMeal: outlook.nextMeal
+      ? {
+          dueAt: outlook.nextMeal.dueAt.toISOString(),
+          portions: outlook.nextMeal.portions,
+          label: outlook.nextMeal.label,
+          kind: outlook.nextMeal.kind === "one-off" ? "one-off" : "meal",
+        }
+      : null,
+    openAlerts: outlook.openAlerts,
   };
 }
 

@@ -157,6 +157,20 @@ export const FeederSchema = z
     petId: z.string().nullable().openapi({ description: "The pet this feeder feeds; null = none" }),
     telemetry: TelemetrySchema.nullable(),
     lastFeed: FeedSchema.nullable(),
+    timeZone: z.string().openapi({
+      description: "The zone its meal times and days are counted in: its own, or the server's",
+      example: "Asia/Tokyo",
+    }),
+    nextMeal: z
+      .object({
+        dueAt: isoTime,
+        portions: z.number().int(),
+        label: z.string(),
+        kind: z.enum(["meal", "one-off"]),
+      })
+      .nullable()
+      .openapi({ description: "The next planned meal within 8 days (skipped and paused ones left out)" }),
+    openAlerts: z.number().int().openapi({ description: "Its alerts nobody has acknowledged yet" }),
   })
   .openapi("Feeder");
 

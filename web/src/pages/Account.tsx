@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../api";
 import type { ApiToken, CreatedApiToken, Session, User } from "../api-types";
 import { formatInstant } from "../dates";
+import { localized } from "../i18n";
 import { ROLE_HINTS, ROLE_NAMES, type Role, rolesUpTo } from "../roles";
 import { isWholeNumber } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
@@ -11,72 +12,142 @@ import { ChangePassword, describeEnd, fieldErrorsOf, RoleField, summary } from "
 /** Sessions and tokens are also ended elsewhere (a password change, another browser): show it in time. */
 const REFRESH_MS = 30_000;
 
-// Every string of this page, for the translations to come.
-const T = {
-  accountTitle: "Your account",
-  signedInAs: "Signed in as",
-  yourRole: "Role",
-  ends: "Account ends",
-  keep: "Keep",
-  // Signed-in browsers
-  sessionsTitle: "Signed-in browsers",
-  sessionsIntro:
-    "Everywhere you are signed in. Sign out a browser you do not recognise or no longer use; changing your password signs out all but this one.",
-  loadingSessions: "Loading signed-in browsers…",
-  sessionsRetrying: (message: string) => `Could not load the signed-in browsers (${message}). Retrying…`,
-  signedInAt: (when: string) => `Signed in at ${when}`,
-  thisBrowser: "This browser",
-  sessionEnds: "Session ends",
-  signedInFrom: "From",
-  browser: "Browser",
-  unknown: "not known",
-  signOut: "Sign out",
-  signOutOne: (when: string) => `Sign out the browser signed in at ${when}`,
-  confirmSignOut: "Sign that browser out? Whoever uses it has to sign in again with the password.",
-  yesSignOut: "Yes, sign it out",
-  signingOut: "Signing out…",
-  signedOut: (when: string) => `Signed out the browser signed in at ${when}.`,
-  // API tokens
-  tokensTitle: "API tokens",
-  tokensIntro:
-    "For scripts and home automation: they send the token as “Authorization: Bearer <token>”. A token does what its role allows, never more than you.",
-  loadingTokens: "Loading API tokens…",
-  tokensRetrying: (message: string) => `Could not load the API tokens (${message}). Retrying…`,
-  noTokens: "You have no API tokens.",
-  role: "Role",
-  sameAsYours: "Same as yours",
-  created: "Created",
-  expires: "Expires",
-  never: "never",
-  expired: (when: string) => `expired ${when}`,
-  lastUsed: "Last used",
-  neverUsed: "never",
-  revoke: "Revoke",
-  revokeOne: (name: string) => `Revoke ${name}`,
-  confirmRevoke: (name: string) => `Revoke ${name}? Whatever uses it is refused from now on.`,
-  yesRevoke: (name: string) => `Yes, revoke ${name}`,
-  revoking: "Revoking…",
-  revoked: (name: string) => `Revoked ${name}.`,
-  newTitle: "Create a token",
-  name: "Name",
-  nameHint: "What will use it, e.g. “kitchen button”.",
-  days: "Expires after (days, optional)",
-  daysHint: "Leave empty for a token that works until you revoke it.",
-  notANumber: "Enter a whole number of days, or leave it empty.",
-  create: "Create token",
-  creating: "Creating…",
-  notCreated: "Not created:",
-  // The new token's secret
-  secretTitle: (name: string) => `Token “${name}” created`,
-  shownOnce: "Shown only once: you will not see it again.",
-  copyNow: "Copy it now and keep it somewhere safe. If you lose it, revoke it and create another.",
-  secret: "Token",
-  copy: "Copy",
-  copied: "Copied.",
-  copyByHand:
-    "Could not copy it for you: the token is selected; copy it yourself (Ctrl+C, ⌘C on a Mac, or press and hold on a phone).",
-  done: "I have copied the token",
-};
+const T = localized({
+  en: {
+    accountTitle: "Your account",
+    signedInAs: "Signed in as",
+    yourRole: "Role",
+    ends: "Account ends",
+    keep: "Keep",
+    // Signed-in browsers
+    sessionsTitle: "Signed-in browsers",
+    sessionsIntro:
+      "Everywhere you are signed in. Sign out a browser you do not recognise or no longer use; changing your password signs out all but this one.",
+    loadingSessions: "Loading signed-in browsers…",
+    sessionsRetrying: (message: string) => `Could not load the signed-in browsers (${message}). Retrying…`,
+    signedInAt: (when: string) => `Signed in at ${when}`,
+    thisBrowser: "This browser",
+    sessionEnds: "Session ends",
+    signedInFrom: "From",
+    browser: "Browser",
+    unknown: "not known",
+    signOut: "Sign out",
+    signOutOne: (when: string) => `Sign out the browser signed in at ${when}`,
+    confirmSignOut: "Sign that browser out? Whoever uses it has to sign in again with the password.",
+    yesSignOut: "Yes, sign it out",
+    signingOut: "Signing out…",
+    signedOut: (when: string) => `Signed out the browser signed in at ${when}.`,
+    // API tokens
+    tokensTitle: "API tokens",
+    tokensIntro:
+      "For scripts and home automation: they send the token as “Authorization: Bearer <token>”. A token does what its role allows, never more than you.",
+    loadingTokens: "Loading API tokens…",
+    tokensRetrying: (message: string) => `Could not load the API tokens (${message}). Retrying…`,
+    noTokens: "You have no API tokens.",
+    role: "Role",
+    sameAsYours: "Same as yours",
+    created: "Created",
+    expires: "Expires",
+    never: "never",
+    expired: (when: string) => `expired ${when}`,
+    lastUsed: "Last used",
+    neverUsed: "never",
+    revoke: "Revoke",
+    revokeOne: (name: string) => `Revoke ${name}`,
+    confirmRevoke: (name: string) => `Revoke ${name}? Whatever uses it is refused from now on.`,
+    yesRevoke: (name: string) => `Yes, revoke ${name}`,
+    revoking: "Revoking…",
+    revoked: (name: string) => `Revoked ${name}.`,
+    newTitle: "Create a token",
+    name: "Name",
+    nameHint: "What will use it, e.g. “kitchen button”.",
+    days: "Expires after (days, optional)",
+    daysHint: "Leave empty for a token that works until you revoke it.",
+    notANumber: "Enter a whole number of days, or leave it empty.",
+    create: "Create token",
+    creating: "Creating…",
+    notCreated: "Not created:",
+    // The new token's secret
+    secretTitle: (name: string) => `Token “${name}” created`,
+    shownOnce: "Shown only once: you will not see it again.",
+    copyNow: "Copy it now and keep it somewhere safe. If you lose it, revoke it and create another.",
+    secret: "Token",
+    copy: "Copy",
+    copied: "Copied.",
+    copyByHand:
+      "Could not copy it for you: the token is selected; copy it yourself (Ctrl+C, ⌘C on a Mac, or press and hold on a phone).",
+    done: "I have copied the token",
+  },
+  ja: {
+    accountTitle: "あなたのアカウント",
+    signedInAs: "サインイン中のユーザー",
+    yourRole: "役割",
+    ends: "アカウントの終了",
+    keep: "やめる",
+    // Signed-in browsers
+    sessionsTitle: "サインイン中のブラウザー",
+    sessionsIntro:
+      "サインインしているすべての場所です。心当たりのないブラウザーや、もう使わないブラウザーはサインアウトしてください。パスワードを変更すると、このブラウザー以外はすべてサインアウトされます。",
+    loadingSessions: "サインイン中のブラウザーを読み込み中…",
+    sessionsRetrying: (message: string) =>
+      `サインイン中のブラウザーを読み込めませんでした（${message}）。再試行しています…`,
+    signedInAt: (when: string) => `${when} にサインイン`,
+    thisBrowser: "このブラウザー",
+    sessionEnds: "セッションの終了",
+    signedInFrom: "接続元",
+    browser: "ブラウザー",
+    unknown: "不明",
+    signOut: "サインアウト",
+    signOutOne: (when: string) => `${when} にサインインしたブラウザーをサインアウト`,
+    confirmSignOut:
+      "そのブラウザーをサインアウトしますか？使っている人は、もう一度パスワードでサインインする必要があります。",
+    yesSignOut: "サインアウトする",
+    signingOut: "サインアウト中…",
+    signedOut: (when: string) => `${when} にサインインしたブラウザーをサインアウトしました。`,
+    // API tokens
+    tokensTitle: "API トークン",
+    tokensIntro:
+      "スクリプトやホームオートメーション用です。トークンは「Authorization: Bearer <トークン>」として送ります。トークンはその役割で許されたことだけができ、あなた以上のことはできません。",
+    loadingTokens: "API トークンを読み込み中…",
+    tokensRetrying: (message: string) =>
+      `API トークンを読み込めませんでした（${message}）。再試行しています…`,
+    noTokens: "API トークンはありません。",
+    role: "役割",
+    sameAsYours: "あなたと同じ",
+    created: "作成日時",
+    expires: "有効期限",
+    never: "なし",
+    expired: (when: string) => `${when} に期限切れ`,
+    lastUsed: "最終使用",
+    neverUsed: "未使用",
+    revoke: "無効化",
+    revokeOne: (name: string) => `${name} を無効化`,
+    confirmRevoke: (name: string) => `${name} を無効化しますか？これを使うものは今後すべて拒否されます。`,
+    yesRevoke: (name: string) => `${name} を無効化する`,
+    revoking: "無効化中…",
+    revoked: (name: string) => `${name} を無効化しました。`,
+    newTitle: "トークンを作成",
+    name: "名前",
+    nameHint: "使う機器や用途。例:「キッチンのボタン」",
+    days: "有効日数（任意）",
+    daysHint: "無効化するまで使えるトークンにするなら空欄のままにします。",
+    notANumber: "日数を整数で入力するか、空欄にしてください。",
+    create: "トークンを作成",
+    creating: "作成中…",
+    notCreated: "作成できませんでした:",
+    // The new token's secret
+    secretTitle: (name: string) => `トークン「${name}」を作成しました`,
+    shownOnce: "表示されるのはこの一度だけです。",
+    copyNow:
+      "今すぐコピーして安全な場所に保管してください。なくした場合は無効化して、新しく作成してください。",
+    secret: "トークン",
+    copy: "コピー",
+    copied: "コピーしました。",
+    copyByHand:
+      "自動でコピーできませんでした。トークンは選択済みなので、手動でコピーしてください（Ctrl+C、Mac では ⌘C、スマートフォンでは長押し）。",
+    done: "トークンをコピーしました",
+  },
+});
 
 // ---- Asking before an action that cannot be undone ----
 

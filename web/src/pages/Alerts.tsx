@@ -1,6 +1,8 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../api";
 import type { Alert } from "../api-types";
+import { formatInstant } from "../dates";
+import { localized } from "../i18n";
 import { scheduleHref } from "../routes";
 import { ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
@@ -8,30 +10,75 @@ import { useLoad } from "../use-load";
 const REFRESH_MS = 10_000;
 const LIMIT = 50;
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Alerts",
-  intro:
-    "Feedkeeper raises an alert when a planned meal is missed or fails, a meal is fed twice, or a feeder's own schedule or clock is off.",
-  loading: "Loading alerts…",
-  retrying: (message: string) => `Could not load the alerts (${message}). Retrying…`,
-  none: "No alerts.",
-  kinds: {
-    meal_missed: "Meal missed",
-    meal_failed: "Meal failed",
-    meal_doubled: "Meal fed twice",
-    schedule_drift: "Feeder's schedule differs from the plan",
-    clock_skew: "Feeder's clock is off",
-  } satisfies Record<Alert["kind"], string>,
-  new: "New",
-  acknowledged: (at: string) => `Acknowledged ${at}`,
-  acknowledge: "Acknowledge",
-  acknowledgeOne: (what: string) => `Acknowledge: ${what}`,
-  mealPlan: "Open meal plan",
-};
+const T = localized({
+  en: {
+    title: "Alerts",
+    intro:
+      "Feedkeeper raises an alert when a planned meal is missed or fails, a meal is fed twice, or a feeder's own schedule or clock is off.",
+    loading: "Loading alerts…",
+    retrying: (message: string) => `Could not load the alerts (${message}). Retrying…`,
+    none: "No alerts.",
+    kinds: {
+      meal_missed: "Meal missed",
+      meal_failed: "Meal failed",
+      meal_doubled: "Meal fed twice",
+      schedule_drift: "Feeder's schedule differs from the plan",
+      clock_skew: "Feeder's clock is off",
+    } satisfies Record<Alert["kind"], string>,
+    /** An alert named in one line, for its button's label. */
+    what: (kind: string, at: string) => `${kind}, ${at}`,
+    new: "New",
+    separator: " · ",
+    acknowledged: (at: string) => `Acknowledged ${at}`,
+    acknowledge: "Acknowledge",
+    acknowledgeOne: (what: string) => `Acknowledge: ${what}`,
+    mealPlan: "Open meal plan",
+  },
+  ja: {
+    title: "アラート",
+    intro:
+      "予定の食事が抜けたり失敗したりしたとき、食事が二度出たとき、給餌器自身のスケジュールや時計がずれているときに、Feedkeeper はアラートを出します。",
+    loading: "アラートを読み込み中…",
+    retrying: (message: string) => `アラートを読み込めませんでした（${message}）。再試行しています…`,
+    none: "アラートはありません。",
+    kinds: {
+      meal_missed: "食事が抜けました",
+      meal_failed: "食事の給餌に失敗しました",
+      meal_doubled: "食事が二度出ました",
+      schedule_drift: "給餌器のスケジュールが給餌プランと違います",
+      clock_skew: "給餌器の時計がずれています",
+    },
+    what: (kind: string, at: string) => `${kind}、${at}`,
+    new: "新着",
+    separator: " · ",
+    acknowledged: (at: string) => `${at} に確認済み`,
+    acknowledge: "確認済みにする",
+    acknowledgeOne: (what: string) => `確認済みにする: ${what}`,
+    mealPlan: "給餌プランを開く",
+  },
+});
 
-function formatTime(iso: string): string {
-  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+/**
+ * Each alerted feeder's time zone (its meal plan's), asked once per feeder, so an alert's time reads on the
+ * feeder's wall clock. Until it is known, or when it cannot be, times are in the browser's zone.
+ */
+function useFeederZones(alerts: Alert[] | null): Record<string, string> {
+  const [zones, setZones] = useState<Record<string, string>>({});
+  const [ctrl] = useState(() => new AbortController());
+  const asked = useRef(new Set<string>());
+  useEffect(() => () => ctrl.abort(), [ctrl]);
+  const ids = [...new Set((alerts ?? []).flatMap((a) => (a.feederId ? [a.feederId] : [])))].sort().join(" ");
+  useEffect(() => {
+    for (const id of ids.split(" ")) {
+      if (!id || asked.current.has(id)) continue;
+      asked.current.add(id);
+      api.schedule(id, ctrl.signal).then(
+        ({ schedule }) => setZones((z) => ({ ...z, [id]: schedule.effectiveTimezone })),
+        () => {}, // a feeder gone since, or no answer: its alerts keep the browser's zone
+      );
+    }
+  }, [ids, ctrl]);
+  return zones;
 }
 
 interface Props {
@@ -63,6 +110,8 @@ export function Alerts({ onCount, canAcknowledge, onUnauthorized }: Props) {
     REFRESH_MS,
   );
 
+  const zones = useFeederZones(alerts);
+
   async function acknowledge(alert: Alert) {
     if (busy) return;
     setBusy(alert.id);
@@ -91,7 +140,9 @@ export function Alerts({ onCount, canAcknowledge, onUnauthorized }: Props) {
       {alerts?.length === 0 && <p class="muted">{T.none}</p>}
       <ul class="alerts">
         {alerts?.map((alert) => {
-          const what = `${T.kinds[alert.kind]}, ${formatTime(alert.createdAt)}`;
+          const zone = alert.feederId ? zones[alert.feederId] : undefined;
+          const created = formatInstant(alert.createdAt, zone);
+          const what = T.what(T.kinds[alert.kind], created);
           return (
             <li
               key={alert.id}
@@ -102,10 +153,14 @@ export function Alerts({ onCount, canAcknowledge, onUnauthorized }: Props) {
                 <h3>{T.kinds[alert.kind]}</h3>
                 {!alert.acknowledgedAt && <span class="badge new">{T.new}</span>}
               </div>
-              <p class="alert-message">{alert.message}</p>
+              {/* The server's own words, in English: the title above says what happened in the UI's language. */}
+              <p class="alert-message" lang="en">
+                {alert.message}
+              </p>
               <p class="muted">
-                {formatTime(alert.createdAt)}
-                {alert.acknowledgedAt && ` · ${T.acknowledged(formatTime(alert.acknowledgedAt))}`}
+                {created}
+                {alert.acknowledgedAt &&
+                  `${T.separator}${T.acknowledged(formatInstant(alert.acknowledgedAt, zone))}`}
               </p>
               <div class="form-actions">
                 {canAcknowledge && !alert.acknowledgedAt && (

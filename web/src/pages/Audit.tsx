@@ -1,84 +1,169 @@
 import { useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../api";
-import type { AuditEntry, Feeder, User } from "../api-types";
+import type { AuditEntry, Feeder, FeedStatus, User } from "../api-types";
 import { formatInstant } from "../dates";
+import { localized } from "../i18n";
 import { ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
 
 const PAGE = 50;
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Audit log",
-  intro:
-    "Who did what, and from where: sign-ins and failed sign-ins, every change made in this app or through the API (also the ones the server refused), and meals a feeder started by itself. Passwords and other request contents are never recorded. Entries are kept for a year unless the server is configured otherwise (FEEDKEEPER_AUDIT_DAYS).",
-  show: "Show",
-  everyone: "Everyone",
-  loading: "Loading the audit log…",
-  failed: (message: string) => `Could not load the audit log (${message}).`,
-  none: "Nothing recorded yet.",
-  older: "Show older entries",
-  end: "That is everything that was kept.",
-  from: "from",
-  device: "the feeder itself",
-  anonymous: "someone not signed in",
-  done: "done",
-  refused: (status: string) => `refused (${status})`,
-  failedWith: (status: string) => `failed (${status})`,
-  feed: (status: string) => `feed ${status}`,
-  onFeeder: (name: string) => `Feeder: ${name}`,
-};
-
-/** The route keys the server records, in words; anything else is shown as recorded. */
-const ACTIONS: Record<string, string> = {
-  "POST /api/setup": "Created the first owner account",
-  "POST /api/session": "Signed in",
-  "DELETE /api/session": "Signed out",
-  "POST /api/users/me/password": "Changed their password",
-  "DELETE /api/users/me/sessions/{id}": "Signed out another session",
-  "POST /api/users": "Added a user",
-  "PATCH /api/users/{id}": "Changed a user",
-  "DELETE /api/users/{id}": "Removed a user",
-  "POST /api/tokens": "Created an API token",
-  "DELETE /api/tokens/{id}": "Revoked an API token",
-  "POST /api/feeders": "Added a feeder",
-  "PATCH /api/feeders/{id}": "Changed a feeder's settings",
-  "DELETE /api/feeders/{id}": "Removed a feeder",
-  "POST /api/feeders/{id}/credentials": "Issued new device credentials",
-  "POST /api/feeders/{id}/feeds": "Asked to feed now",
-  "PUT /api/feeders/{id}/schedule": "Changed the meal plan",
-  "POST /api/feeders/{id}/schedule/skip-next": "Skipped the next meal",
-  "PUT /api/feeders/{id}/schedule/skips/{date}/{mealId}": "Skipped a meal",
-  "DELETE /api/feeders/{id}/schedule/skips/{date}/{mealId}": "Took back a skipped meal",
-  "PUT /api/feeders/{id}/schedule/pause": "Paused the meal plan",
-  "DELETE /api/feeders/{id}/schedule/pause": "Ended a pause of the meal plan",
-  "POST /api/feeders/{id}/schedule/one-offs": "Added a one-off meal",
-  "DELETE /api/feeders/{id}/schedule/one-offs/{mealId}": "Removed a one-off meal",
-  "POST /api/devices/pending/{id}/adopt": "Adopted a waiting device",
-  "DELETE /api/devices/pending/{id}": "Dismissed a waiting device",
-  "POST /api/alerts/{id}/ack": "Acknowledged an alert",
-  "POST /api/pets": "Added a pet",
-  "PATCH /api/pets/{id}": "Changed a pet",
-  "DELETE /api/pets/{id}": "Removed a pet",
-};
+const T = localized({
+  en: {
+    title: "Audit log",
+    intro:
+      "Who did what, and from where: sign-ins and failed sign-ins, every change made in this app or through the API (also the ones the server refused), and meals a feeder started by itself. Passwords and other request contents are never recorded. Entries are kept for a year unless the server is configured otherwise (FEEDKEEPER_AUDIT_DAYS).",
+    show: "Show",
+    everyone: "Everyone",
+    loading: "Loading the audit log…",
+    failed: (message: string) => `Could not load the audit log (${message}).`,
+    none: "Nothing recorded yet.",
+    older: "Show older entries",
+    end: "That is everything that was kept.",
+    fromAddress: (address: string) => ` from ${address}`,
+    device: "the feeder itself",
+    anonymous: "someone not signed in",
+    done: "done",
+    refused: (status: string) => `refused (${status})`,
+    failedWith: (status: string) => `failed (${status})`,
+    feed: (status: string) => `feed ${status}`,
+    /** A device's feed outcome, as the server records it. */
+    feedStatuses: {
+      pending: "pending",
+      sent: "sent",
+      accepted: "accepted",
+      dispensed: "dispensed",
+      failed: "failed",
+      expired: "expired",
+      timed_out: "timed_out",
+    } satisfies Record<FeedStatus, string>,
+    onFeeder: (name: string) => `Feeder: ${name}`,
+    /** Meals a device started, by where they came from. */
+    deviceSources: {
+      button: "Fed from the feeder's button",
+      schedule: "Fed by the feeder's own meal plan",
+    },
+    fedFrom: (source: string) => `Fed (${source})`,
+    /** The route keys the server records, in words; anything else is shown as recorded. */
+    actions: {
+      "POST /api/setup": "Created the first owner account",
+      "POST /api/session": "Signed in",
+      "DELETE /api/session": "Signed out",
+      "POST /api/users/me/password": "Changed their password",
+      "DELETE /api/users/me/sessions/{id}": "Signed out another session",
+      "POST /api/users": "Added a user",
+      "PATCH /api/users/{id}": "Changed a user",
+      "DELETE /api/users/{id}": "Removed a user",
+      "POST /api/tokens": "Created an API token",
+      "DELETE /api/tokens/{id}": "Revoked an API token",
+      "POST /api/feeders": "Added a feeder",
+      "PATCH /api/feeders/{id}": "Changed a feeder's settings",
+      "DELETE /api/feeders/{id}": "Removed a feeder",
+      "POST /api/feeders/{id}/credentials": "Issued new device credentials",
+      "POST /api/feeders/{id}/feeds": "Asked to feed now",
+      "PUT /api/feeders/{id}/schedule": "Changed the meal plan",
+      "POST /api/feeders/{id}/schedule/skip-next": "Skipped the next meal",
+      "PUT /api/feeders/{id}/schedule/skips/{date}/{mealId}": "Skipped a meal",
+      "DELETE /api/feeders/{id}/schedule/skips/{date}/{mealId}": "Took back a skipped meal",
+      "PUT /api/feeders/{id}/schedule/pause": "Paused the meal plan",
+      "DELETE /api/feeders/{id}/schedule/pause": "Ended a pause of the meal plan",
+      "POST /api/feeders/{id}/schedule/one-offs": "Added a one-off meal",
+      "DELETE /api/feeders/{id}/schedule/one-offs/{mealId}": "Removed a one-off meal",
+      "POST /api/devices/pending/{id}/adopt": "Adopted a waiting device",
+      "DELETE /api/devices/pending/{id}": "Dismissed a waiting device",
+      "POST /api/alerts/{id}/ack": "Acknowledged an alert",
+      "POST /api/pets": "Added a pet",
+      "PATCH /api/pets/{id}": "Changed a pet",
+      "DELETE /api/pets/{id}": "Removed a pet",
+    },
+  },
+  ja: {
+    title: "監査ログ",
+    intro:
+      "誰が、どこから、何をしたか。サインインとその失敗、このアプリや API で行われたすべての変更（サーバーが拒否したものも含む）、給餌器が自ら始めた食事を記録します。パスワードなどのリクエストの内容は記録しません。記録は 1 年間保持されます（サーバーの FEEDKEEPER_AUDIT_DAYS で変更できます）。",
+    show: "表示",
+    everyone: "全員",
+    loading: "監査ログを読み込み中…",
+    failed: (message: string) => `監査ログを読み込めませんでした（${message}）。`,
+    none: "まだ記録はありません。",
+    older: "古い記録を表示",
+    end: "保持されている記録はこれですべてです。",
+    fromAddress: (address: string) => `（${address} から）`,
+    device: "給餌器自身",
+    anonymous: "サインインしていない人",
+    done: "完了",
+    refused: (status: string) => `拒否（${status}）`,
+    failedWith: (status: string) => `失敗（${status}）`,
+    feed: (status: string) => `給餌: ${status}`,
+    feedStatuses: {
+      pending: "待機中",
+      sent: "送信済み",
+      accepted: "給餌中",
+      dispensed: "完了",
+      failed: "失敗",
+      expired: "期限切れ",
+      timed_out: "結果不明",
+    },
+    onFeeder: (name: string) => `給餌器: ${name}`,
+    deviceSources: {
+      button: "給餌器の本体ボタンで給餌",
+      schedule: "給餌器自身の給餌プランで給餌",
+    },
+    fedFrom: (source: string) => `給餌（${source}）`,
+    actions: {
+      "POST /api/setup": "最初のオーナーアカウントを作成",
+      "POST /api/session": "サインイン",
+      "DELETE /api/session": "サインアウト",
+      "POST /api/users/me/password": "自分のパスワードを変更",
+      "DELETE /api/users/me/sessions/{id}": "別のセッションをサインアウト",
+      "POST /api/users": "ユーザーを追加",
+      "PATCH /api/users/{id}": "ユーザーを変更",
+      "DELETE /api/users/{id}": "ユーザーを削除",
+      "POST /api/tokens": "API トークンを作成",
+      "DELETE /api/tokens/{id}": "API トークンを無効化",
+      "POST /api/feeders": "給餌器を追加",
+      "PATCH /api/feeders/{id}": "給餌器の設定を変更",
+      "DELETE /api/feeders/{id}": "給餌器を削除",
+      "POST /api/feeders/{id}/credentials": "デバイスの認証情報を新たに発行",
+      "POST /api/feeders/{id}/feeds": "今すぐ給餌を指示",
+      "PUT /api/feeders/{id}/schedule": "給餌プランを変更",
+      "POST /api/feeders/{id}/schedule/skip-next": "次回の食事をスキップ",
+      "PUT /api/feeders/{id}/schedule/skips/{date}/{mealId}": "食事をスキップ",
+      "DELETE /api/feeders/{id}/schedule/skips/{date}/{mealId}": "食事のスキップを取り消し",
+      "PUT /api/feeders/{id}/schedule/pause": "給餌プランを一時停止",
+      "DELETE /api/feeders/{id}/schedule/pause": "給餌プランの一時停止を終了",
+      "POST /api/feeders/{id}/schedule/one-offs": "単発の食事を追加",
+      "DELETE /api/feeders/{id}/schedule/one-offs/{mealId}": "単発の食事を削除",
+      "POST /api/devices/pending/{id}/adopt": "登録待ちのデバイスを登録",
+      "DELETE /api/devices/pending/{id}": "登録待ちのデバイスを却下",
+      "POST /api/alerts/{id}/ack": "アラートを確認済みに設定",
+      "POST /api/pets": "ペットを追加",
+      "PATCH /api/pets/{id}": "ペットを変更",
+      "DELETE /api/pets/{id}": "ペットを削除",
+    },
+  },
+});
 
 /** Meals a device started: `feed (button)`, `feed (schedule)` (its own plan). */
 const DEVICE_FEED = /^feed \((.+)\)$/;
-const DEVICE_SOURCES: Record<string, string> = {
-  button: "Fed from the feeder's button",
-  schedule: "Fed by the feeder's own meal plan",
-};
+
+/** `map`'s words for `key`, when it has its own (a key like "toString" is not one). */
+function wordsFor<M extends object>(map: M, key: string): string | undefined {
+  return Object.hasOwn(map, key) ? String(map[key as keyof M]) : undefined;
+}
 
 function actionText(entry: AuditEntry): string {
   const deviceFeed = DEVICE_FEED.exec(entry.action);
-  if (deviceFeed?.[1]) return DEVICE_SOURCES[deviceFeed[1]] ?? `Fed (${deviceFeed[1]})`;
-  return ACTIONS[entry.action] ?? entry.action;
+  const source = deviceFeed?.[1];
+  if (source) return wordsFor(T.deviceSources, source) ?? T.fedFrom(source);
+  return wordsFor(T.actions, entry.action) ?? entry.action;
 }
 
 /** HTTP statuses in words, with the number kept for those who look further; a device's feed says its outcome. */
 function outcome(entry: AuditEntry): { text: string; problem: boolean } {
   if (!/^\d{3}$/.test(entry.outcome)) {
-    return { text: T.feed(entry.outcome), problem: entry.outcome !== "dispensed" };
+    const status = wordsFor(T.feedStatuses, entry.outcome) ?? entry.outcome;
+    return { text: T.feed(status), problem: entry.outcome !== "dispensed" };
   }
   const status = Number(entry.outcome);
   if (status < 400) return { text: T.done, problem: false };
@@ -116,7 +201,7 @@ function Entry({ entry, feeders }: { entry: AuditEntry; feeders: Map<string, str
       </p>
       <p>
         <span class="audit-who">{who}</span>
-        {entry.address && ` ${T.from} ${entry.address}`}
+        {entry.address && T.fromAddress(entry.address)}
       </p>
       {feederId !== undefined && <p>{T.onFeeder(feeders.get(feederId) ?? feederId)}</p>}
       <p class="muted">

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { ConnectionLogEntry, Feeder } from "../api-types";
-import { formatInstant } from "../dates";
+import { formatInstant, formatNumber } from "../dates";
+import { localized } from "../i18n";
 import { type ConnectionFilter, connectionsHref } from "../routes";
 import { ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
@@ -12,38 +13,70 @@ const LIMIT = 100;
 
 type Kind = ConnectionLogEntry["kind"];
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Connections",
-  intro:
-    "What happened lately between devices and this server: each connect and disconnect, and each connection, message or subscription the server refused, with the reason and the address the device came from. Look here when a feeder does not come online, e.g. after re-pointing it. The server keeps the last 500 events in memory, so the list starts empty after a restart.",
-  show: "Show",
-  all: "All devices",
-  unknownOnly: "Unknown devices only",
-  feeders: "Feeders",
-  loading: "Loading the connection log…",
-  retrying: (message: string) => `Could not load the connection log (${message}). Retrying…`,
-  none: {
-    all: "Nothing yet. A device shows up here a few seconds after it connects or is refused.",
-    unknown:
-      "No unknown devices. A device that tries to connect with credentials of no feeder (a wrong password, a reset device, or a device type Feedkeeper does not recognise) shows up here with the reason.",
-    feeder:
-      "Nothing from this feeder since the server started. Its connects, disconnects and refusals show up here.",
+const T = localized({
+  en: {
+    title: "Connections",
+    intro:
+      "What happened lately between devices and this server: each connect and disconnect, and each connection, message or subscription the server refused, with the reason and the address the device came from. Look here when a feeder does not come online, e.g. after re-pointing it. The server keeps the last 500 events in memory, so the list starts empty after a restart.",
+    show: "Show",
+    all: "All devices",
+    unknownOnly: "Unknown devices only",
+    feeders: "Feeders",
+    loading: "Loading the connection log…",
+    retrying: (message: string) => `Could not load the connection log (${message}). Retrying…`,
+    none: {
+      all: "Nothing yet. A device shows up here a few seconds after it connects or is refused.",
+      unknown:
+        "No unknown devices. A device that tries to connect with credentials of no feeder (a wrong password, a reset device, or a device type Feedkeeper does not recognise) shows up here with the reason.",
+      feeder:
+        "Nothing from this feeder since the server started. Its connects, disconnects and refusals show up here.",
+    },
+    newest: (n: string) => `The newest ${n} entries.`,
+    kinds: {
+      connected: "Connected",
+      disconnected: "Disconnected",
+      refused: "Refused",
+      publish_refused: "Publish refused",
+      subscribe_refused: "Subscription refused",
+      dropped: "Message dropped",
+      pending: "Waiting for adoption",
+    } satisfies Record<Kind, string>,
+    clientId: "Client ID",
+    address: "Address",
+    repeated: (count: string, firstAt: string) => `×${count}, first ${firstAt}`,
   },
-  newest: (n: number) => `The newest ${n} entries.`,
-  kinds: {
-    connected: "Connected",
-    disconnected: "Disconnected",
-    refused: "Refused",
-    publish_refused: "Publish refused",
-    subscribe_refused: "Subscription refused",
-    dropped: "Message dropped",
-    pending: "Waiting for adoption",
-  } satisfies Record<Kind, string>,
-  clientId: "Client ID",
-  address: "Address",
-  repeated: (count: number, firstAt: string) => `×${count}, first ${firstAt}`,
-};
+  ja: {
+    title: "接続",
+    intro:
+      "デバイスとこのサーバーの間で最近起きたこと: 接続と切断、サーバーが拒否した接続・メッセージ・購読を、理由とデバイスの接続元アドレスとともに表示します。給餌器がオンラインにならないとき（接続先を変えた後など）はここを確認してください。サーバーは直近 500 件をメモリーに保持するため、再起動後は空から始まります。",
+    show: "表示",
+    all: "すべてのデバイス",
+    unknownOnly: "不明なデバイスのみ",
+    feeders: "給餌器",
+    loading: "接続ログを読み込み中…",
+    retrying: (message: string) => `接続ログを読み込めませんでした（${message}）。再試行しています…`,
+    none: {
+      all: "まだ何もありません。デバイスが接続するか拒否されると、数秒後にここに表示されます。",
+      unknown:
+        "不明なデバイスはありません。どの給餌器のものでもない認証情報で接続しようとしたデバイス（パスワードの誤り、リセットされたデバイス、Feedkeeper が認識しないデバイスの種類）は、理由とともにここに表示されます。",
+      feeder:
+        "サーバーの起動以降、この給餌器からの記録はありません。接続・切断・拒否があるとここに表示されます。",
+    },
+    newest: (n: string) => `最新の ${n} 件です。`,
+    kinds: {
+      connected: "接続",
+      disconnected: "切断",
+      refused: "接続を拒否",
+      publish_refused: "送信を拒否",
+      subscribe_refused: "購読を拒否",
+      dropped: "メッセージを破棄",
+      pending: "登録待ち",
+    },
+    clientId: "クライアント ID",
+    address: "アドレス",
+    repeated: (count: string, firstAt: string) => `×${count}、初回 ${firstAt}`,
+  },
+});
 
 /** Entries that keep a device from working; the label says so, the colour only repeats it. */
 const PROBLEMS: ReadonlySet<Kind> = new Set<Kind>([
@@ -90,7 +123,7 @@ function Entry({ entry, feederName }: { entry: ConnectionLogEntry; feederName: s
       )}
       <p class="muted">
         <time dateTime={entry.lastAt}>{formatInstant(entry.lastAt)}</time>
-        {entry.count > 1 && ` · ${T.repeated(entry.count, formatInstant(entry.firstAt))}`}
+        {entry.count > 1 && ` · ${T.repeated(formatNumber(entry.count), formatInstant(entry.firstAt))}`}
       </p>
     </li>
   );
@@ -175,7 +208,7 @@ export function ConnectionLog({ filter, onUnauthorized }: Props) {
       <ErrorAlert message={error} />
       {entries === null && !error && <p class="muted">{T.loading}</p>}
       {entries?.length === 0 && <p class="muted">{T.none[scope]}</p>}
-      {entries?.length === LIMIT && <p class="muted">{T.newest(LIMIT)}</p>}
+      {entries?.length === LIMIT && <p class="muted">{T.newest(formatNumber(LIMIT))}</p>}
       <ul class="connections">
         {entries?.map((entry) => (
           <Entry

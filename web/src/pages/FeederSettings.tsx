@@ -1,54 +1,89 @@
 import { useState } from "preact/hooks";
-import { ApiError, api } from "../api";
+import { ApiError, api, errorMessage } from "../api";
 import type { DeviceProfile, Feeder, FeederChanges, Pet } from "../api-types";
+import { localized } from "../i18n";
 import { connectionsHref, feedersHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
 
-// Every string of this page, for the translations to come.
-const T = {
-  back: "← All feeders",
-  title: "Feeder settings",
-  titleFor: (name: string) => `Settings: ${name}`,
-  readOnly: "Only an owner can change a feeder's settings.",
-  loading: "Loading the settings…",
-  feeder: "Feeder",
-  name: "Name",
-  pet: "Pet",
-  noPet: "None",
-  petHint: "The pet this feeder feeds. Its daily intake on the Pets page counts what this feeder dispenses.",
-  managePets: "Add or edit pets",
-  limits: "Safety limits",
-  limitsIntro:
-    "Limits guard against feeding too much by mistake: a feed from this app or the API that goes beyond one is refused, with the numbers. An owner can still feed anyway from the feeder's card; that feed is logged. Planned meals are never held back, but a meal plan that plans more portions on one day than the daily limit cannot be saved.",
-  maxPortions: "Most portions per feed",
-  maxPortionsHint:
-    "1 to 100 (default 10). A single feed may not ask for more; the Feed button offers up to this many.",
-  dailyMaxPortions: "Portions per day",
-  dailyMaxPortionsHint:
-    "1 to 1000 (default 40). Counts remote, planned and button feeds together, per day in the feeder's time zone. A failed or expired feed does not count.",
-  minFeedIntervalSeconds: "Seconds between remote feeds",
-  minFeedIntervalSecondsHint:
-    "0 to 86400 (default 60); 0 turns this check off. A remote feed sooner than this after the last one is refused, which catches a double tap or an automation that retries.",
-  save: "Save settings",
-  notANumber: "Enter a whole number.",
-  device: "Device",
-  deviceType: "Device type",
-  model: "Model",
-  deviceKey: "Device id",
-  connectionLog: "Connection log",
-};
-
 type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
+const FIELDS = ["name", "petId", "maxPortions", "dailyMaxPortions", "minFeedIntervalSeconds"] as const;
 const NUMBER_FIELDS = ["maxPortions", "dailyMaxPortions", "minFeedIntervalSeconds"] as const;
-const FIELD_LABELS: Record<FieldName, string> = {
-  name: T.name,
-  petId: T.pet,
-  maxPortions: T.maxPortions,
-  dailyMaxPortions: T.dailyMaxPortions,
-  minFeedIntervalSeconds: T.minFeedIntervalSeconds,
-};
+
+const T = localized({
+  en: {
+    back: "← All feeders",
+    title: "Feeder settings",
+    titleFor: (name: string) => `Settings: ${name}`,
+    readOnly: "Only an owner can change a feeder's settings.",
+    loading: "Loading the settings…",
+    feeder: "Feeder",
+    /** Each field's label, also naming it in the summary of what was not saved. */
+    fields: {
+      name: "Name",
+      petId: "Pet",
+      maxPortions: "Most portions per feed",
+      dailyMaxPortions: "Portions per day",
+      minFeedIntervalSeconds: "Seconds between remote feeds",
+    } satisfies Record<FieldName, string>,
+    noPet: "None",
+    petHint:
+      "The pet this feeder feeds. Its daily intake on the Pets page counts what this feeder dispenses.",
+    managePets: "Add or edit pets",
+    limits: "Safety limits",
+    limitsIntro:
+      "Limits guard against feeding too much by mistake: a feed from this app or the API that goes beyond one is refused, with the numbers. An owner can still feed anyway from the feeder's card; that feed is logged. Planned meals are never held back, but a meal plan that plans more portions on one day than the daily limit cannot be saved.",
+    maxPortionsHint:
+      "1 to 100 (default 10). A single feed may not ask for more; the Feed button offers up to this many.",
+    dailyMaxPortionsHint:
+      "1 to 1000 (default 40). Counts remote, planned and button feeds together, per day in the feeder's time zone. A failed or expired feed does not count.",
+    minFeedIntervalSecondsHint:
+      "0 to 86400 (default 60); 0 turns this check off. A remote feed sooner than this after the last one is refused, which catches a double tap or an automation that retries.",
+    save: "Save settings",
+    notANumber: "Enter a whole number.",
+    device: "Device",
+    deviceType: "Device type",
+    model: "Model",
+    deviceKey: "Device id",
+    connectionLog: "Connection log",
+  },
+  ja: {
+    back: "← 給餌器の一覧",
+    title: "給餌器の設定",
+    titleFor: (name: string) => `${name} の設定`,
+    readOnly: "給餌器の設定を変更できるのはオーナーだけです。",
+    loading: "設定を読み込み中…",
+    feeder: "給餌器",
+    fields: {
+      name: "名前",
+      petId: "ペット",
+      maxPortions: "1回の給餌の上限杯数",
+      dailyMaxPortions: "1日の上限杯数",
+      minFeedIntervalSeconds: "リモート給餌の最短間隔（秒）",
+    },
+    noPet: "なし",
+    petHint:
+      "この給餌器が給餌するペットです。ペットのページの1日の摂取量には、この給餌器が出した量が入ります。",
+    managePets: "ペットを追加・編集",
+    limits: "安全上限",
+    limitsIntro:
+      "安全上限は、誤って与えすぎるのを防ぎます。このアプリや API からの給餌が上限を超えると、その数値とともに拒否されます。オーナーは給餌器のカードから上限を無視して給餌でき、その給餌は記録に残ります。予定の食事が止められることはありませんが、1日の上限より多い杯数を1日に予定する給餌プランは保存できません。",
+    maxPortionsHint:
+      "1〜100（既定 10）。1回の給餌でこれより多くは頼めません。「給餌」ボタンではこの杯数まで選べます。",
+    dailyMaxPortionsHint:
+      "1〜1000（既定 40）。リモート、給餌プラン、本体ボタンの給餌を合わせ、給餌器のタイムゾーンでの1日ごとに数えます。失敗または期限切れの給餌は数えません。",
+    minFeedIntervalSecondsHint:
+      "0〜86400（既定 60）。0 ならこの確認をしません。前回のリモート給餌からこの秒数がたつ前のリモート給餌は拒否されます。二度押しや、再試行する自動化を防ぎます。",
+    save: "設定を保存",
+    notANumber: "整数を入力してください。",
+    device: "デバイス",
+    deviceType: "デバイスの種類",
+    model: "モデル",
+    deviceKey: "デバイス ID",
+    connectionLog: "接続ログ",
+  },
+});
 
 /** The form as typed: numbers stay strings, so a half-typed value is never replaced under the user's fingers. */
 type Draft = Record<FieldName, string>;
@@ -74,7 +109,7 @@ function toChanges(draft: Draft): FeederChanges {
   };
 }
 
-const isField = (path: string): path is FieldName => path in FIELD_LABELS;
+const isField = (path: string): path is FieldName => (FIELDS as readonly string[]).includes(path);
 
 /** Only what cannot be sent at all; every rule about values is the server's to state. */
 function localErrors(draft: Draft): FieldErrors {
@@ -86,7 +121,7 @@ function localErrors(draft: Draft): FieldErrors {
 /** Each complaint next to its field; an unknown pet (422, no details) is the pet field's. */
 function fieldErrorsFrom(err: unknown): FieldErrors {
   const errors = complaintsByField(err, (path) => (isField(path) ? path : ""));
-  if (err instanceof ApiError && err.code === "unknown_pet") errors.petId = err.message;
+  if (err instanceof ApiError && err.code === "unknown_pet") errors.petId = errorMessage(err);
   return errors;
 }
 
@@ -142,7 +177,7 @@ function SettingsForm({
     localErrors,
     send: async (draft) => (await api.updateFeeder(feeder.id, toChanges(draft))).feeder,
     fieldErrorsFrom,
-    labelOf: (path) => (isField(path) ? FIELD_LABELS[path] : path),
+    labelOf: (path) => (isField(path) ? T.fields[path] : path),
     onSaved,
     onUnauthorized,
   });
@@ -156,7 +191,7 @@ function SettingsForm({
 
   const numberField = (field: (typeof NUMBER_FIELDS)[number], min: number, max: number, hint: string) => (
     <div class="field">
-      <label for={id(field)}>{FIELD_LABELS[field]}</label>
+      <label for={id(field)}>{T.fields[field]}</label>
       <input
         id={id(field)}
         class="narrow"
@@ -183,7 +218,7 @@ function SettingsForm({
         <legend>{T.feeder}</legend>
         <div class="settings-fields">
           <div class="field">
-            <label for={id("name")}>{T.name}</label>
+            <label for={id("name")}>{T.fields.name}</label>
             <input
               id={id("name")}
               type="text"
@@ -196,7 +231,7 @@ function SettingsForm({
             <FieldError id={`${id("name")}-error`} message={fieldErrors.name} />
           </div>
           <div class="field">
-            <label for={id("petId")}>{T.pet}</label>
+            <label for={id("petId")}>{T.fields.petId}</label>
             <select
               id={id("petId")}
               value={draft.petId}

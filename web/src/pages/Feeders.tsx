@@ -6,19 +6,24 @@ import type {
   Feed,
   Feeder,
   FeederCredentials,
+  FeedSource,
   FeedStatus,
   ProfileProblem,
   ProfilesResponse,
   User,
 } from "../api-types";
-import { formatInstant } from "../dates";
+import { formatInstant, formatNumber } from "../dates";
+import { intlLocale, localized } from "../i18n";
+import { useLiveChanges } from "../live";
 import { canManageDevices, canSeeHousehold } from "../roles";
-import { scheduleHref, settingsHref } from "../routes";
+import { alertsHref, scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
 import { ModelField, PendingDevices } from "./PendingDevices";
 
 const LIST_REFRESH_MS = 3000;
+/** While the live stream is open it says when to reload; this only catches what it could have missed. */
+const LIVE_REFRESH_MS = 60_000;
 const FEED_POLL_MS = 1000;
 /** Stop watching a feed that has no final status after this long (the server expires feeds itself). */
 const FEED_WATCH_LIMIT_MS = 10 * 60_000;
@@ -27,124 +32,265 @@ const DEFAULT_PROFILE = "feedkeeper";
 /** The one profile whose firmware is configured by hand in a YAML file with its own names for the credentials. */
 const ESPHOME_PROFILE = "esphome-mqtt";
 
-const portionsText = (n: number) => `${n}\u00a0${n === 1 ? "portion" : "portions"}`;
+type FeedUnit = DeviceProfile["capabilities"]["feed"]["unit"];
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Feeders",
-  loading: "Loading feeders…",
-  none: "No feeders yet. Add one below.",
-  noneToSee: "No feeders yet. An owner adds them.",
-  status: {
-    pending: "waiting to be sent",
-    sent: "sent to the feeder",
-    accepted: "dispensing",
-    dispensed: "dispensed",
-    failed: "failed",
-    expired: "expired (the feeder did not get it in time)",
-    timed_out: "timed out (no confirmation from the feeder)",
-  } satisfies Record<FeedStatus, string>,
-  portions: portionsText,
-  grams: (g: number) => `${g}\u00a0g`,
-  online: "Online",
-  offline: "Offline",
-  foodLevel: "Food level",
-  unknown: "unknown",
-  low: " (low)",
-  battery: "Battery",
-  lastSeen: "Last seen",
-  never: "never",
-  firmware: (version: string) => `firmware ${version}`,
-  reports: "Feeder reports:",
-  feed: "Feed",
-  lastFeed: "Last feed",
-  noFeed: "none yet",
-  portionsLabel: "Portions",
-  feedButton: "Feed",
-  feeding: "Feeding…",
-  gaveUp: "No final answer from the feeder yet. Check the feeder before feeding again.",
-  feedGone: "The server no longer knows this feed.",
-  checkFailed: (message: string) => `Could not check the feed (${message}). Retrying…`,
-  limitTitle: "Not fed: safety limit.",
-  overrideHint: (n: number) =>
-    `Feed anyway sends ${portionsText(n)} past the limit, once; it is logged. Only do this if you know the pet needs it.`,
-  ownerOnly: "Only an owner can feed past a safety limit.",
-  feedAnyway: "Feed anyway",
-  cancel: "Cancel",
-  mealPlan: "Meal plan",
-  mealPlanFor: (name: string) => `Meal plan for ${name}`,
-  settings: "Settings",
-  settingsFor: (name: string) => `Settings for ${name}`,
-  addTitle: "Add a feeder",
-  name: "Name",
-  nameRequired: "Enter a name for the feeder.",
-  deviceType: "Device type",
-  profileOption: (p: DeviceProfile) => `${p.name} — ${p.vendor}`,
-  profilesLoading: "Loading device types…",
-  profilesFailed: (message: string) =>
-    `Could not load the device types (${message}); the feeder is added for the “${DEFAULT_PROFILE}” profile.`,
-  feedRange: (feed: DeviceProfile["capabilities"]["feed"]) => {
-    const units = { portion: "portions", cup: "cups", gram: "grams" }[feed.unit];
-    const step = feed.step === 1 ? "" : ` in steps of ${feed.step}`;
-    const grams = feed.portionGrams === undefined ? "" : ` (${feed.portionGrams}\u00a0g per ${feed.unit})`;
-    return `Feeds ${feed.min}–${feed.max} ${units}${step}${grams}`;
+const T = localized({
+  en: {
+    title: "Feeders",
+    loading: "Loading feeders…",
+    none: "No feeders yet. Add one below.",
+    noneToSee: "No feeders yet. An owner adds them.",
+    status: {
+      pending: "waiting to be sent",
+      sent: "sent to the feeder",
+      accepted: "dispensing",
+      dispensed: "dispensed",
+      failed: "failed",
+      expired: "expired (the feeder did not get it in time)",
+      timed_out: "timed out (no confirmation from the feeder)",
+    } satisfies Record<FeedStatus, string>,
+    source: {
+      remote: "remote",
+      schedule: "schedule",
+      button: "button",
+    } satisfies Record<FeedSource, string>,
+    /** "<portions> (<source>): <status>, <grams> — <error> · <when>", each part but the first optional. */
+    feedLine: (portions: string, source: string | null, status: string) =>
+      `${portions}${source ? ` (${source})` : ""}: ${status}`,
+    feedGrams: (grams: string) => `, ${grams}`,
+    portions: (n: number) => `${formatNumber(n)}\u00a0${n === 1 ? "portion" : "portions"}`,
+    grams: (g: number) => `${formatNumber(g, 2)}\u00a0g`,
+    online: "Online",
+    offline: "Offline",
+    foodLevel: "Food level",
+    unknown: "unknown",
+    low: " (low)",
+    battery: "Battery",
+    lastSeen: "Last seen",
+    never: "never",
+    nextMeal: "Next meal",
+    noNextMeal: "none planned",
+    nextMealLine: (portions: string, at: string, label: string) =>
+      `${label ? `${label}: ` : ""}${portions} · ${at}`,
+    openAlerts: (n: number) => `${n} open ${n === 1 ? "alert" : "alerts"}`,
+    firmware: (version: string) => `firmware ${version}`,
+    reports: "Feeder reports:",
+    feed: "Feed",
+    lastFeed: "Last feed",
+    noFeed: "none yet",
+    portionsLabel: "Portions",
+    feedButton: "Feed",
+    feeding: "Feeding…",
+    gaveUp: "No final answer from the feeder yet. Check the feeder before feeding again.",
+    feedGone: "The server no longer knows this feed.",
+    checkFailed: (message: string) => `Could not check the feed (${message}). Retrying…`,
+    limitTitle: "Not fed: safety limit.",
+    overrideHint: (n: number): string =>
+      `Feed anyway sends ${T.portions(n)} past the limit, once; it is logged. Only do this if you know the pet needs it.`,
+    ownerOnly: "Only an owner can feed past a safety limit.",
+    feedAnyway: "Feed anyway",
+    cancel: "Cancel",
+    mealPlan: "Meal plan",
+    mealPlanFor: (name: string) => `Meal plan for ${name}`,
+    settings: "Settings",
+    settingsFor: (name: string) => `Settings for ${name}`,
+    addTitle: "Add a feeder",
+    name: "Name",
+    nameRequired: "Enter a name for the feeder.",
+    deviceType: "Device type",
+    profileOption: (p: DeviceProfile) => `${p.name} — ${p.vendor}`,
+    profilesLoading: "Loading device types…",
+    profilesFailed: (message: string) =>
+      `Could not load the device types (${message}); the feeder is added for the “${DEFAULT_PROFILE}” profile.`,
+    feedRange: (feed: DeviceProfile["capabilities"]["feed"]): string => {
+      const units = ({ portion: "portions", cup: "cups", gram: "grams" } satisfies Record<FeedUnit, string>)[
+        feed.unit
+      ];
+      const step = feed.step === 1 ? "" : ` in steps of ${formatNumber(feed.step, 3)}`;
+      const grams =
+        feed.portionGrams === undefined ? "" : ` (${T.grams(feed.portionGrams)} per ${feed.unit})`;
+      return `Feeds ${formatNumber(feed.min, 3)}–${formatNumber(feed.max, 3)} ${units}${step}${grams}`;
+    },
+    /** The profile's summary: what it feeds, where its meal plan lives, then the notes that apply. */
+    profileSummary: (range: string, schedule: string, notes: string[]) =>
+      [`${range}; ${schedule}.`, ...notes].join(" "),
+    scheduleOn: {
+      server: "meal plans run on the server, which sends each meal as a feed",
+      device: "the feeder stores its meal plan (the server sends it over) and feeds on its own",
+    } satisfies Record<DeviceProfile["capabilities"]["schedule"]["storage"], string>,
+    externalBroker:
+      "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), which this server reads.",
+    externalBrokerMissing:
+      "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), and this server reads none: set FEEDKEEPER_MQTT_URL and restart it to add these feeders.",
+    guide: (path: string) => `Setup guide: ${path} in the Feedkeeper repository.`,
+    profileProblems: (files: number) =>
+      `${files} device profile ${files === 1 ? "file" : "files"} could not be loaded:`,
+    profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` line ${p.line}` : ""}: ${p.message}`,
+    modelRequired: "Choose the model: models differ in what they report and the faults they know.",
+    deviceKey: "Device id on the broker",
+    deviceKeyHint: "For Zigbee2MQTT, the device's friendly name.",
+    deviceKeyRequired: "Enter the device's id on the broker.",
+    adoptionHow: (hasGuide: boolean) =>
+      `These devices bring their own credentials, so they are not added here. Point the device at this server${hasGuide ? " as its setup guide describes" : ""}; once it connects it shows up under “Waiting devices” on this page, where you adopt it.`,
+    add: "Add feeder",
+    adding: "Adding…",
+    credentialsFor: (name: string) => `Credentials for “${name}”`,
+    mqttServer: "MQTT server",
+    username: "Username",
+    clientId: "Client ID",
+    password: "Password",
+    topicRoot: "Topic root",
+    shownOnce: "Shown only once.",
+    copyNow: "Copy these into the feeder's configuration now. The password cannot be displayed again.",
+    brokerHint: (url: string) =>
+      `The feeder connects to this server's MQTT broker at ${url}. If the feeder cannot reach that host name, use the server's LAN IP address instead.`,
+    espHomeTitle: "For the ESPHome configuration",
+    espHomeHint:
+      "The settings of the mqtt: block in the YAML of docs/devices/esphome-mqtt.md (Feedkeeper repository). There, set the substitution feeder_id to the client_id and feedkeeper_host to the broker, and put the password in secrets.yaml as feedkeeper_password.",
+    saved: "I have saved these credentials",
+    addedTitle: (name: string) => `“${name}” added`,
+    onBroker: (deviceKey: string) =>
+      `Nothing to copy: Feedkeeper follows the device on the external broker as “${deviceKey}”. The feeder shows online once the device reports there.`,
+    nothingIssued: "Nothing to copy: the device logs in with credentials of its own.",
+    done: "Done",
   },
-  scheduleOn: {
-    server: "meal plans run on the server, which sends each meal as a feed",
-    device: "the feeder stores its meal plan (the server sends it over) and feeds on its own",
-  } satisfies Record<DeviceProfile["capabilities"]["schedule"]["storage"], string>,
-  externalBroker:
-    "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), which this server reads.",
-  externalBrokerMissing:
-    "Its devices are on an external MQTT broker (Zigbee2MQTT's, for example), and this server reads none: set FEEDKEEPER_MQTT_URL and restart it to add these feeders.",
-  guide: (path: string) => `Setup guide: ${path} in the Feedkeeper repository.`,
-  profileProblems: (files: number) =>
-    `${files} device profile ${files === 1 ? "file" : "files"} could not be loaded:`,
-  profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` line ${p.line}` : ""}: ${p.message}`,
-  modelRequired: "Choose the model: models differ in what they report and the faults they know.",
-  deviceKey: "Device id on the broker",
-  deviceKeyHint: "For Zigbee2MQTT, the device's friendly name.",
-  deviceKeyRequired: "Enter the device's id on the broker.",
-  adoptionHow: (hasGuide: boolean) =>
-    `These devices bring their own credentials, so they are not added here. Point the device at this server${hasGuide ? " as its setup guide describes" : ""}; once it connects it shows up under “Waiting devices” on this page, where you adopt it.`,
-  add: "Add feeder",
-  adding: "Adding…",
-  credentialsFor: (name: string) => `Credentials for “${name}”`,
-  mqttServer: "MQTT server",
-  username: "Username",
-  clientId: "Client ID",
-  password: "Password",
-  topicRoot: "Topic root",
-  shownOnce: "Shown only once.",
-  copyNow: "Copy these into the feeder's configuration now. The password cannot be displayed again.",
-  brokerHint: (url: string) =>
-    `The feeder connects to this server's MQTT broker at ${url}. If the feeder cannot reach that host name, use the server's LAN IP address instead.`,
-  espHomeTitle: "For the ESPHome configuration",
-  espHomeHint:
-    "The settings of the mqtt: block in the YAML of docs/devices/esphome-mqtt.md (Feedkeeper repository). There, set the substitution feeder_id to the client_id and feedkeeper_host to the broker, and put the password in secrets.yaml as feedkeeper_password.",
-  saved: "I have saved these credentials",
-  addedTitle: (name: string) => `“${name}” added`,
-  onBroker: (deviceKey: string) =>
-    `Nothing to copy: Feedkeeper follows the device on the external broker as “${deviceKey}”. The feeder shows online once the device reports there.`,
-  nothingIssued: "Nothing to copy: the device logs in with credentials of its own.",
-  done: "Done",
-};
+  ja: {
+    title: "給餌器",
+    loading: "給餌器を読み込み中…",
+    none: "給餌器はまだありません。下から追加してください。",
+    noneToSee: "給餌器はまだありません。オーナーが追加します。",
+    status: {
+      pending: "待機中（送信待ち）",
+      sent: "送信済み",
+      accepted: "給餌中",
+      dispensed: "完了",
+      failed: "失敗",
+      expired: "期限切れ（給餌器が時間内に受け取りませんでした）",
+      timed_out: "結果不明（給餌器から完了の確認がありません）",
+    },
+    source: {
+      remote: "リモート",
+      schedule: "給餌プラン",
+      button: "本体ボタン",
+    },
+    feedLine: (portions: string, source: string | null, status: string) =>
+      `${portions}${source ? `（${source}）` : ""} ${status}`,
+    feedGrams: (grams: string) => `、${grams}`,
+    portions: (n: number) => `${formatNumber(n)}\u00a0杯`,
+    grams: (g: number) => `${formatNumber(g, 2)}\u00a0g`,
+    online: "オンライン",
+    offline: "オフライン",
+    foodLevel: "フード残量",
+    unknown: "不明",
+    low: "（残りわずか）",
+    battery: "バッテリー",
+    lastSeen: "最終接続",
+    never: "なし",
+    nextMeal: "次の食事",
+    noNextMeal: "予定なし",
+    nextMealLine: (portions: string, at: string, label: string) =>
+      `${label ? `${label}: ` : ""}${portions} · ${at}`,
+    openAlerts: (n: number) => `未確認のアラート ${n} 件`,
+    firmware: (version: string) => `ファームウェア ${version}`,
+    reports: "給餌器からの報告:",
+    feed: "給餌",
+    lastFeed: "前回の給餌",
+    noFeed: "まだありません",
+    portionsLabel: "杯数",
+    feedButton: "給餌",
+    feeding: "給餌中…",
+    gaveUp: "給餌器からまだ最終的な応答がありません。もう一度給餌する前に給餌器を確認してください。",
+    feedGone: "この給餌はもうサーバーにありません。",
+    checkFailed: (message: string) => `給餌の状態を確認できませんでした（${message}）。再試行しています…`,
+    limitTitle: "安全上限のため給餌しませんでした。",
+    overrideHint: (n: number): string =>
+      `「それでも給餌」を押すと、上限を超えて ${T.portions(n)}を 1 回だけ給餌し、記録に残ります。ペットに必要だと分かっている場合だけ使ってください。`,
+    ownerOnly: "安全上限を超えて給餌できるのはオーナーだけです。",
+    feedAnyway: "それでも給餌",
+    cancel: "キャンセル",
+    mealPlan: "給餌プラン",
+    mealPlanFor: (name: string) => `${name} の給餌プラン`,
+    settings: "設定",
+    settingsFor: (name: string) => `${name} の設定`,
+    addTitle: "給餌器の追加",
+    name: "名前",
+    nameRequired: "給餌器の名前を入力してください。",
+    deviceType: "デバイスの種類",
+    profileOption: (p: DeviceProfile) => `${p.name} — ${p.vendor}`,
+    profilesLoading: "デバイスの種類を読み込み中…",
+    profilesFailed: (message: string) =>
+      `デバイスの種類を読み込めませんでした（${message}）。給餌器は「${DEFAULT_PROFILE}」プロファイルで追加されます。`,
+    feedRange: (feed: DeviceProfile["capabilities"]["feed"]): string => {
+      const units = ({ portion: "杯", cup: "カップ", gram: "g" } satisfies Record<FeedUnit, string>)[
+        feed.unit
+      ];
+      const notes = [
+        feed.step !== 1 && `${formatNumber(feed.step, 3)}\u00a0${units}刻み`,
+        feed.portionGrams !== undefined && `1\u00a0${units}あたり ${T.grams(feed.portionGrams)}`,
+      ].filter(Boolean);
+      const range = `給餌量 ${formatNumber(feed.min, 3)}–${formatNumber(feed.max, 3)}\u00a0${units}`;
+      return notes.length > 0 ? `${range}（${notes.join("、")}）` : range;
+    },
+    profileSummary: (range: string, schedule: string, notes: string[]) =>
+      [`${range}。${schedule}。`, ...notes].join(""),
+    scheduleOn: {
+      server: "給餌プランはサーバーで動き、食事ごとに給餌を送ります",
+      device: "給餌プランは給餌器に保存され（サーバーが送ります）、給餌器が自分で給餌します",
+    },
+    externalBroker:
+      "この種類のデバイスは外部の MQTT ブローカー（Zigbee2MQTT のものなど）につながっていて、このサーバーがそれを読み取ります。",
+    externalBrokerMissing:
+      "この種類のデバイスは外部の MQTT ブローカー（Zigbee2MQTT のものなど）につながっていますが、このサーバーは外部ブローカーを読み取っていません。これらの給餌器を追加するには、FEEDKEEPER_MQTT_URL を設定してサーバーを再起動してください。",
+    guide: (path: string) => `セットアップガイド: Feedkeeper リポジトリの ${path}。`,
+    profileProblems: (files: number) => `デバイスプロファイルのファイル ${files} 件を読み込めませんでした:`,
+    profileProblem: (p: ProfileProblem) => `${p.file}${p.line > 0 ? ` ${p.line} 行目` : ""}: ${p.message}`,
+    modelRequired: "モデルを選んでください。モデルによって、報告する内容や認識できる故障が異なります。",
+    deviceKey: "ブローカー上のデバイス ID",
+    deviceKeyHint: "Zigbee2MQTT では、デバイスのフレンドリー名（friendly_name）です。",
+    deviceKeyRequired: "ブローカー上のデバイス ID を入力してください。",
+    adoptionHow: (hasGuide: boolean) =>
+      `この種類のデバイスは自身の認証情報を使うため、ここでは追加しません。${hasGuide ? "セットアップガイドの説明に従って、" : ""}デバイスの接続先をこのサーバーにしてください。接続すると、このページの「登録待ちのデバイス」に表示されるので、そこで登録します。`,
+    add: "給餌器を追加",
+    adding: "追加中…",
+    credentialsFor: (name: string) => `「${name}」の認証情報`,
+    mqttServer: "MQTT サーバー",
+    username: "ユーザー名",
+    clientId: "クライアント ID",
+    password: "パスワード",
+    topicRoot: "トピックのルート",
+    shownOnce: "一度だけ表示されます。",
+    copyNow: "今すぐ給餌器の設定にコピーしてください。パスワードは二度と表示できません。",
+    brokerHint: (url: string) =>
+      `給餌器はこのサーバーの MQTT ブローカー（${url}）に接続します。給餌器からこのホスト名に届かない場合は、代わりにサーバーの LAN の IP アドレスを使ってください。`,
+    espHomeTitle: "ESPHome の設定用",
+    espHomeHint:
+      "docs/devices/esphome-mqtt.md（Feedkeeper リポジトリ）の YAML にある mqtt: ブロックの設定値です。そこで substitution の feeder_id に client_id を、feedkeeper_host にブローカーを設定し、パスワードは secrets.yaml に feedkeeper_password として書いてください。",
+    saved: "この認証情報を控えました",
+    addedTitle: (name: string) => `「${name}」を追加しました`,
+    onBroker: (deviceKey: string) =>
+      `コピーするものはありません。Feedkeeper は外部ブローカー上のデバイスを「${deviceKey}」として追跡します。デバイスがそこで報告すると、給餌器はオンラインになります。`,
+    nothingIssued: "コピーするものはありません。デバイスは自身の認証情報でログインします。",
+    done: "完了",
+  },
+});
 
 /** The API's refusal ends with how to override it in a request; here the "Feed anyway" button says that. */
 function limitMessage(message: string): string {
   return message.replace(/\s*Send override: true to feed anyway\.?\s*$/i, "").trim() || message;
 }
 
+/** A fraction as a whole percentage, in the UI's language. */
 function percent(fraction: number): string {
-  return `${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%`;
+  const clamped = Math.round(Math.min(1, Math.max(0, fraction)) * 100) / 100;
+  return new Intl.NumberFormat(intlLocale(), { style: "percent", maximumFractionDigits: 0 }).format(clamped);
 }
 
-function describeFeed(feed: Feed): string {
-  const source = feed.source === "remote" ? "" : ` (${feed.source})`;
-  let text = `${T.portions(feed.portions)}${source}: ${T.status[feed.status]}`;
-  if (feed.status === "dispensed" && feed.grams !== null) text += `, ${T.grams(feed.grams)}`;
+function describeFeed(feed: Feed, timeZone: string): string {
+  const source = feed.source === "remote" ? null : T.source[feed.source];
+  let text = T.feedLine(T.portions(feed.portions), source, T.status[feed.status]);
+  if (feed.status === "dispensed" && feed.grams !== null) text += T.feedGrams(T.grams(feed.grams));
   if (feed.error) text += ` — ${feed.error}`;
-  const at = formatInstant(feed.completedAt ?? feed.requestedAt);
+  const at = formatInstant(feed.completedAt ?? feed.requestedAt, timeZone);
   return at ? `${text} · ${at}` : text;
 }
 
@@ -239,7 +385,10 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
     } catch (err) {
       if (isUnauthorized(err)) onUnauthorized();
       else if (err instanceof ApiError && err.code === "safety_limit" && !override)
-        setRefusal({ message: limitMessage(err.message), portions: count });
+        setRefusal({
+          message: errorMessage(new ApiError(err.status, err.code, limitMessage(err.message))),
+          portions: count,
+        });
       else setError(errorMessage(err));
     } finally {
       inFlight.current = false;
@@ -290,10 +439,29 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
         {!feeder.online && (
           <div>
             <dt>{T.lastSeen}</dt>
-            <dd>{feeder.lastSeenAt ? formatInstant(feeder.lastSeenAt) : T.never}</dd>
+            <dd>{feeder.lastSeenAt ? formatInstant(feeder.lastSeenAt, feeder.timeZone) : T.never}</dd>
           </div>
         )}
+        <div data-testid="next-meal">
+          <dt>{T.nextMeal}</dt>
+          <dd>
+            {feeder.nextMeal
+              ? T.nextMealLine(
+                  T.portions(feeder.nextMeal.portions),
+                  formatInstant(feeder.nextMeal.dueAt, feeder.timeZone),
+                  feeder.nextMeal.label,
+                )
+              : T.noNextMeal}
+          </dd>
+        </div>
       </dl>
+      {feeder.openAlerts > 0 && (
+        <p class="warn">
+          <a href={alertsHref} data-testid="open-alerts">
+            {T.openAlerts(feeder.openAlerts)}
+          </a>
+        </p>
+      )}
       {device && <p class="device">{device}</p>}
       {telemetry?.error && (
         <p class="warn">
@@ -302,7 +470,7 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
       )}
       <p class="feed-status" role="status" data-testid="feed-status" data-status={current?.status}>
         <span class="label">{current === watched && current ? T.feed : T.lastFeed}: </span>
-        {current ? describeFeed(current) : T.noFeed}
+        {current ? describeFeed(current, feeder.timeZone) : T.noFeed}
       </p>
       <ErrorAlert message={error} />
       {refusal && (
@@ -367,12 +535,11 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
 /** What a device type can do, where its meal plan lives, and where its setup guide is. */
 function describeProfile(profile: DeviceProfile, externalBroker: boolean): string {
   const { feed, schedule } = profile.capabilities;
-  const parts = [
-    `${T.feedRange(feed)}; ${T.scheduleOn[schedule.storage]}.`,
-    profile.broker === "external" && (externalBroker ? T.externalBroker : T.externalBrokerMissing),
-    profile.guide && T.guide(profile.guide),
-  ];
-  return parts.filter(Boolean).join(" ");
+  const notes = [
+    profile.broker === "external" ? (externalBroker ? T.externalBroker : T.externalBrokerMissing) : "",
+    profile.guide ? T.guide(profile.guide) : "",
+  ].filter(Boolean);
+  return T.profileSummary(T.feedRange(feed), T.scheduleOn[schedule.storage], notes);
 }
 
 function AddFeeder({
@@ -640,6 +807,12 @@ export function Feeders({ user, onPendingCount, onUnauthorized }: Props) {
   const canOverride = manage;
   const showSettings = canSeeHousehold(user.role);
 
+  // A stale answer lands before a newer one is asked for, so one trailing reload after a burst is enough.
+  const reload = useRef<() => void>(() => undefined);
+  const live = useLiveChanges(
+    (c) => c.kind === "feeders" || c.kind === "feeder" || c.kind === "alerts",
+    () => reload.current(),
+  );
   const refreshNow = useLoad(
     {
       fetch: (signal) => api.feeders(signal),
@@ -651,8 +824,9 @@ export function Feeders({ user, onPendingCount, onUnauthorized }: Props) {
       onUnauthorized,
     },
     [onUnauthorized],
-    LIST_REFRESH_MS,
+    live ? LIVE_REFRESH_MS : LIST_REFRESH_MS,
   );
+  reload.current = refreshNow;
 
   // The profiles are read once: the server loads them at start only.
   useLoad(

@@ -1,7 +1,25 @@
 import { useState } from "preact/hooks";
 import { api, errorMessage } from "../api";
 import type { User } from "../api-types";
+import { localized } from "../i18n";
 import { ErrorAlert, Field, Panel } from "../ui";
+
+const T = localized({
+  en: {
+    title: "Sign in",
+    username: "Username",
+    password: "Password",
+    signIn: "Sign in",
+    signingIn: "Signing in…",
+  },
+  ja: {
+    title: "サインイン",
+    username: "ユーザー名",
+    password: "パスワード",
+    signIn: "サインイン",
+    signingIn: "サインイン中…",
+  },
+});
 
 interface Props {
   onDone: (user: User) => void;
@@ -30,7 +48,7 @@ export function Login({ onDone, notice }: Props) {
   }
 
   return (
-    <Panel title="Sign in">
+    <Panel title={T.title}>
       {notice && (
         <p class="notice" role="status">
           {notice}
@@ -39,7 +57,7 @@ export function Login({ onDone, notice }: Props) {
       <form onSubmit={submit}>
         <Field
           id="login-username"
-          label="Username"
+          label={T.username}
           value={username}
           onInput={setUsername}
           autoComplete="username"
@@ -47,7 +65,7 @@ export function Login({ onDone, notice }: Props) {
         />
         <Field
           id="login-password"
-          label="Password"
+          label={T.password}
           type="password"
           value={password}
           onInput={setPassword}
@@ -56,7 +74,7 @@ export function Login({ onDone, notice }: Props) {
         />
         <ErrorAlert message={error} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? T.signingIn : T.signIn}
         </button>
       </form>
     </Panel>

@@ -1,6 +1,8 @@
 import { useCallback, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Feeder, Schedule, ScheduleInput, Weekday } from "../api-types";
+import { formatNumber } from "../dates";
+import { intlLocale, localized } from "../i18n";
 import { feedersHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
@@ -10,49 +12,117 @@ import { OneOffPanel, PausePanel } from "./MealPlanExtras";
 
 const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-// Every string of this page, for the translations to come.
-const T = {
-  back: "← All feeders",
-  title: "Meal plan",
-  titleFor: (name: string) => `Meal plan: ${name}`,
-  loading: "Loading the meal plan…",
-  readOnly: "You can see this meal plan; an owner or member changes it.",
-  settings: "Plan",
-  timezone: "Time zone",
-  serverDefault: "Server default",
-  serverDefaultIs: (zone: string) => `Server default (${zone})`,
-  otherZones: "Other",
-  thisDevice: (zone: string) => `This device is set to ${zone}.`,
-  dstRule:
-    "Meals are evaluated in the feeder's time zone. A meal in the hour skipped when clocks spring forward runs once, at the first valid minute after the gap; a meal in the hour repeated when clocks fall back runs once, at the first of the two.",
-  grace: "Grace minutes",
-  graceHint:
-    "If the server was down at meal time, the meal is still fed when the server is back within this many minutes; later, it is recorded as missed and you get an alert.",
-  meals: "Meals",
-  noMeals: "No meals planned. Add one below.",
-  meal: (n: number) => `Meal ${n}`,
-  time: "Time",
-  portions: "Portions",
-  portionsHint: (max: number) => `1 to ${max}`,
-  label: "Label",
-  labelPlaceholder: "e.g. Breakfast",
-  days: "Days",
-  weekdays: {
-    mon: "Mon",
-    tue: "Tue",
-    wed: "Wed",
-    thu: "Thu",
-    fri: "Fri",
-    sat: "Sat",
-    sun: "Sun",
-  } satisfies Record<Weekday, string>,
-  enabled: "Enabled",
-  remove: "Remove",
-  removeMeal: (n: number) => `Remove meal ${n}`,
-  addMeal: "Add meal",
-  save: "Save plan",
-  notANumber: "Enter a whole number.",
-};
+const T = localized({
+  en: {
+    back: "← All feeders",
+    title: "Meal plan",
+    titleFor: (name: string) => `Meal plan: ${name}`,
+    loading: "Loading the meal plan…",
+    readOnly: "You can see this meal plan; an owner or member changes it.",
+    settings: "Plan",
+    timezone: "Time zone",
+    serverDefault: "Server default",
+    serverDefaultIs: (zone: string) => `Server default (${zone})`,
+    otherZones: "Other",
+    /** The first part of the IANA zone names, as the picker groups them. */
+    regions: {
+      Africa: "Africa",
+      America: "America",
+      Antarctica: "Antarctica",
+      Arctic: "Arctic",
+      Asia: "Asia",
+      Atlantic: "Atlantic",
+      Australia: "Australia",
+      Europe: "Europe",
+      Indian: "Indian",
+      Pacific: "Pacific",
+    } satisfies Record<string, string>,
+    /** Between two sentences of a hint. */
+    gap: " ",
+    thisDevice: (zone: string) => `This device is set to ${zone}.`,
+    dstRule:
+      "Meals are evaluated in the feeder's time zone. A meal in the hour skipped when clocks spring forward runs once, at the first valid minute after the gap; a meal in the hour repeated when clocks fall back runs once, at the first of the two.",
+    grace: "Grace minutes",
+    graceHint:
+      "If the server was down at meal time, the meal is still fed when the server is back within this many minutes; later, it is recorded as missed and you get an alert.",
+    meals: "Meals",
+    noMeals: "No meals planned. Add one below.",
+    meal: (n: number) => `Meal ${n}`,
+    time: "Time",
+    portions: "Portions",
+    portionsHint: (max: number) => `1 to ${formatNumber(max)}`,
+    label: "Label",
+    labelPlaceholder: "e.g. Breakfast",
+    days: "Days",
+    enabled: "Enabled",
+    remove: "Remove",
+    removeMeal: (n: number) => `Remove meal ${n}`,
+    addMeal: "Add meal",
+    save: "Save plan",
+    notANumber: "Enter a whole number.",
+  },
+  ja: {
+    back: "← すべての給餌器",
+    title: "給餌プラン",
+    titleFor: (name: string) => `給餌プラン: ${name}`,
+    loading: "給餌プランを読み込み中…",
+    readOnly: "この給餌プランは閲覧のみです。変更はオーナーかメンバーが行います。",
+    settings: "プラン",
+    timezone: "タイムゾーン",
+    serverDefault: "サーバーの既定",
+    serverDefaultIs: (zone: string) => `サーバーの既定（${zone}）`,
+    otherZones: "その他",
+    regions: {
+      Africa: "アフリカ",
+      America: "アメリカ",
+      Antarctica: "南極",
+      Arctic: "北極",
+      Asia: "アジア",
+      Atlantic: "大西洋",
+      Australia: "オーストラリア",
+      Europe: "ヨーロッパ",
+      Indian: "インド洋",
+      Pacific: "太平洋",
+    },
+    gap: "",
+    thisDevice: (zone: string) => `この端末のタイムゾーンは ${zone} です。`,
+    dstRule:
+      "食事の時刻は給餌器のタイムゾーンで判定します。夏時間の開始で時計が進み、飛ばされる1時間に入る食事は、その直後の最初の有効な時刻に1回だけ給餌します。夏時間の終了で時計が戻り、2回繰り返される1時間に入る食事は、1回目にだけ給餌します。",
+    grace: "猶予時間（分）",
+    graceHint:
+      "食事の時刻にサーバーが停止していても、この分数以内に復旧すれば給餌します。それより遅れた場合は未実施として記録され、アラートでお知らせします。",
+    meals: "食事",
+    noMeals: "予定の食事はありません。下で追加してください。",
+    meal: (n: number) => `食事 ${n}`,
+    time: "時刻",
+    portions: "杯数",
+    portionsHint: (max: number) => `1〜${formatNumber(max)} 杯`,
+    label: "ラベル",
+    labelPlaceholder: "例: 朝ごはん",
+    days: "曜日",
+    enabled: "有効",
+    remove: "削除",
+    removeMeal: (n: number) => `食事 ${n} を削除`,
+    addMeal: "食事を追加",
+    save: "プランを保存",
+    notANumber: "整数を入力してください。",
+  },
+});
+
+/** The weekdays' short names in the UI's language ("Mon", "月"), in WEEKDAYS order. */
+function weekdayNames(): Record<Weekday, string> {
+  const format = new Intl.DateTimeFormat(intlLocale(), { weekday: "short", timeZone: "UTC" });
+  // 2024-01-01 was a Monday.
+  return Object.fromEntries(
+    WEEKDAYS.map((day, i) => [day, format.format(new Date(Date.UTC(2024, 0, 1 + i)))]),
+  ) as Record<Weekday, string>;
+}
+
+/** How the zone picker names a group: the region in the UI's language, "" being the zones without one. */
+function regionName(region: string): string {
+  if (region === "") return T.otherZones;
+  return Object.hasOwn(T.regions, region) ? T.regions[region as keyof typeof T.regions] : region;
+}
 
 interface DraftMeal {
   /** Identifies the row while editing; new meals have no server id yet. */
@@ -134,6 +204,7 @@ function fieldErrorsFrom(err: unknown, sent: Draft): FieldErrors {
 function labelOf(path: string): string {
   const [first, index] = path.split(".");
   if (first === "meals" && index !== undefined && /^\d+$/.test(index)) return T.meal(Number(index) + 1);
+  if (path === "meals") return T.meals;
   return first === "graceMinutes" ? T.grace : first === "timezone" ? T.timezone : path;
 }
 
@@ -143,7 +214,7 @@ function zoneGroups(): Map<string, string[]> | null {
   if (!zones.includes("UTC")) zones.push("UTC");
   const groups = new Map<string, string[]>();
   for (const zone of zones) {
-    const region = zone.includes("/") ? (zone.split("/")[0] ?? T.otherZones) : T.otherZones;
+    const region = zone.includes("/") ? (zone.split("/")[0] ?? "") : "";
     groups.set(region, [...(groups.get(region) ?? []), zone]);
   }
   return groups;
@@ -182,7 +253,7 @@ function ZoneField({
           </option>
           {value && !known && <option value={value}>{value}</option>}
           {[...groups].map(([region, zones]) => (
-            <optgroup key={region} label={region}>
+            <optgroup key={region} label={regionName(region)}>
               {zones.map((zone) => (
                 <option key={zone} value={zone}>
                   {zone}
@@ -204,7 +275,8 @@ function ZoneField({
       )}
       <FieldError id="plan-timezone-error" message={error} />
       <small id="plan-timezone-hint" class="hint">
-        {T.dstRule} {deviceZone && T.thisDevice(deviceZone)}
+        {T.dstRule}
+        {deviceZone && T.gap + T.thisDevice(deviceZone)}
       </small>
     </div>
   );
@@ -232,6 +304,7 @@ function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, 
   const err = (field: string) => errors[`${meal.key}.${field}`];
   const errId = (field: string) => (err(field) ? id(`${field}-error`) : undefined);
   const set = (patch: Partial<DraftMeal>) => onChange({ ...meal, ...patch });
+  const dayNames = weekdayNames();
   const toggleDay = (day: Weekday, on: boolean) =>
     set({ days: on ? [...meal.days, day] : meal.days.filter((d) => d !== day) });
 
@@ -296,7 +369,7 @@ function MealRow({ meal, n, maxPortions, errors, autoFocus, disabled, onChange, 
               checked={meal.days.includes(day)}
               onChange={(e) => toggleDay(day, e.currentTarget.checked)}
             />
-            <span>{T.weekdays[day]}</span>
+            <span>{dayNames[day]}</span>
           </label>
         ))}
       </fieldset>

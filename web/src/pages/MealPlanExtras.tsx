@@ -1,35 +1,64 @@
 import { useState } from "preact/hooks";
 import { api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { Feeder, OneOffMeal, Schedule } from "../api-types";
-import { formatDate, localDate } from "../dates";
+import { formatDate, formatNumber, localDate } from "../dates";
+import { localized } from "../i18n";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 
-// Every string of the pause and one-off panels, for the translations to come.
-const T = {
-  pauseTitle: "Pause meals (vacation, vet)",
-  pausedFromTo: (from: string, until: string) => `Meals are paused from ${from} through ${until}.`,
-  notPaused: "Meals run as planned.",
-  from: "From",
-  until: "Until",
-  pauseHint:
-    "Both days included, in the feeder's time zone. No planned or one-off meal is fed on these days; Feed now still works.",
-  pause: "Pause meals",
-  changePause: "Change pause",
-  resume: "Resume meals",
-  working: "Saving…",
-  oneOffTitle: "Add a one-off meal",
-  oneOffHint: "Fed once, at this date and time in the feeder's time zone.",
-  date: "Date",
-  time: "Time",
-  portions: "Portions",
-  label: "Label (optional)",
-  addOneOff: "Add one-off meal",
-  added: (what: string) => `Added: ${what}.`,
-  waiting: "Waiting one-off meals",
-  portionsN: (n: number) => `${n}\u00a0${n === 1 ? "portion" : "portions"}`,
-  remove: "Remove",
-  removeOneOff: (what: string) => `Remove one-off meal ${what}`,
-};
+const T = localized({
+  en: {
+    pauseTitle: "Pause meals (vacation, vet)",
+    pausedFromTo: (from: string, until: string) => `Meals are paused from ${from} through ${until}.`,
+    notPaused: "Meals run as planned.",
+    from: "From",
+    until: "Until",
+    pauseHint:
+      "Both days included, in the feeder's time zone. No planned or one-off meal is fed on these days; Feed now still works.",
+    pause: "Pause meals",
+    changePause: "Change pause",
+    resume: "Resume meals",
+    working: "Saving…",
+    oneOffTitle: "Add a one-off meal",
+    oneOffHint: "Fed once, at this date and time in the feeder's time zone.",
+    date: "Date",
+    time: "Time",
+    portions: "Portions",
+    label: "Label (optional)",
+    addOneOff: "Add one-off meal",
+    added: (what: string) => `Added: ${what}.`,
+    oneOff: (date: string, time: string, label: string) => `${date} ${time}${label ? ` (${label})` : ""}`,
+    waiting: "Waiting one-off meals",
+    portionsN: (n: number) => `${formatNumber(n)}\u00a0${n === 1 ? "portion" : "portions"}`,
+    remove: "Remove",
+    removeOneOff: (what: string) => `Remove one-off meal ${what}`,
+  },
+  ja: {
+    pauseTitle: "食事の一時停止（休暇・通院など）",
+    pausedFromTo: (from: string, until: string) => `${from}から${until}まで、食事を一時停止しています。`,
+    notPaused: "食事は予定どおり給餌します。",
+    from: "開始日",
+    until: "終了日",
+    pauseHint:
+      "両日を含み、給餌器のタイムゾーンの日付です。この期間は予定の食事も単発の食事も給餌しません。「今すぐ給餌」は使えます。",
+    pause: "食事を一時停止",
+    changePause: "一時停止を変更",
+    resume: "食事を再開",
+    working: "保存中…",
+    oneOffTitle: "単発の食事を追加",
+    oneOffHint: "給餌器のタイムゾーンで、この日時に1回だけ給餌します。",
+    date: "日付",
+    time: "時刻",
+    portions: "杯数",
+    label: "ラベル（任意）",
+    addOneOff: "単発の食事を追加",
+    added: (what: string) => `追加しました: ${what}`,
+    oneOff: (date: string, time: string, label: string) => `${date} ${time}${label ? `（${label}）` : ""}`,
+    waiting: "実行待ちの単発の食事",
+    portionsN: (n: number) => `${formatNumber(n)}\u00a0杯`,
+    remove: "削除",
+    removeOneOff: (what: string) => `単発の食事 ${what} を削除`,
+  },
+});
 
 type FieldErrors = Record<string, string>;
 
@@ -166,7 +195,7 @@ export function PausePanel({ feeder, schedule, onChanged, onUnauthorized }: Pane
   );
 }
 
-const describeOneOff = (m: OneOffMeal) => `${formatDate(m.date)} ${m.time}${m.label ? ` (${m.label})` : ""}`;
+const describeOneOff = (m: OneOffMeal) => T.oneOff(formatDate(m.date), m.time, m.label);
 
 export function OneOffPanel({ feeder, schedule, onChanged, onUnauthorized }: PanelProps) {
   const [date, setDate] = useState(() => localDate(new Date(), schedule.effectiveTimezone));

@@ -1,7 +1,8 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isUnauthorized } from "../api";
 import type { DeviceProfile, Feeder, PendingDevice } from "../api-types";
-import { formatInstant } from "../dates";
+import { formatInstant, formatNumber } from "../dates";
+import { localized } from "../i18n";
 import { describedBy, ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
 
@@ -10,38 +11,72 @@ const REFRESH_MS = 3000;
 
 type Model = DeviceProfile["models"][number];
 
-// Every string of this panel, for the translations to come.
-const T = {
-  title: "Waiting devices",
-  waiting: (n: number) => `${n} waiting`,
-  intro:
-    "Devices that connected with credentials of their own and that a device type recognises. Nothing is sent to a device until you adopt it. Dismiss any that is not yours; each is forgotten an hour after it was last seen.",
-  loading: "Looking for waiting devices…",
-  retrying: (message: string) => `Could not load the waiting devices (${message}). Retrying…`,
-  none: "None right now. A device shows up here a few seconds after it connects.",
-  deviceId: "Device id",
-  clientId: "Client ID",
-  address: "Address",
-  unknown: "unknown",
-  lastSeen: "Last seen",
-  connections: "Connections",
-  topics: "Published to",
-  noTopics: "nothing yet",
-  feederName: "Feeder name",
-  nameRequired: "Enter a name for the feeder.",
-  model: "Model",
-  chooseModel: "Choose the model…",
-  modelRequired: "Choose the model: models differ in what they report and the faults they know.",
-  suggested: "Suggested by the topics it published to.",
-  adopt: "Adopt",
-  adoptOne: (deviceKey: string) => `Adopt ${deviceKey}`,
-  adopting: "Adopting…",
-  dismiss: "Dismiss",
-  dismissOne: (deviceKey: string) => `Dismiss ${deviceKey}`,
-  adopted: (name: string) =>
-    `“${name}” adopted. Its connection was closed; it comes online as this feeder when it reconnects.`,
-  dismissed: (deviceKey: string) => `${deviceKey} dismissed. If it connects again, it shows up here again.`,
-};
+const T = localized({
+  en: {
+    title: "Waiting devices",
+    waiting: (n: number) => `${n} waiting`,
+    intro:
+      "Devices that connected with credentials of their own and that a device type recognises. Nothing is sent to a device until you adopt it. Dismiss any that is not yours; each is forgotten an hour after it was last seen.",
+    loading: "Looking for waiting devices…",
+    retrying: (message: string) => `Could not load the waiting devices (${message}). Retrying…`,
+    none: "None right now. A device shows up here a few seconds after it connects.",
+    deviceId: "Device id",
+    clientId: "Client ID",
+    address: "Address",
+    unknown: "unknown",
+    lastSeen: "Last seen",
+    connections: "Connections",
+    topics: "Published to",
+    noTopics: "nothing yet",
+    feederName: "Feeder name",
+    nameRequired: "Enter a name for the feeder.",
+    model: "Model",
+    chooseModel: "Choose the model…",
+    modelRequired: "Choose the model: models differ in what they report and the faults they know.",
+    suggested: "Suggested by the topics it published to.",
+    adopt: "Adopt",
+    adoptOne: (deviceKey: string) => `Adopt ${deviceKey}`,
+    adopting: "Adopting…",
+    dismiss: "Dismiss",
+    dismissOne: (deviceKey: string) => `Dismiss ${deviceKey}`,
+    adopted: (name: string) =>
+      `“${name}” adopted. Its connection was closed; it comes online as this feeder when it reconnects.`,
+    dismissed: (deviceKey: string) => `${deviceKey} dismissed. If it connects again, it shows up here again.`,
+  },
+  ja: {
+    title: "登録待ちのデバイス",
+    waiting: (n: number) => `${n} 台が登録待ち`,
+    intro:
+      "自身の認証情報で接続し、いずれかのデバイスの種類に認識されたデバイスです。登録するまで、デバイスには何も送信しません。自分のものでないデバイスは却下してください。どのデバイスも最終接続から 1 時間で一覧から消えます。",
+    loading: "登録待ちのデバイスを探しています…",
+    retrying: (message: string) =>
+      `登録待ちのデバイスを読み込めませんでした（${message}）。再試行しています…`,
+    none: "現在はありません。デバイスは接続してから数秒でここに表示されます。",
+    deviceId: "デバイス ID",
+    clientId: "クライアント ID",
+    address: "アドレス",
+    unknown: "不明",
+    lastSeen: "最終接続",
+    connections: "接続回数",
+    topics: "送信先トピック",
+    noTopics: "まだありません",
+    feederName: "給餌器の名前",
+    nameRequired: "給餌器の名前を入力してください。",
+    model: "モデル",
+    chooseModel: "モデルを選択…",
+    modelRequired: "モデルを選んでください。モデルによって、報告する内容や認識できる故障が異なります。",
+    suggested: "送信したトピックから推定しました。",
+    adopt: "登録",
+    adoptOne: (deviceKey: string) => `${deviceKey} を登録`,
+    adopting: "登録中…",
+    dismiss: "却下",
+    dismissOne: (deviceKey: string) => `${deviceKey} を却下`,
+    adopted: (name: string) =>
+      `「${name}」を登録しました。デバイスの接続は切断されました。再接続すると、この給餌器としてオンラインになります。`,
+    dismissed: (deviceKey: string) =>
+      `${deviceKey} を却下しました。再び接続すると、もう一度ここに表示されます。`,
+  },
+});
 
 /** A required pick among a device type's models; empty until one is picked. */
 export function ModelField(props: {
@@ -104,7 +139,7 @@ function PendingCard({ device, profile, onAdopted, onDismissed, onGone, onUnauth
 
   function failed(err: unknown) {
     if (isUnauthorized(err)) onUnauthorized();
-    else if (err instanceof ApiError && err.code === "pending_not_found") onGone(err.message);
+    else if (err instanceof ApiError && err.code === "pending_not_found") onGone(errorMessage(err));
     else setError(errorMessage(err));
     inFlight.current = false;
     setBusy(false);
@@ -174,7 +209,7 @@ function PendingCard({ device, profile, onAdopted, onDismissed, onGone, onUnauth
         </div>
         <div>
           <dt>{T.connections}</dt>
-          <dd>{device.connections}</dd>
+          <dd>{formatNumber(device.connections, 0)}</dd>
         </div>
       </dl>
       <div class="topics">

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { Feeder, IntakeDay, Pet, PetIntake } from "../api-types";
-import { addDays, formatDate } from "../dates";
+import { addDays, formatDate, formatNumber } from "../dates";
+import { localized } from "../i18n";
 import { settingsHref } from "../routes";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
@@ -10,59 +11,108 @@ const REFRESH_MS = 10_000;
 const DAYS = 7;
 const MAX_NAME = 64;
 
-const gramsFormat = new Intl.NumberFormat([], { maximumFractionDigits: 1 });
-const g = (n: number) => `${gramsFormat.format(n)}\u00a0g`;
-const portionsText = (n: number) => `${n}\u00a0${n === 1 ? "portion" : "portions"}`;
+const g = (n: number) => `${formatNumber(n)}\u00a0g`;
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Pets",
-  intro:
-    "A pet's intake is what its feeders dispensed: the feeder's measurement, else portions × the feeder's portion size. Only feeds known to have come out count. Link a feeder to a pet in the feeder's settings.",
-  loading: "Loading pets…",
-  loadingIntake: "Loading the intake…",
-  retrying: (message: string) => `Could not load the pets (${message}). Retrying…`,
-  none: "No pets yet. Add one below.",
-  noneToSee: "No pets yet.",
-  target: (grams: number) => `Daily target: ${g(grams)}`,
-  noTarget: "No daily target",
-  lastDays: "Last 7 days",
-  zoneNote: (zone: string) => `Days in ${zone} time.`,
-  intakeCaption: (name: string) => `Grams dispensed to ${name} per day, last 7 days`,
-  day: "Day",
-  dispensed: "Dispensed",
-  today: "Today",
-  yesterday: "Yesterday",
-  ofTarget: (grams: number, target: number, percent: number) =>
-    `${g(grams)} of ${g(target)} (${percent}\u00a0%)`,
-  noTargetGrams: (grams: number) => g(grams),
-  unknown: (n: number) => `+ ${portionsText(n)} of unknown weight`,
-  intakeFailed: (message: string) => `Could not load the intake (${message}).`,
-  fedBy: "Fed by:",
-  noFeeders: "No feeder is linked to this pet. Choose the pet in a feeder's settings.",
-  feederSettings: (name: string) => `Settings for ${name}`,
-  edit: "Edit",
-  editOne: (name: string) => `Edit ${name}`,
-  del: "Delete",
-  deleteOne: (name: string) => `Delete ${name}`,
-  confirmDelete: (name: string) =>
-    `Delete ${name}? Its feeders stay and keep feeding, unlinked; their feed history is kept.`,
-  yesDelete: (name: string) => `Yes, delete ${name}`,
-  keep: "Keep",
-  deleting: "Deleting…",
-  name: "Name",
-  dailyTarget: "Daily target in grams (optional)",
-  targetHint: "Leave empty for no target.",
-  save: "Save",
-  saving: "Saving…",
-  cancel: "Cancel",
-  notSaved: "Not saved:",
-  notANumber: "Enter a number of grams, or leave it empty.",
-  addTitle: "Add a pet",
-  add: "Add pet",
-  adding: "Adding…",
-  added: (name: string) => `Added ${name}.`,
-};
+const T = localized({
+  en: {
+    title: "Pets",
+    intro:
+      "A pet's intake is what its feeders dispensed: the feeder's measurement, else portions × the feeder's portion size. Only feeds known to have come out count. Link a feeder to a pet in the feeder's settings.",
+    loading: "Loading pets…",
+    loadingIntake: "Loading the intake…",
+    retrying: (message: string) => `Could not load the pets (${message}). Retrying…`,
+    none: "No pets yet. Add one below.",
+    noneToSee: "No pets yet.",
+    target: (grams: number) => `Daily target: ${g(grams)}`,
+    noTarget: "No daily target",
+    lastDays: "Last 7 days",
+    zoneNote: (zone: string) => `Days in ${zone} time.`,
+    intakeCaption: (name: string) => `Grams dispensed to ${name} per day, last 7 days`,
+    day: "Day",
+    dispensed: "Dispensed",
+    today: "Today",
+    yesterday: "Yesterday",
+    ofTarget: (grams: number, target: number, percent: number) =>
+      `${g(grams)} of ${g(target)} (${formatNumber(percent)}\u00a0%)`,
+    noTargetGrams: (grams: number) => g(grams),
+    unknown: (n: number) => `+ ${formatNumber(n)}\u00a0${n === 1 ? "portion" : "portions"} of unknown weight`,
+    intakeFailed: (message: string) => `Could not load the intake (${message}).`,
+    fedBy: "Fed by:",
+    listSeparator: ", ",
+    noFeeders: "No feeder is linked to this pet. Choose the pet in a feeder's settings.",
+    feederSettings: (name: string) => `Settings for ${name}`,
+    edit: "Edit",
+    editOne: (name: string) => `Edit ${name}`,
+    del: "Delete",
+    deleteOne: (name: string) => `Delete ${name}`,
+    confirmDelete: (name: string) =>
+      `Delete ${name}? Its feeders stay and keep feeding, unlinked; their feed history is kept.`,
+    yesDelete: (name: string) => `Yes, delete ${name}`,
+    keep: "Keep",
+    deleting: "Deleting…",
+    name: "Name",
+    dailyTarget: "Daily target in grams (optional)",
+    targetHint: "Leave empty for no target.",
+    save: "Save",
+    saving: "Saving…",
+    cancel: "Cancel",
+    notSaved: "Not saved:",
+    notANumber: "Enter a number of grams, or leave it empty.",
+    addTitle: "Add a pet",
+    add: "Add pet",
+    adding: "Adding…",
+    added: (name: string) => `Added ${name}.`,
+  },
+  ja: {
+    title: "ペット",
+    intro:
+      "ペットの摂取量は、その給餌器が出した量です（給餌器の計測値、なければ杯数 × 給餌器の 1 杯の量）。出たことが確かな給餌だけを数えます。ペットと給餌器の紐づけは給餌器の設定で行います。",
+    loading: "ペットを読み込み中…",
+    loadingIntake: "摂取量を読み込み中…",
+    retrying: (message: string) => `ペットを読み込めませんでした（${message}）。再試行しています…`,
+    none: "まだペットがいません。下で追加してください。",
+    noneToSee: "まだペットがいません。",
+    target: (grams: number) => `1日の目標: ${g(grams)}`,
+    noTarget: "1日の目標なし",
+    lastDays: "過去 7 日間",
+    zoneNote: (zone: string) => `日付は ${zone} の時刻で区切っています。`,
+    intakeCaption: (name: string) => `${name} に出た 1 日ごとのグラム数（過去 7 日間）`,
+    day: "日付",
+    dispensed: "給餌量",
+    today: "今日",
+    yesterday: "昨日",
+    ofTarget: (grams: number, target: number, percent: number) =>
+      `${g(grams)} / ${g(target)}（${formatNumber(percent)}%）`,
+    noTargetGrams: (grams: number) => g(grams),
+    unknown: (n: number) => `＋ 重さ不明の ${formatNumber(n)} 杯`,
+    intakeFailed: (message: string) => `摂取量を読み込めませんでした（${message}）。`,
+    fedBy: "給餌器:",
+    listSeparator: "、",
+    noFeeders: "このペットに紐づいた給餌器はありません。給餌器の設定でペットを選んでください。",
+    feederSettings: (name: string) => `${name} の設定`,
+    edit: "編集",
+    editOne: (name: string) => `${name} を編集`,
+    del: "削除",
+    deleteOne: (name: string) => `${name} を削除`,
+    confirmDelete: (name: string) =>
+      `${name} を削除しますか？ 紐づいた給餌器は残り、紐づけなしで給餌を続けます。給餌の履歴も残ります。`,
+    yesDelete: (name: string) => `${name} を削除する`,
+    keep: "削除しない",
+    deleting: "削除中…",
+    name: "名前",
+    dailyTarget: "1日の目標（グラム、任意）",
+    targetHint: "目標を設けないなら空欄のままにします。",
+    save: "保存",
+    saving: "保存中…",
+    cancel: "キャンセル",
+    notSaved: "保存できませんでした:",
+    notANumber: "グラム数を入力するか、空欄のままにしてください。",
+    addTitle: "ペットを追加",
+    add: "追加",
+    adding: "追加中…",
+    added: (name: string) => `${name} を追加しました。`,
+  },
+});
 
 type FieldErrors = Record<string, string>;
 
@@ -346,7 +396,7 @@ function PetCard({ pet, intake, intakeError, feeders, canEdit, onChanged, onUnau
               {T.fedBy}{" "}
               {fedBy.map((f, i) => (
                 <span key={f.id}>
-                  {i > 0 && ", "}
+                  {i > 0 && T.listSeparator}
                   <a href={settingsHref(f.id)} aria-label={T.feederSettings(f.name)}>
                     {f.name}
                   </a>

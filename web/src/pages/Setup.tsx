@@ -1,9 +1,39 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import type { User } from "../api-types";
+import { localized } from "../i18n";
 import { ErrorAlert, Field, Panel } from "../ui";
 
 export const MIN_PASSWORD_LENGTH = 10;
+
+const T = localized({
+  en: {
+    title: "Welcome to Feedkeeper",
+    intro:
+      "Create the owner account: it may do everything here, including adding the other people of the household later.",
+    username: "Username",
+    password: "Password",
+    passwordHint: (n: number) => `At least ${n} characters.`,
+    confirm: "Confirm password",
+    tooShort: (n: number) => `The password must have at least ${n} characters.`,
+    mismatch: "The two passwords do not match.",
+    create: "Create account",
+    creating: "Creating account…",
+  },
+  ja: {
+    title: "Feedkeeper へようこそ",
+    intro:
+      "オーナーのアカウントを作成します。オーナーはここですべての操作ができ、あとから家族の他のメンバーも追加できます。",
+    username: "ユーザー名",
+    password: "パスワード",
+    passwordHint: (n: number) => `${n} 文字以上。`,
+    confirm: "パスワード（確認）",
+    tooShort: (n: number) => `パスワードは ${n} 文字以上にしてください。`,
+    mismatch: "2 つのパスワードが一致しません。",
+    create: "アカウントを作成",
+    creating: "アカウントを作成中…",
+  },
+});
 
 interface Props {
   onDone: (user: User) => void;
@@ -22,11 +52,11 @@ export function Setup({ onDone, onAlreadyDone }: Props) {
     e.preventDefault();
     if (busy) return;
     if (password.length < MIN_PASSWORD_LENGTH) {
-      setError(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+      setError(T.tooShort(MIN_PASSWORD_LENGTH));
       return;
     }
     if (password !== confirm) {
-      setError("The two passwords do not match.");
+      setError(T.mismatch);
       return;
     }
     setBusy(true);
@@ -42,15 +72,12 @@ export function Setup({ onDone, onAlreadyDone }: Props) {
   }
 
   return (
-    <Panel title="Welcome to Feedkeeper">
-      <p>
-        Create the owner account: it may do everything here, including adding the other people of the
-        household later.
-      </p>
+    <Panel title={T.title}>
+      <p>{T.intro}</p>
       <form onSubmit={submit}>
         <Field
           id="setup-username"
-          label="Username"
+          label={T.username}
           value={username}
           onInput={setUsername}
           autoComplete="username"
@@ -59,18 +86,18 @@ export function Setup({ onDone, onAlreadyDone }: Props) {
         />
         <Field
           id="setup-password"
-          label="Password"
+          label={T.password}
           type="password"
           value={password}
           onInput={setPassword}
           autoComplete="new-password"
           minLength={MIN_PASSWORD_LENGTH}
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
+          hint={T.passwordHint(MIN_PASSWORD_LENGTH)}
           disabled={busy}
         />
         <Field
           id="setup-confirm"
-          label="Confirm password"
+          label={T.confirm}
           type="password"
           value={confirm}
           onInput={setConfirm}
@@ -80,7 +107,7 @@ export function Setup({ onDone, onAlreadyDone }: Props) {
         />
         <ErrorAlert message={error} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Creating account…" : "Create account"}
+          {busy ? T.creating : T.create}
         </button>
       </form>
     </Panel>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { User } from "../api-types";
+import { intlLocale, localized } from "../i18n";
 import { canManageUsers, ROLE_HINTS, ROLE_NAMES, ROLES, type Role } from "../roles";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
@@ -10,56 +11,109 @@ const REFRESH_MS = 30_000;
 const SITTER_DAYS = 7;
 const MIN_PASSWORD = 10;
 
-// Every string of this page, for the translations to come.
-const T = {
-  title: "Users",
-  intro: "Everyone who can sign in to this Feedkeeper, and what they may do.",
-  readOnly: "Only an owner can add, change or remove users.",
-  loading: "Loading users…",
-  retrying: (message: string) => `Could not load the users (${message}). Retrying…`,
-  you: "(you)",
-  noEnd: "no end date",
-  until: (date: string) => `until ${date}`,
-  ended: "ended",
-  edit: "Change",
-  editOne: (name: string) => `Change ${name}`,
-  remove: "Remove",
-  removeOne: (name: string) => `Remove ${name}`,
-  confirmRemove: (name: string) =>
-    `Remove ${name}? They are signed out everywhere and can no longer sign in; their API tokens stop working.`,
-  confirmRemoveSelf: "Remove your own account? You are signed out at once.",
-  yesRemove: (name: string) => `Yes, remove ${name}`,
-  keep: "Keep",
-  removing: "Removing…",
-  removed: (name: string) => `Removed ${name}.`,
-  username: "Username",
-  usernameHint: "Letters, digits and . _ @ - only.",
-  password: "Password",
-  passwordHint: `At least ${MIN_PASSWORD} characters, and not a common one. Give it to them in person.`,
-  role: "Role",
-  endDate: "Last day (optional)",
-  endDateHint: "The account ends at the end of this day. Leave empty for no end date.",
-  sitterEndHint: `Sitters usually get one: their last day. Suggested: in ${SITTER_DAYS} days.`,
-  save: "Save",
-  saving: "Saving…",
-  cancel: "Cancel",
-  notSaved: "Not saved:",
-  addTitle: "Add a user",
-  add: "Add user",
-  adding: "Adding…",
-  added: (name: string) => `Added ${name}. Tell them their username and password.`,
-  // The change-password form, here and on the account page.
-  passwordTitle: "Change your password",
-  currentPassword: "Current password",
-  newPassword: "New password",
-  newPasswordHint: `At least ${MIN_PASSWORD} characters, and not a common one.`,
-  confirmPassword: "Confirm new password",
-  mismatch: "The two new passwords differ.",
-  change: "Change password",
-  changing: "Changing…",
-  changed: "Password changed. Your other browsers were signed out.",
-  notChanged: "Not changed:",
-};
+const T = localized({
+  en: {
+    title: "Users",
+    intro: "Everyone who can sign in to this Feedkeeper, and what they may do.",
+    readOnly: "Only an owner can add, change or remove users.",
+    loading: "Loading users…",
+    retrying: (message: string) => `Could not load the users (${message}). Retrying…`,
+    you: "(you)",
+    noEnd: "no end date",
+    until: (date: string) => `until ${date}`,
+    ended: "ended",
+    edit: "Change",
+    editOne: (name: string) => `Change ${name}`,
+    remove: "Remove",
+    removeOne: (name: string) => `Remove ${name}`,
+    confirmRemove: (name: string) =>
+      `Remove ${name}? They are signed out everywhere and can no longer sign in; their API tokens stop working.`,
+    confirmRemoveSelf: "Remove your own account? You are signed out at once.",
+    yesRemove: (name: string) => `Yes, remove ${name}`,
+    keep: "Keep",
+    removing: "Removing…",
+    removed: (name: string) => `Removed ${name}.`,
+    username: "Username",
+    usernameHint: "Letters, digits and . _ @ - only.",
+    password: "Password",
+    passwordHint: `At least ${MIN_PASSWORD} characters, and not a common one. Give it to them in person.`,
+    role: "Role",
+    endDate: "Last day (optional)",
+    endDateHint: "The account ends at the end of this day. Leave empty for no end date.",
+    sitterEndHint: `Sitters usually get one: their last day. Suggested: in ${SITTER_DAYS} days.`,
+    save: "Save",
+    saving: "Saving…",
+    cancel: "Cancel",
+    notSaved: "Not saved:",
+    addTitle: "Add a user",
+    add: "Add user",
+    adding: "Adding…",
+    added: (name: string) => `Added ${name}. Tell them their username and password.`,
+    // The change-password form, here and on the account page.
+    passwordTitle: "Change your password",
+    currentPassword: "Current password",
+    newPassword: "New password",
+    newPasswordHint: `At least ${MIN_PASSWORD} characters, and not a common one.`,
+    confirmPassword: "Confirm new password",
+    mismatch: "The two new passwords differ.",
+    /** A wrong current password: the server's words, which name the field (its code's own words speak of a username). */
+    wrongCurrent: (message: string) => message,
+    change: "Change password",
+    changing: "Changing…",
+    changed: "Password changed. Your other browsers were signed out.",
+    notChanged: "Not changed:",
+  },
+  ja: {
+    title: "ユーザー",
+    intro: "この Feedkeeper にサインインできる人と、それぞれができること。",
+    readOnly: "ユーザーの追加・変更・削除はオーナーだけができます。",
+    loading: "ユーザーを読み込み中…",
+    retrying: (message: string) => `ユーザーを読み込めませんでした（${message}）。再試行しています…`,
+    you: "（あなた）",
+    noEnd: "終了日なし",
+    until: (date: string) => `${date} まで`,
+    ended: "終了済み",
+    edit: "変更",
+    editOne: (name: string) => `${name} を変更`,
+    remove: "削除",
+    removeOne: (name: string) => `${name} を削除`,
+    confirmRemove: (name: string) =>
+      `${name} を削除しますか？すべての場所でサインアウトされ、以後サインインできなくなります。API トークンも使えなくなります。`,
+    confirmRemoveSelf: "自分のアカウントを削除しますか？すぐにサインアウトされます。",
+    yesRemove: (name: string) => `${name} を削除する`,
+    keep: "やめる",
+    removing: "削除中…",
+    removed: (name: string) => `${name} を削除しました。`,
+    username: "ユーザー名",
+    usernameHint: "英字、数字と . _ @ - のみ使えます。",
+    password: "パスワード",
+    passwordHint: `${MIN_PASSWORD} 文字以上で、よく使われるものは不可。本人に直接伝えてください。`,
+    role: "役割",
+    endDate: "最終日（任意）",
+    endDateHint: "この日の終わりにアカウントが終了します。終了日を設けないなら空欄のままにします。",
+    sitterEndHint: `シッターには通常、最終日を設定します。提案: ${SITTER_DAYS} 日後。`,
+    save: "保存",
+    saving: "保存中…",
+    cancel: "キャンセル",
+    notSaved: "保存できませんでした:",
+    addTitle: "ユーザーを追加",
+    add: "ユーザーを追加",
+    adding: "追加中…",
+    added: (name: string) => `${name} を追加しました。ユーザー名とパスワードを本人に伝えてください。`,
+    // The change-password form, here and on the account page.
+    passwordTitle: "パスワードの変更",
+    currentPassword: "現在のパスワード",
+    newPassword: "新しいパスワード",
+    newPasswordHint: `${MIN_PASSWORD} 文字以上で、よく使われるものは不可。`,
+    confirmPassword: "新しいパスワード（確認）",
+    mismatch: "2 つの新しいパスワードが一致しません。",
+    wrongCurrent: (_message: string) => "現在のパスワードが違います。",
+    change: "パスワードを変更",
+    changing: "変更中…",
+    changed: "パスワードを変更しました。他のブラウザーはサインアウトされました。",
+    notChanged: "変更できませんでした:",
+  },
+});
 
 // ---- Dates: an end date is picked as a day, and the account ends at the end of that local day. ----
 
@@ -85,7 +139,7 @@ export function describeEnd(iso: string | null, now = Date.now()): string {
   if (!iso) return T.noEnd;
   const at = new Date(iso);
   if (at.getTime() <= now) return T.ended;
-  return T.until(at.toLocaleDateString([], { dateStyle: "medium" }));
+  return T.until(at.toLocaleDateString(intlLocale(), { dateStyle: "medium" }));
 }
 
 // ---- Server complaints ----
@@ -517,8 +571,9 @@ export function ChangePassword({
     } catch (err) {
       // A wrong current password answers 401 too, but the session is fine: say so, do not sign out.
       if (err instanceof ApiError && err.code === "invalid_credentials") {
-        setErrors({ current: err.message });
-        setError(`${T.notChanged} ${err.message}`);
+        const message = T.wrongCurrent(errorMessage(err));
+        setErrors({ current: message });
+        setError(`${T.notChanged} ${message}`);
       } else if (isUnauthorized(err)) {
         onUnauthorized();
       } else {

@@ -28,6 +28,7 @@ export const PERMISSIONS: Readonly<Record<string, readonly Role[]>> = {
   "DELETE /api/tokens/{id}": EVERYONE,
   // Status and history, and feeding now.
   "GET /api/feeders": EVERYONE,
+  "GET /api/events": EVERYONE,
   "GET /api/feeders/{id}": EVERYONE,
   "GET /api/feeders/{id}/feeds": EVERYONE,
   "POST /api/feeders/{id}/feeds": EVERYONE,

@@ -29,6 +29,8 @@ export const list: RouteHandler<typeof listAlerts, AppEnv> = (c) => {
 };
 
 export const acknowledge: RouteHandler<typeof acknowledgeAlert, AppEnv> = (c) => {
-  const alert = c.get("services").alerts.acknowledge(c.req.valid("param").id);
+  const { alerts, changes } = c.get("services");
+  const alert = alerts.acknowledge(c.req.valid("param").id);
+  changes.publish(currentUser(c).householdId, { kind: "alerts" });
   return c.json({ alert: presentAlert(alert) }, 200);
 };

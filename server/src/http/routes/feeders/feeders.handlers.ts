@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { topics } from "../../../protocol/native-v1.js";
-import { type AppEnv, currentUser, type Services } from "../../context.js";
+import { type AppEnv, currentUser } from "../../context.js";
+import { feederJson, outlook } from "../../feeder-json.js";
 import { presentFeeder } from "../../presenters.js";
 import type {
   deleteFeeder,
@@ -10,10 +11,6 @@ import type {
   postFeeder,
   postFeederCredentials,
 } from "./feeders.routes.js";
-
-function feederJson(services: Services, id: string) {
-  return presentFeeder(services.feeders.view(id), services.feeds.latestForFeeder(id));
-}
 
 function credentialsJson(feederId: string, password: string | undefined) {
   if (password === undefined) return null;
@@ -34,12 +31,14 @@ export const createFeeder: RouteHandler<typeof postFeeder, AppEnv> = (c) => {
 
 export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
   const services = c.get("services");
+  const { householdId } = currentUser(c);
   const latest = services.feeds.latestOfEachFeeder();
+  const open = services.alerts.openByFeeder(householdId);
   return c.json(
     {
       feeders: services.feeders
-        .list(currentUser(c).householdId)
-        .map((f) => presentFeeder(f, latest.get(f.id))),
+        .list(householdId)
+        .map((f) => presentFeeder(f, latest.get(f.id), outlook(services, f.id, open.get(f.id) ?? 0))),
     },
     200,
   );
@@ -60,6 +59,7 @@ export const removeFeeder: RouteHandler<typeof deleteFeeder, AppEnv> = (c) => {
   const { id } = c.req.valid("param");
   services.feeders.remove(id);
   services.disconnect({ feederId: id });
+  services.changes.publish(currentUser(c).householdId, { kind: "feeders" });
   return c.body(null, 204);
 };
 

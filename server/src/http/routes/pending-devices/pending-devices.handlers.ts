@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { PendingDevice } from "../../../bridge/pending-devices.js";
 import { AppError } from "../../../errors.js";
 import { type AppEnv, currentUser, type Services } from "../../context.js";
-import { presentFeeder } from "../../presenters.js";
+import { feederJson } from "../../feeder-json.js";
 import type { deletePendingDevice, listPendingDevices, postAdoptDevice } from "./pending-devices.routes.js";
 
 function present(p: PendingDevice) {
@@ -44,7 +44,7 @@ export const adopt: RouteHandler<typeof postAdoptDevice, AppEnv> = (c) => {
     { feederId: feeder.id, profile: held.profile, deviceKey: held.deviceKey },
     "device adopted",
   );
-  return c.json({ feeder: presentFeeder(services.feeders.view(feeder.id), undefined) }, 201);
+  return c.json({ feeder: feederJson(services, feeder.id) }, 201);
 };
 
 export const dismiss: RouteHandler<typeof deletePendingDevice, AppEnv> = (c) => {
