@@ -47,11 +47,12 @@ type FeederOptions = Omit<SimulatedFeederOptions, "url">;
 
 /**
  * Starts the built server and a Chromium before the tests of the describe block it is called in, and stops
- * them, with every page and simulated feeder, after. `timezoneId` is the browser's time zone; `env` is more of
+ * them, with every page and simulated feeder, after. `timezoneId` is the browser's time zone, `locale` its
+ * language (navigator.languages); `env` is more of
  * the server's settings (e.g. FEEDKEEPER_PROFILES_DIR).
  */
 export function useBrowserSession(
-  options: { timezoneId?: string; env?: Record<string, string> } = {},
+  options: { timezoneId?: string; locale?: string; env?: Record<string, string> } = {},
 ): BrowserSession {
   const { env, ...contextOptions } = options;
   let srv: TestServer | undefined;

@@ -19,6 +19,7 @@ const PROTECTED: Array<[string, string]> = [
   ["POST", "/api/tokens"],
   ["DELETE", "/api/tokens/abc"],
   ["GET", "/api/feeders"],
+  ["GET", "/api/events"],
   ["POST", "/api/feeders"],
   ["GET", "/api/feeders/abc"],
   ["PATCH", "/api/feeders/abc"],

@@ -292,7 +292,7 @@ function Sessions({
                 <div class="user-agent">
                   <dt>{T.browser}</dt>
                   {/* As the browser names itself: long, but it tells a phone from a laptop. */}
-                  <dd>{s.userAgent ?? T.unknown}</dd>
+                  <dd translate={s.userAgent === null}>{s.userAgent ?? T.unknown}</dd>
                 </div>
               </dl>
               {!s.current && (

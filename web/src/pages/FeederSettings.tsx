@@ -135,18 +135,19 @@ function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DevicePro
       <dl class="facts">
         <div>
           <dt>{T.deviceType}</dt>
-          <dd>{profile?.name ?? feeder.profile}</dd>
+          {/* Profile and model names are the profile file's words, not the UI's. */}
+          <dd translate={false}>{profile?.name ?? feeder.profile}</dd>
         </div>
         {feeder.profileModel && (
           <div>
             <dt>{T.model}</dt>
-            <dd>{model?.name ?? feeder.profileModel}</dd>
+            <dd translate={false}>{model?.name ?? feeder.profileModel}</dd>
           </div>
         )}
         {feeder.deviceKey && (
           <div>
             <dt>{T.deviceKey}</dt>
-            <dd>{feeder.deviceKey}</dd>
+            <dd translate={false}>{feeder.deviceKey}</dd>
           </div>
         )}
       </dl>

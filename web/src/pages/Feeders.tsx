@@ -462,7 +462,12 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
           </a>
         </p>
       )}
-      {device && <p class="device">{device}</p>}
+      {/* What the device says it is: its own words. */}
+      {device && (
+        <p class="device" translate={false}>
+          {device}
+        </p>
+      )}
       {telemetry?.error && (
         <p class="warn">
           {T.reports} {telemetry.error}
