@@ -77,9 +77,22 @@ describe("web UI feed loop (real Chromium)", () => {
     await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
 
     // Feed 2 portions and follow the feed to "dispensed".
-    await card.getByLabel("Portions").selectOption("2");
+    // Feed asks first, with the portions in words and the grams they come to.
     const feedButton = card.getByRole("button", { name: "Feed", exact: true });
+    await card.getByLabel("Portions").selectOption("2");
     await feedButton.click();
+    const confirm = card.getByTestId("feed-confirm");
+    expect(await confirm.locator("legend").textContent()).toMatch(
+      /^Feed 2\s+portions \(about 20\s+g\) from Kitchen now\?$/,
+    );
+    // Cancel (here with Escape) feeds nothing and gives the Feed button back.
+    await page.keyboard.press("Escape");
+    await confirm.waitFor({ state: "detached" });
+    expect(await feedButton.isEnabled()).toBe(true);
+    await feedButton.click();
+    // The question has the focus: Enter says yes.
+    await confirm.getByRole("button", { name: "Yes, feed" }).waitFor();
+    await page.keyboard.press("Enter");
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(await card.getByTestId("feed-status").textContent()).toMatch(/2\s+portions: dispensed/);
     await feedButton.waitFor(); // enabled and labelled "Feed" again

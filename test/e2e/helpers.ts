@@ -168,3 +168,20 @@ export async function fact(scope: Locator, term: string): Promise<string | undef
   const pair = scope.locator(".facts > div").filter({ has: scope.page().locator(`dt:text-is("${term}")`) });
   return (await pair.locator("dd").textContent())?.trim();
 }
+
+/**
+ * Feeds from a feeder's card as a person does: portions, Feed, then the confirmation's yes (`yes` is its
+ * label in the page's language). Returns the question the card asked.
+ */
+export async function feedFromCard(
+  card: Locator,
+  options: { portions?: number; feed?: string; yes?: string } = {},
+): Promise<string> {
+  if (options.portions !== undefined)
+    await card.getByLabel(/Portions|杯数/).selectOption(String(options.portions));
+  await card.getByRole("button", { name: options.feed ?? "Feed", exact: true }).click();
+  const confirm = card.getByTestId("feed-confirm");
+  const question = ((await confirm.locator("legend").textContent()) ?? "").trim();
+  await confirm.getByRole("button", { name: options.yes ?? "Yes, feed" }).click();
+  return question;
+}

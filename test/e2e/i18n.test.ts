@@ -7,7 +7,7 @@
  */
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { noHorizontalScroll, useBrowserSession } from "./helpers.js";
+import { feedFromCard, noHorizontalScroll, useBrowserSession } from "./helpers.js";
 
 const OWNER = { username: "hana", password: "ねこのごはん-2026" };
 const FEEDER_NAME = "台所の給餌器";
@@ -108,7 +108,8 @@ describe("the web UI in Japanese (real Chromium)", () => {
     await page.getByRole("button", { name: "この認証情報を控えました" }).click();
     const card = page.getByTestId(`feeder-${feeder.id}`);
     await card.getByTestId("online-state").filter({ hasText: "オンライン" }).waitFor();
-    await card.getByRole("button", { name: "給餌", exact: true }).click();
+    const question = await feedFromCard(card, { feed: "給餌", yes: "給餌する" });
+    expect(question).toContain("台所の給餌器 で今すぐ 1\u00a0杯");
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(await card.getByTestId("feed-status").textContent()).toContain("杯");
 
@@ -137,7 +138,10 @@ describe("the web UI in Japanese (real Chromium)", () => {
 
     // Dates in Japanese: the meal plan's calendar days are formatted by Intl in the UI's language.
     await page.goto(`${session.server.httpUrl}/#/feeders/${feeder.id}/schedule`);
-    await page.getByText(/\d+月\d+日/).first().waitFor();
+    await page
+      .getByText(/\d+月\d+日/)
+      .first()
+      .waitFor();
 
     // The switch: English at once, kept over a reload, and back.
     await page.goto(`${session.server.httpUrl}/#/`);

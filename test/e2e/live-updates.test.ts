@@ -5,7 +5,7 @@
  * `npm run build` and a Chromium.
  */
 import { describe, expect, it } from "vitest";
-import { signIn, useBrowserSession } from "./helpers.js";
+import { feedFromCard, signIn, useBrowserSession } from "./helpers.js";
 
 /** Far below the 60 s fallback poll: only the stream can make the card change this soon. */
 const LIVE = { timeout: 8000 };
@@ -29,8 +29,7 @@ describe("live updates (real Chromium)", () => {
     // The desk's stream is open: from here on its page polls only once a minute.
     await desk.locator('header[data-live="on"]').waitFor();
 
-    await card.getByLabel("Portions").selectOption("2");
-    await card.getByRole("button", { name: "Feed", exact: true }).click();
+    await feedFromCard(card, { portions: 2 });
     await deskCard.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor(LIVE);
     expect(await deskCard.getByTestId("feed-status").textContent()).toMatch(/2\s+portions: dispensed/);
 

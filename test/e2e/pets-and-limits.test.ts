@@ -9,7 +9,14 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { noHorizontalScroll, SCREENSHOT_DIR, signIn, useBrowserSession, WAIT } from "./helpers.js";
+import {
+  feedFromCard,
+  noHorizontalScroll,
+  SCREENSHOT_DIR,
+  signIn,
+  useBrowserSession,
+  WAIT,
+} from "./helpers.js";
 
 /** The simulator's default portion size. */
 const PORTION_GRAMS = 10;
@@ -85,12 +92,12 @@ describe("web UI safety limits, feeder settings and pets (real Chromium)", () =>
     const feedButton = card.getByRole("button", { name: "Feed", exact: true });
     await feedButton.waitFor();
     expect(await card.getByLabel("Portions").locator("option").count()).toBe(3);
-    await feedButton.click();
+    await feedFromCard(card);
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(feeder.dispensed).toHaveLength(1);
 
     // Again within 60 s: refused, with the numbers but without the API's advice, and a way to feed anyway.
-    await feedButton.click();
+    await feedFromCard(card);
     const refusal = card.getByTestId("safety-limit");
     await refusal.waitFor();
     const message = (await refusal.getByRole("alert").textContent()) ?? "";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROFILE_YAML } from "../../server/src/testing/profile-yaml.js";
-import { createOwner, useBrowserSession } from "./helpers.js";
+import { createOwner, feedFromCard, useBrowserSession } from "./helpers.js";
 
 const ESPHOME_OPTION = "ESPHome feeder (MQTT component) — ESPHome (DIY)";
 
@@ -74,8 +74,7 @@ describe("device types in the web UI (real Chromium)", () => {
     const card = page.getByTestId(`feeder-${feederId}`);
     await card.getByTestId("online-state").filter({ hasText: "Online" }).waitFor();
 
-    await card.getByLabel("Portions").selectOption("2");
-    await card.getByRole("button", { name: "Feed", exact: true }).click();
+    await feedFromCard(card, { portions: 2 });
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(await card.getByTestId("feed-status").textContent()).toMatch(/2\s+portions: dispensed/);
     expect(feeder.dispensed).toEqual([{ portions: 2, source: "remote" }]);

@@ -8,7 +8,7 @@
  */
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { ADMIN, noHorizontalScroll, signIn, useBrowserSession } from "./helpers.js";
+import { ADMIN, feedFromCard, noHorizontalScroll, signIn, useBrowserSession } from "./helpers.js";
 
 const SITTER = { username: "sam.sitter", password: "holiday-cover-2026" };
 const MEMBER = { username: "mia", password: "household-member-1", newPassword: "a-new-secret-for-mia" };
@@ -83,7 +83,7 @@ describe("roles and users in the web UI (real Chromium)", () => {
     await signInAs(sitter, SITTER.username, SITTER.password);
     const sitterFeeder = sitter.getByTestId(`feeder-${feederId}`);
     await sitterFeeder.waitFor();
-    await sitterFeeder.getByRole("button", { name: "Feed", exact: true }).click();
+    await feedFromCard(sitterFeeder);
     await sitterFeeder.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(feeder.dispensed).toHaveLength(1);
 

@@ -81,6 +81,9 @@ const T = localized({
     portionsLabel: "Portions",
     feedButton: "Feed",
     feeding: "Feeding…",
+    confirmQuestion: (portions: string, grams: string | null, name: string) =>
+      `Feed ${portions}${grams ? ` (about ${grams})` : ""} from ${name} now?`,
+    confirmYes: "Yes, feed",
     gaveUp: "No final answer from the feeder yet. Check the feeder before feeding again.",
     feedGone: "The server no longer knows this feed.",
     checkFailed: (message: string) => `Could not check the feed (${message}). Retrying…`,
@@ -199,6 +202,9 @@ const T = localized({
     portionsLabel: "杯数",
     feedButton: "給餌",
     feeding: "給餌中…",
+    confirmQuestion: (portions: string, grams: string | null, name: string) =>
+      `${name} で今すぐ ${portions}${grams ? `（約 ${grams}）` : ""}を給餌しますか？`,
+    confirmYes: "給餌する",
     gaveUp: "給餌器からまだ最終的な応答がありません。もう一度給餌する前に給餌器を確認してください。",
     feedGone: "この給餌はもうサーバーにありません。",
     checkFailed: (message: string) => `給餌の状態を確認できませんでした（${message}）。再試行しています…`,
@@ -329,6 +335,9 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
   const [error, setError] = useState<string | null>(null);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const feedButton = useRef<HTMLButtonElement>(null);
+  const yesButton = useRef<HTMLButtonElement>(null);
+  /** The portions asked for, waiting for a yes: a pet's meal is one tap too easy to give by accident. */
+  const [confirming, setConfirming] = useState<number | null>(null);
 
   const chosen = Math.min(portions, maxPortions);
   const waiting = watched !== null && !isTerminal(watched.status) && !gaveUp;
@@ -399,8 +408,25 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
   function feed(e: Event) {
     e.preventDefault();
     setRefusal(null);
-    void send(chosen, false);
+    setConfirming(chosen);
   }
+
+  function confirmFeed() {
+    const count = confirming;
+    setConfirming(null);
+    if (count !== null) void send(count, false);
+    feedButton.current?.focus();
+  }
+
+  function cancelFeed() {
+    setConfirming(null);
+    feedButton.current?.focus();
+  }
+
+  // The question takes the focus, so Enter or Space answers it and a screen reader reads it.
+  useEffect(() => {
+    if (confirming !== null) yesButton.current?.focus();
+  }, [confirming]);
 
   function dismissRefusal() {
     setRefusal(null);
@@ -519,10 +545,40 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
             </option>
           ))}
         </select>
-        <button type="submit" class="primary" ref={feedButton} disabled={posting || waiting}>
+        <button
+          type="submit"
+          class="primary feed-button"
+          ref={feedButton}
+          disabled={posting || waiting || confirming !== null}
+        >
           {posting || waiting ? T.feeding : T.feedButton}
         </button>
       </form>
+      {confirming !== null && (
+        <fieldset
+          class="feed-confirm"
+          data-testid="feed-confirm"
+          onKeyDown={(e) => {
+            if (e.key === "Escape") cancelFeed();
+          }}
+        >
+          <legend>
+            {T.confirmQuestion(
+              T.portions(confirming),
+              feeder.portionGrams === null ? null : T.grams(confirming * feeder.portionGrams),
+              feeder.name,
+            )}
+          </legend>
+          <div class="form-actions">
+            <button type="button" class="primary" ref={yesButton} onClick={confirmFeed}>
+              {T.confirmYes}
+            </button>
+            <button type="button" onClick={cancelFeed}>
+              {T.cancel}
+            </button>
+          </div>
+        </fieldset>
+      )}
       <p class="card-links">
         <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
           {T.mealPlan}
