@@ -213,6 +213,9 @@ export const api = {
     request<FeedResponse>("GET", `/api/feeds/${enc(feedId)}`, { signal }),
   feeder: (feederId: string, signal?: AbortSignal) =>
     request<FeederResponse>("GET", `/api/feeders/${enc(feederId)}`, { signal }),
+  /** New MQTT credentials: the old password stops working and the device is disconnected at once. */
+  rotateCredentials: (feederId: string) =>
+    request<CreateFeederResponse>("POST", `/api/feeders/${enc(feederId)}/credentials`),
   updateFeeder: (feederId: string, body: FeederChanges) =>
     request<FeederResponse>("PATCH", `/api/feeders/${enc(feederId)}`, { body }),
   schedule: (feederId: string, signal?: AbortSignal) =>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../api";
 import type { ApiToken, CreatedApiToken, Session, User } from "../api-types";
+import { copyText } from "../copy-button";
 import { formatInstant } from "../dates";
 import { localized } from "../i18n";
 import { ROLE_HINTS, ROLE_NAMES, type Role, rolesUpTo } from "../roles";
@@ -362,24 +363,6 @@ function TokenCard({
   );
 }
 
-/**
- * Puts `input`'s text on the clipboard. Over plain HTTP, as on a home network, browsers have no Clipboard
- * API, but still copy a selection by the older command; false if neither did.
- */
-async function copyFrom(input: HTMLInputElement): Promise<boolean> {
-  if (window.isSecureContext && navigator.clipboard) {
-    try {
-      await navigator.clipboard.writeText(input.value);
-      return true;
-    } catch {
-      // Not allowed here (a permission, an unfocused page): the selection below still works.
-    }
-  }
-  input.focus();
-  input.select();
-  return document.execCommand("copy");
-}
-
 /** The new token's secret, the only time it is shown. */
 function NewSecret({ created, onDone }: { created: CreatedApiToken; onDone: () => void }) {
   const [copyState, setCopyState] = useState("");
@@ -393,7 +376,10 @@ function NewSecret({ created, onDone }: { created: CreatedApiToken; onDone: () =
   async function copy() {
     if (!input.current) return;
     setCopyState(""); // so that copying again is announced again
-    setCopyState((await copyFrom(input.current)) ? T.copied : T.copyByHand);
+    const copied = await copyText(input.current.value);
+    // Selected either way, so that copying by hand is one keystroke or one long press away.
+    input.current.select();
+    setCopyState(copied ? T.copied : T.copyByHand);
   }
 
   return (

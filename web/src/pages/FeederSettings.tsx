@@ -6,6 +6,7 @@ import { connectionsHref, feedersHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
+import { FeederConnect } from "./FeederConnect";
 
 type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
 const FIELDS = ["name", "petId", "maxPortions", "dailyMaxPortions", "minFeedIntervalSeconds"] as const;
@@ -328,6 +329,7 @@ export function FeederSettings({
       <ErrorAlert message={loadError} />
       {!loadError && !(feeder && pets) && <p class="muted">{T.loading}</p>}
       {feeder && <DeviceFacts feeder={feeder} profiles={profiles} />}
+      {feeder && <FeederConnect feeder={feeder} canIssue={canEdit} onUnauthorized={onUnauthorized} />}
       {feeder && pets && (
         <SettingsForm
           feeder={feeder}

@@ -12,6 +12,7 @@ import type {
   ProfilesResponse,
   User,
 } from "../api-types";
+import { CopyButton } from "../copy-button";
 import { formatInstant, formatNumber } from "../dates";
 import { intlLocale, localized } from "../i18n";
 import { useLiveChanges } from "../live";
@@ -760,16 +761,16 @@ function ProfileProblems({ problems }: { problems: ProfileProblem[] }) {
 }
 
 /** [label, value, test id] */
-type CredentialRow = [string, string, string];
+export type CredentialRow = [string, string, string];
 
-function CredentialRows({ rows }: { rows: CredentialRow[] }) {
+export function CredentialRows({ rows }: { rows: CredentialRow[] }) {
   return (
     <dl class="creds">
       {rows.map(([label, value, testId]) => (
         <div key={testId}>
           <dt>{label}</dt>
           <dd>
-            <code data-testid={testId}>{value}</code>
+            <code data-testid={testId}>{value}</code> <CopyButton text={value} what={label} />
           </dd>
         </div>
       ))}
@@ -796,7 +797,7 @@ function AddedPanel({ feeder, onDismiss }: { feeder: Feeder; onDismiss: () => vo
   );
 }
 
-function CredentialsPanel({
+export function CredentialsPanel({
   feeder,
   credentials,
   onDismiss,
