@@ -1,7 +1,7 @@
 /**
  * Japanese in a real browser: a browser whose language is Japanese gets the whole UI in Japanese from the
  * first-run page on (html lang="ja"); every signed-in page is scanned for English words left over (only
- * names, units and data may stay Latin); the language switch turns the UI English at once, the choice
+ * names, units and data may stay Latin) and for form controls without a label; the language switch turns the UI English at once, the choice
  * survives a reload, and switching back works. Dates follow the language. Needs `npm run build` and a
  * Chromium.
  */
@@ -78,6 +78,24 @@ async function englishLeft(page: Page): Promise<string[]> {
   return [...new Set(words.filter((w) => /[A-Za-z]{3}/.test(w) && !ALLOWED.has(w.toLowerCase())))];
 }
 
+/** Form controls a screen reader would announce without a name: each needs a label, aria-label or text. */
+async function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>("input, select, textarea, button"))
+      .filter((el) => el.getAttribute("type") !== "hidden")
+      .filter((el) => {
+        const labels = (el as HTMLInputElement).labels;
+        const named =
+          (labels && labels.length > 0) ||
+          el.getAttribute("aria-label") ||
+          el.getAttribute("aria-labelledby") ||
+          (el.tagName === "BUTTON" && el.textContent?.trim());
+        return !named;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
+
 describe("the web UI in Japanese (real Chromium)", () => {
   const session = useBrowserSession({ locale: "ja-JP" });
 
@@ -132,6 +150,8 @@ describe("the web UI in Japanese (real Chromium)", () => {
       await page.waitForLoadState("networkidle").catch(() => undefined);
       const left = await englishLeft(page);
       if (left.length > 0) leftovers[hash] = left;
+      const nameless = await unlabelled(page);
+      if (nameless.length > 0) leftovers[`${hash} unlabelled`] = nameless;
       await noHorizontalScroll(page);
     }
     expect(leftovers).toEqual({});
