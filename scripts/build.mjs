@@ -1,8 +1,9 @@
 // Builds what `npm start` runs: the server as one ES module bundle (dependencies stay in
 // node_modules, the native SQLite driver included) plus its migrations, and the web UI.
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { checkWebBudget, DEFAULT_WEB_DIR, manifestFor } from "./check-web-budget.mjs";
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 const only = process.argv[2];
@@ -37,4 +38,8 @@ if (only !== "server") {
       stdio: "inherit",
     },
   );
+  // The server serves every file in dist/web; the manifest is for the budget only (it names source files).
+  renameSync(`${DEFAULT_WEB_DIR}/.vite/manifest.json`, manifestFor(DEFAULT_WEB_DIR));
+  rmSync(`${DEFAULT_WEB_DIR}/.vite`, { recursive: true, force: true });
+  if (!checkWebBudget()) process.exit(1);
 }

@@ -3,18 +3,9 @@
  * credentials shown on the page, feed it from its card, and sign out and in again. Needs the built server
  * and web UI (`npm run build`) and a Chromium (see test/e2e/browser.ts).
  */
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import {
-  ADMIN,
-  createOwner,
-  noHorizontalScroll,
-  SCREENSHOT_DIR,
-  signIn,
-  useBrowserSession,
-} from "./helpers.js";
+import { ADMIN, createOwner, noHorizontalScroll, signIn, useBrowserSession } from "./helpers.js";
 
 function kitchenCard(page: Page): Locator {
   return page.locator('article[data-testid^="feeder-"]', { hasText: "Kitchen" });
@@ -102,9 +93,6 @@ describe("web UI feed loop (real Chromium)", () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(feeder.dispensed).toHaveLength(1);
     expect(feeder.dispensed[0]?.portions).toBe(2);
-
-    await mkdir(SCREENSHOT_DIR, { recursive: true });
-    await page.screenshot({ path: resolve(SCREENSHOT_DIR, "feeders.png"), fullPage: true });
 
     // Sign out, fail once, sign in.
     await page.getByRole("button", { name: "Sign out" }).click();

@@ -424,9 +424,16 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
     feedButton.current?.focus();
   }
 
-  // The question takes the focus, so Enter or Space answers it and a screen reader reads it.
+  // The question takes the focus, so Enter or Space answers it and a screen reader reads it. Escape says no
+  // wherever the focus is (the Feed button it came from is disabled meanwhile and lets go of it).
   useEffect(() => {
-    if (confirming !== null) yesButton.current?.focus();
+    if (confirming === null) return;
+    yesButton.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") cancelFeed();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
   }, [confirming]);
 
   function dismissRefusal() {
@@ -556,13 +563,7 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
         </button>
       </form>
       {confirming !== null && (
-        <fieldset
-          class="feed-confirm"
-          data-testid="feed-confirm"
-          onKeyDown={(e) => {
-            if (e.key === "Escape") cancelFeed();
-          }}
-        >
+        <fieldset class="feed-confirm" data-testid="feed-confirm">
           <legend>
             {T.confirmQuestion(
               T.portions(confirming),
