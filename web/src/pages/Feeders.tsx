@@ -482,7 +482,7 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
             {feeder.nextMeal
               ? T.nextMealLine(
                   T.portions(feeder.nextMeal.portions),
-                  formatInstant(feeder.nextMeal.dueAt, feeder.timeZone),
+                  formatInstant(feeder.nextMeal.dueAt, feeder.timeZone, { seconds: false }),
                   feeder.nextMeal.label,
                 )
               : T.noNextMeal}
