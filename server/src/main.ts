@@ -21,6 +21,7 @@ import { ChangeFeed } from "./events/change-feed.js";
 import { LiveNotifier } from "./events/live-notifier.js";
 import { AlertService, LogNotifier } from "./feeding/alerts.js";
 import { DeviceScheduleSync } from "./feeding/device-schedule-sync.js";
+import { FeederHistoryService } from "./feeding/feeder-history.js";
 import { FeederService } from "./feeding/feeders.js";
 import { FeedService } from "./feeding/feeds.js";
 import { MealCalendar } from "./feeding/meal-calendar.js";
@@ -153,6 +154,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     feeds,
     plans,
     pets: new PetService(store, clock, timeZone),
+    history: new FeederHistoryService(store, clock, feeders, timeZone),
     alerts,
     changes,
     profiles,

@@ -136,6 +136,7 @@ describe("the web UI in Japanese (real Chromium)", () => {
       ["#/", "給餌器"],
       [`#/feeders/${feeder.id}/schedule`, "給餌プラン"],
       [`#/feeders/${feeder.id}/settings`, "設定"],
+      [`#/feeders/${feeder.id}/history`, "履歴"],
       ["#/pets", "ペット"],
       ["#/alerts", "アラート"],
       ["#/connections", "接続"],

@@ -27,6 +27,7 @@ const PROTECTED: Array<[string, string]> = [
   ["POST", "/api/feeders/abc/credentials"],
   ["POST", "/api/feeders/abc/feeds"],
   ["GET", "/api/feeders/abc/feeds"],
+  ["GET", "/api/feeders/abc/history"],
   ["GET", "/api/feeds/abc"],
   ["GET", "/api/feeders/abc/schedule"],
   ["PUT", "/api/feeders/abc/schedule"],

@@ -34,7 +34,9 @@ export type {
   Feeder,
   FeederChanges,
   FeederCredentials,
+  FeederHistory,
   FeedStatus,
+  HistoryDay,
   IntakeDay,
   Meal,
   MealOccurrence,
@@ -109,6 +111,11 @@ export interface PendingDevicesResponse {
 /** POST /api/feeders/{id}/feeds (202), GET /api/feeds/{feedId} (200) */
 export interface FeedResponse {
   feed: Feed;
+}
+
+/** GET /api/feeders/{id}/feeds: newest first. */
+export interface FeedsResponse {
+  feeds: Feed[];
 }
 
 /** GET /api/feeders/{id} */

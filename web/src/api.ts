@@ -10,10 +10,12 @@ import type {
   CreateFeederResponse,
   Credentials,
   FeederChanges,
+  FeederHistory,
   FeederResponse,
   FeedersResponse,
   FeedResponse,
   FeedStatus,
+  FeedsResponse,
   MealCalendarResponse,
   MealResponse,
   NewApiToken,
@@ -216,6 +218,15 @@ export const api = {
   /** New MQTT credentials: the old password stops working and the device is disconnected at once. */
   rotateCredentials: (feederId: string) =>
     request<CreateFeederResponse>("POST", `/api/feeders/${enc(feederId)}/credentials`),
+  /** Newest first; `before` (a feed's requestedAt) pages to older ones. */
+  feederFeeds: (feederId: string, page: { limit: number; before?: string }, signal?: AbortSignal) => {
+    const query = new URLSearchParams({ limit: String(page.limit) });
+    if (page.before !== undefined) query.set("before", page.before);
+    return request<FeedsResponse>("GET", `/api/feeders/${enc(feederId)}/feeds?${query}`, { signal });
+  },
+  /** Grams per day and the food level over the last `days` days, in the feeder's time zone. */
+  feederHistory: (feederId: string, days: number, signal?: AbortSignal) =>
+    request<FeederHistory>("GET", `/api/feeders/${enc(feederId)}/history?days=${days}`, { signal }),
   updateFeeder: (feederId: string, body: FeederChanges) =>
     request<FeederResponse>("PATCH", `/api/feeders/${enc(feederId)}`, { body }),
   schedule: (feederId: string, signal?: AbortSignal) =>

@@ -11,6 +11,7 @@ import { Audit } from "./pages/Audit";
 import { ConnectionLog } from "./pages/ConnectionLog";
 import { FeederSettings } from "./pages/FeederSettings";
 import { Feeders } from "./pages/Feeders";
+import { History } from "./pages/History";
 import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
@@ -46,6 +47,7 @@ const TITLES = localized<Record<Exclude<View["kind"], "signedIn"> | Route["page"
     feeders: "Feeders · Feedkeeper",
     schedule: "Meal plan · Feedkeeper",
     settings: "Feeder settings · Feedkeeper",
+    history: "Feeder history · Feedkeeper",
     alerts: "Alerts · Feedkeeper",
     pets: "Pets · Feedkeeper",
     connections: "Connections · Feedkeeper",
@@ -61,6 +63,7 @@ const TITLES = localized<Record<Exclude<View["kind"], "signedIn"> | Route["page"
     feeders: "給餌器 · Feedkeeper",
     schedule: "給餌プラン · Feedkeeper",
     settings: "給餌器の設定 · Feedkeeper",
+    history: "給餌器の履歴 · Feedkeeper",
     alerts: "アラート · Feedkeeper",
     pets: "ペット · Feedkeeper",
     connections: "接続 · Feedkeeper",
@@ -394,6 +397,14 @@ function App() {
             key={route.feederId}
             feederId={route.feederId}
             canEdit={canManageDevices(view.user.role)}
+            onUnauthorized={onUnauthorized}
+          />
+        )}
+        {view.kind === "signedIn" && route.page === "history" && (
+          <History
+            key={route.feederId}
+            feederId={route.feederId}
+            showSettings={canSeeHousehold(view.user.role)}
             onUnauthorized={onUnauthorized}
           />
         )}

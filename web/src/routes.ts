@@ -6,6 +6,7 @@ export type Route =
   | { page: "feeders" }
   | { page: "schedule"; feederId: string }
   | { page: "settings"; feederId: string }
+  | { page: "history"; feederId: string }
   | { page: "alerts" }
   | { page: "pets" }
   | { page: "users" }
@@ -24,6 +25,7 @@ export const accountHref = "#/account";
 export const auditHref = "#/audit";
 export const scheduleHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/schedule`;
 export const settingsHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/settings`;
+export const historyHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/history`;
 export const connectionsHref = (filter: ConnectionFilter = "all") => {
   if (filter === "all") return "#/connections";
   if (filter === "unknown") return "#/connections/unknown";
@@ -47,11 +49,10 @@ export function parseHash(hash: string): Route {
       return { page: "connections", filter: "all" };
     }
   }
-  const feederPage = /^#\/feeders\/([^/]+)\/(schedule|settings)\/?$/.exec(hash);
-  if (feederPage?.[1] && feederPage[2]) {
+  const [, encodedId, page] = /^#\/feeders\/([^/]+)\/(schedule|settings|history)\/?$/.exec(hash) ?? [];
+  if (encodedId && (page === "schedule" || page === "settings" || page === "history")) {
     try {
-      const feederId = decodeURIComponent(feederPage[1]);
-      return feederPage[2] === "schedule" ? { page: "schedule", feederId } : { page: "settings", feederId };
+      return { page, feederId: decodeURIComponent(encodedId) };
     } catch {
       // A malformed escape is no feeder; show the list.
     }

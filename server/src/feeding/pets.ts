@@ -1,6 +1,7 @@
 /**
  * Pets and what they ate. A feeder feeds at most one pet (feeders.pet_id); a
- * pet may have several feeders. Intake is read from the feed ledger:
+ * pet may have several feeders. Intake is read from the feed ledger, summed as
+ * a feeder's history sums it (feed-days.ts):
  *
  * - Only feeds known to have been dispensed count (status `dispensed`); a
  *   `timed_out` feed may or may not have come out, so it is not counted.
@@ -14,14 +15,13 @@
  * - The feeders linked to the pet now count, with all their history: links
  *   have no history of their own.
  */
-import { and, asc, eq, gte } from "drizzle-orm";
-import { Temporal } from "temporal-polyfill";
+import { asc, eq } from "drizzle-orm";
 import { randomId } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Store } from "../store/db.js";
-import { feeders, feeds, pets } from "../store/schema.js";
-import { localDateAt } from "./meal-time.js";
+import { feeders, pets } from "../store/schema.js";
+import { feedDays } from "./feed-days.js";
 
 export type PetRecord = typeof pets.$inferSelect;
 
@@ -54,15 +54,6 @@ export interface PetInput {
   name: string;
   dailyGramsTarget?: number | null | undefined;
 }
-
-/**
- * A feed ends at most its expiry (at most a day) plus its result timeout (at
- * most an hour) after it was requested: looking two days further back by
- * request time finds every feed dispensed in the window (short of a device
- * reporting its result more than a day late), and lets the
- * (feeder_id, requested_at) index bound the scan.
- */
-const REQUEST_LOOKBACK_DAYS = 2;
 
 export class PetService {
   constructor(
@@ -124,52 +115,18 @@ export class PetService {
   intake(petId: string, days = DEFAULT_INTAKE_DAYS): PetIntake {
     const pet = this.require(petId);
     const timezone = this.intakeTimeZone(petId);
-    const today = Temporal.PlainDate.from(localDateAt(new Date(this.clock.now()), timezone));
-    const first = today.subtract({ days: days - 1 });
-    const totals = new Map(
-      Array.from({ length: days }, (_, i) => [
-        first.add({ days: i }).toString(),
-        { grams: 0, unknownPortions: 0 },
-      ]),
-    );
-
-    const lookFrom = first.subtract({ days: REQUEST_LOOKBACK_DAYS }).toZonedDateTime(timezone);
-    const rows = this.store.db
-      .select({
-        portions: feeds.portions,
-        grams: feeds.grams,
-        requestedAt: feeds.requestedAt,
-        completedAt: feeds.completedAt,
-        portionGrams: feeders.portionGrams,
-      })
-      // SQLite never reorders a CROSS JOIN: the pet's feeders stay the outer loop and each one's feeds come
-      // from the (feeder_id, requested_at) index. As an inner join, without statistics, it scans all feeds.
-      .from(feeders)
-      .crossJoin(feeds)
-      .where(
-        and(
-          eq(feeders.petId, petId),
-          eq(feeds.feederId, feeders.id),
-          eq(feeds.status, "dispensed"),
-          gte(feeds.requestedAt, new Date(lookFrom.epochMilliseconds)),
-        ),
-      )
-      .all();
-    for (const row of rows) {
-      const day = totals.get(localDateAt(row.completedAt ?? row.requestedAt, timezone));
-      if (!day) continue;
-      if (row.grams !== null) day.grams += row.grams;
-      else if (row.portionGrams !== null) day.grams += row.portions * row.portionGrams;
-      else day.unknownPortions += row.portions;
-    }
-
     const target = pet.dailyGramsTarget;
+    const perDay = feedDays(this.store, eq(feeders.petId, petId), {
+      now: new Date(this.clock.now()),
+      timeZone: timezone,
+      days,
+    });
     return {
       pet,
       timezone,
-      days: [...totals].map(([date, { grams, unknownPortions }]) => ({
+      days: perDay.map(({ date, grams, unknownPortions }) => ({
         date,
-        grams: Math.round(grams * 10) / 10,
+        grams,
         unknownPortions,
         targetGrams: target,
         percentOfTarget: target ? Math.round((grams / target) * 100) : null,

@@ -2,6 +2,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { AuditEntrySchema } from "./routes/audit/audit.routes.js";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
+import type { FeederHistorySchema } from "./routes/history/history.routes.js";
 import type { AdoptSchema, PendingDeviceSchema } from "./routes/pending-devices/pending-devices.routes.js";
 import type { listProfiles } from "./routes/profiles/profiles.routes.js";
 import type { listTokens, postToken } from "./routes/tokens/tokens.routes.js";
@@ -85,3 +86,5 @@ export type PendingDevice = z.infer<typeof PendingDeviceSchema>;
 export type AdoptDevice = z.input<typeof AdoptSchema>;
 export type ConnectionLogEntry = z.infer<typeof ConnectionLogEntrySchema>;
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export type FeederHistory = z.infer<typeof FeederHistorySchema>;
+export type HistoryDay = FeederHistory["days"][number];

@@ -23,6 +23,7 @@ import { eventsRouter } from "./routes/events/events.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
+import { historyRouter } from "./routes/history/history.index.js";
 import { pendingDevicesRouter } from "./routes/pending-devices/pending-devices.index.js";
 import { petsRouter } from "./routes/pets/pets.index.js";
 import { profilesRouter } from "./routes/profiles/profiles.index.js";
@@ -105,6 +106,7 @@ export function createApp(services: Services) {
     .route("/", tokensRouter)
     .route("/", feedersRouter)
     .route("/", feedsRouter)
+    .route("/", historyRouter)
     .route("/", scheduleRouter)
     .route("/", alertsRouter)
     .route("/", profilesRouter)

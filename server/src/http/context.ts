@@ -10,6 +10,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { ChangeFeed } from "../events/change-feed.js";
 import type { AlertService } from "../feeding/alerts.js";
+import type { FeederHistoryService } from "../feeding/feeder-history.js";
 import type { FeederService } from "../feeding/feeders.js";
 import type { FeedService } from "../feeding/feeds.js";
 import type { MealCalendar } from "../feeding/meal-calendar.js";
@@ -30,6 +31,8 @@ export interface Services {
   feeds: FeedService;
   plans: MealPlanService;
   pets: PetService;
+  /** A feeder's grams per day and food level, for charts. */
+  history: FeederHistoryService;
   alerts: AlertService;
   /** What changed, for the live UI's event stream. */
   changes: ChangeFeed;

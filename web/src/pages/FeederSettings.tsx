@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import type { DeviceProfile, Feeder, FeederChanges, Pet } from "../api-types";
 import { localized } from "../i18n";
-import { connectionsHref, feedersHref, petsHref } from "../routes";
+import { connectionsHref, feedersHref, historyHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
@@ -48,6 +48,7 @@ const T = localized({
     model: "Model",
     deviceKey: "Device id",
     connectionLog: "Connection log",
+    history: "History",
   },
   ja: {
     back: "← 給餌器の一覧",
@@ -83,6 +84,7 @@ const T = localized({
     model: "モデル",
     deviceKey: "デバイス ID",
     connectionLog: "接続ログ",
+    history: "履歴",
   },
 });
 
@@ -153,6 +155,7 @@ function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DevicePro
         )}
       </dl>
       <p class="card-links">
+        <a href={historyHref(feeder.id)}>{T.history}</a>
         <a href={connectionsHref({ feederId: feeder.id })}>{T.connectionLog}</a>
       </p>
     </section>

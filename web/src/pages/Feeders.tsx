@@ -14,10 +14,11 @@ import type {
 } from "../api-types";
 import { CopyButton } from "../copy-button";
 import { formatInstant, formatNumber } from "../dates";
+import { FEED_WORDS as W } from "../feed-words";
 import { intlLocale, localized } from "../i18n";
 import { useLiveChanges } from "../live";
 import { canManageDevices, canSeeHousehold } from "../roles";
-import { alertsHref, scheduleHref, settingsHref } from "../routes";
+import { alertsHref, historyHref, scheduleHref, settingsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
 import { ModelField, PendingDevices } from "./PendingDevices";
@@ -41,26 +42,10 @@ const T = localized({
     loading: "Loading feeders…",
     none: "No feeders yet. Add one below.",
     noneToSee: "No feeders yet. An owner adds them.",
-    status: {
-      pending: "waiting to be sent",
-      sent: "sent to the feeder",
-      accepted: "dispensing",
-      dispensed: "dispensed",
-      failed: "failed",
-      expired: "expired (the feeder did not get it in time)",
-      timed_out: "timed out (no confirmation from the feeder)",
-    } satisfies Record<FeedStatus, string>,
-    source: {
-      remote: "remote",
-      schedule: "schedule",
-      button: "button",
-    } satisfies Record<FeedSource, string>,
     /** "<portions> (<source>): <status>, <grams> — <error> · <when>", each part but the first optional. */
     feedLine: (portions: string, source: string | null, status: string) =>
       `${portions}${source ? ` (${source})` : ""}: ${status}`,
     feedGrams: (grams: string) => `, ${grams}`,
-    portions: (n: number) => `${formatNumber(n)}\u00a0${n === 1 ? "portion" : "portions"}`,
-    grams: (g: number) => `${formatNumber(g, 2)}\u00a0g`,
     online: "Online",
     offline: "Offline",
     foodLevel: "Food level",
@@ -90,12 +75,14 @@ const T = localized({
     checkFailed: (message: string) => `Could not check the feed (${message}). Retrying…`,
     limitTitle: "Not fed: safety limit.",
     overrideHint: (n: number): string =>
-      `Feed anyway sends ${T.portions(n)} past the limit, once; it is logged. Only do this if you know the pet needs it.`,
+      `Feed anyway sends ${W.portions(n)} past the limit, once; it is logged. Only do this if you know the pet needs it.`,
     ownerOnly: "Only an owner can feed past a safety limit.",
     feedAnyway: "Feed anyway",
     cancel: "Cancel",
     mealPlan: "Meal plan",
     mealPlanFor: (name: string) => `Meal plan for ${name}`,
+    history: "History",
+    historyFor: (name: string) => `History of ${name}`,
     settings: "Settings",
     settingsFor: (name: string) => `Settings for ${name}`,
     addTitle: "Add a feeder",
@@ -112,7 +99,7 @@ const T = localized({
       ];
       const step = feed.step === 1 ? "" : ` in steps of ${formatNumber(feed.step, 3)}`;
       const grams =
-        feed.portionGrams === undefined ? "" : ` (${T.grams(feed.portionGrams)} per ${feed.unit})`;
+        feed.portionGrams === undefined ? "" : ` (${W.grams(feed.portionGrams)} per ${feed.unit})`;
       return `Feeds ${formatNumber(feed.min, 3)}–${formatNumber(feed.max, 3)} ${units}${step}${grams}`;
     },
     /** The profile's summary: what it feeds, where its meal plan lives, then the notes that apply. */
@@ -163,25 +150,9 @@ const T = localized({
     loading: "給餌器を読み込み中…",
     none: "給餌器はまだありません。下から追加してください。",
     noneToSee: "給餌器はまだありません。オーナーが追加します。",
-    status: {
-      pending: "待機中（送信待ち）",
-      sent: "送信済み",
-      accepted: "給餌中",
-      dispensed: "完了",
-      failed: "失敗",
-      expired: "期限切れ（給餌器が時間内に受け取りませんでした）",
-      timed_out: "結果不明（給餌器から完了の確認がありません）",
-    },
-    source: {
-      remote: "リモート",
-      schedule: "給餌プラン",
-      button: "本体ボタン",
-    },
     feedLine: (portions: string, source: string | null, status: string) =>
       `${portions}${source ? `（${source}）` : ""} ${status}`,
     feedGrams: (grams: string) => `、${grams}`,
-    portions: (n: number) => `${formatNumber(n)}\u00a0杯`,
-    grams: (g: number) => `${formatNumber(g, 2)}\u00a0g`,
     online: "オンライン",
     offline: "オフライン",
     foodLevel: "フード残量",
@@ -211,12 +182,14 @@ const T = localized({
     checkFailed: (message: string) => `給餌の状態を確認できませんでした（${message}）。再試行しています…`,
     limitTitle: "安全上限のため給餌しませんでした。",
     overrideHint: (n: number): string =>
-      `「それでも給餌」を押すと、上限を超えて ${T.portions(n)}を 1 回だけ給餌し、記録に残ります。ペットに必要だと分かっている場合だけ使ってください。`,
+      `「それでも給餌」を押すと、上限を超えて ${W.portions(n)}を 1 回だけ給餌し、記録に残ります。ペットに必要だと分かっている場合だけ使ってください。`,
     ownerOnly: "安全上限を超えて給餌できるのはオーナーだけです。",
     feedAnyway: "それでも給餌",
     cancel: "キャンセル",
     mealPlan: "給餌プラン",
     mealPlanFor: (name: string) => `${name} の給餌プラン`,
+    history: "履歴",
+    historyFor: (name: string) => `${name} の履歴`,
     settings: "設定",
     settingsFor: (name: string) => `${name} の設定`,
     addTitle: "給餌器の追加",
@@ -233,7 +206,7 @@ const T = localized({
       ];
       const notes = [
         feed.step !== 1 && `${formatNumber(feed.step, 3)}\u00a0${units}刻み`,
-        feed.portionGrams !== undefined && `1\u00a0${units}あたり ${T.grams(feed.portionGrams)}`,
+        feed.portionGrams !== undefined && `1\u00a0${units}あたり ${W.grams(feed.portionGrams)}`,
       ].filter(Boolean);
       const range = `給餌量 ${formatNumber(feed.min, 3)}–${formatNumber(feed.max, 3)}\u00a0${units}`;
       return notes.length > 0 ? `${range}（${notes.join("、")}）` : range;
@@ -293,9 +266,9 @@ function percent(fraction: number): string {
 }
 
 function describeFeed(feed: Feed, timeZone: string): string {
-  const source = feed.source === "remote" ? null : T.source[feed.source];
-  let text = T.feedLine(T.portions(feed.portions), source, T.status[feed.status]);
-  if (feed.status === "dispensed" && feed.grams !== null) text += T.feedGrams(T.grams(feed.grams));
+  const source = feed.source === "remote" ? null : W.source[feed.source];
+  let text = T.feedLine(W.portions(feed.portions), source, W.status[feed.status]);
+  if (feed.status === "dispensed" && feed.grams !== null) text += T.feedGrams(W.grams(feed.grams));
   if (feed.error) text += ` — ${feed.error}`;
   const at = formatInstant(feed.completedAt ?? feed.requestedAt, timeZone);
   return at ? `${text} · ${at}` : text;
@@ -481,7 +454,7 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
           <dd>
             {feeder.nextMeal
               ? T.nextMealLine(
-                  T.portions(feeder.nextMeal.portions),
+                  W.portions(feeder.nextMeal.portions),
                   formatInstant(feeder.nextMeal.dueAt, feeder.timeZone, { seconds: false }),
                   feeder.nextMeal.label,
                 )
@@ -566,8 +539,8 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
         <fieldset class="feed-confirm" data-testid="feed-confirm">
           <legend>
             {T.confirmQuestion(
-              T.portions(confirming),
-              feeder.portionGrams === null ? null : T.grams(confirming * feeder.portionGrams),
+              W.portions(confirming),
+              feeder.portionGrams === null ? null : W.grams(confirming * feeder.portionGrams),
               feeder.name,
             )}
           </legend>
@@ -584,6 +557,9 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
       <p class="card-links">
         <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
           {T.mealPlan}
+        </a>
+        <a href={historyHref(feeder.id)} aria-label={T.historyFor(feeder.name)}>
+          {T.history}
         </a>
         {showSettings && (
           <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorDetails, errorMessage, isUnauthorized } from "../api";
 import type { Feeder, IntakeDay, Pet, PetIntake } from "../api-types";
-import { addDays, formatDate, formatNumber } from "../dates";
+import { Chart, ChartLegend, type DailyBarsSpec } from "../charts/Chart";
+import { addDays, formatDate, formatNumber, formatShortDate } from "../dates";
 import { localized } from "../i18n";
 import { settingsHref } from "../routes";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
@@ -28,6 +29,11 @@ const T = localized({
     lastDays: "Last 7 days",
     zoneNote: (zone: string) => `Days in ${zone} time.`,
     intakeCaption: (name: string) => `Grams dispensed to ${name} per day, last 7 days`,
+    chartLabel: (name: string, target: number | null) =>
+      `Bar chart of the grams dispensed to ${name} on each of the last 7 days${target === null ? "" : `, with the daily target of ${g(target)} as a dashed line`}. The same numbers are in the table below.`,
+    chartGrams: "Grams dispensed",
+    chartTarget: (grams: number) => `Daily target ${g(grams)}`,
+    chartTargetShort: (grams: number) => `Target ${g(grams)}`,
     day: "Day",
     dispensed: "Dispensed",
     today: "Today",
@@ -77,6 +83,11 @@ const T = localized({
     lastDays: "過去 7 日間",
     zoneNote: (zone: string) => `日付は ${zone} の時刻で区切っています。`,
     intakeCaption: (name: string) => `${name} に出た 1 日ごとのグラム数（過去 7 日間）`,
+    chartLabel: (name: string, target: number | null) =>
+      `${name} に出た過去 7 日間の 1 日ごとのグラム数の棒グラフ${target === null ? "" : `（1日の目標 ${g(target)} を破線で表示）`}。同じ数値が下の表にあります。`,
+    chartGrams: "給餌量",
+    chartTarget: (grams: number) => `1日の目標 ${g(grams)}`,
+    chartTargetShort: (grams: number) => `目標 ${g(grams)}`,
     day: "日付",
     dispensed: "給餌量",
     today: "今日",
@@ -243,6 +254,35 @@ function describeDay(day: IntakeDay): string {
     : T.noTargetGrams(day.grams);
 }
 
+/** The week's grams per day against the target, as a picture; the table under it says the same in words. */
+function IntakeChart({ pet, intake }: { pet: Pet; intake: PetIntake }) {
+  const target = pet.dailyGramsTarget;
+  const { days } = intake;
+  const spec = useMemo<DailyBarsSpec>(
+    () => ({
+      kind: "daily-bars",
+      dates: days.map((d) => d.date),
+      values: days.map((d) => d.grams),
+      target: target === null ? null : { value: target, label: T.chartTargetShort(target) },
+      formatDate: formatShortDate,
+      formatValue: g,
+    }),
+    // Reloads bring equal numbers in new objects: draw again only when a number changed.
+    [days.map((d) => `${d.date}=${d.grams}`).join(), target],
+  );
+  return (
+    <figure class="chart-figure">
+      <Chart spec={spec} label={T.chartLabel(pet.name, target)} height={160} testId="intake-chart" />
+      <ChartLegend
+        items={[
+          { mark: "bar", label: T.chartGrams },
+          ...(target === null ? [] : [{ mark: "target" as const, label: T.chartTarget(target) }]),
+        ]}
+      />
+    </figure>
+  );
+}
+
 /**
  * Grams per day as a table: the text says it all, the bar only shows it. With a target the bar is the share of
  * it (full and hatched beyond it); without, the share of the week's largest day.
@@ -387,6 +427,7 @@ function PetCard({ pet, intake, intakeError, feeders, canEdit, onChanged, onUnau
         <>
           <h4>{T.lastDays}</h4>
           {intakeError && <p class="alert">{intakeError}</p>}
+          {intake && <IntakeChart pet={pet} intake={intake} />}
           {intake && <IntakeTable pet={pet} intake={intake} />}
           {!intake && !intakeError && <p class="muted">{T.loadingIntake}</p>}
           {fedBy.length === 0 ? (

@@ -31,6 +31,7 @@ export const PERMISSIONS: Readonly<Record<string, readonly Role[]>> = {
   "GET /api/events": EVERYONE,
   "GET /api/feeders/{id}": EVERYONE,
   "GET /api/feeders/{id}/feeds": EVERYONE,
+  "GET /api/feeders/{id}/history": EVERYONE,
   "POST /api/feeders/{id}/feeds": EVERYONE,
   "GET /api/feeds/{feedId}": EVERYONE,
   "GET /api/feeders/{id}/meals": EVERYONE,
