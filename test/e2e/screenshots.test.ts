@@ -211,6 +211,7 @@ describe("README screenshots (real Chromium)", () => {
     const desktop: Array<[hash: string, name: string, ready: string[]]> = [
       [`#/feeders/${kitchenId}/schedule`, "meal-plan-en", ['[data-testid="occurrence"]']],
       [`#/feeders/${kitchenId}/settings`, "feeder-settings-en", ['[data-testid="device-facts"]']],
+      [`#/feeders/${kitchenId}/history`, "history-en", ['[data-testid="timeline-feed"]', "canvas"]],
       ["#/pets", "pets-en", ['[data-testid="intake-day"]']],
       ["#/alerts", "alerts-en", ['[data-testid="alert"]']],
       ["#/users", "users-en", ['[data-testid="user-sam"]']],
@@ -221,7 +222,7 @@ describe("README screenshots (real Chromium)", () => {
     expect(session.pageProblems).toEqual([]);
   });
 
-  it("phone, Japanese: feeders, meal plan and pets", { timeout: 60_000 }, async () => {
+  it("phone, Japanese: feeders, meal plan, pets and history", { timeout: 60_000 }, async () => {
     const page = await session.newPage(PHONE, true);
     await page.goto(session.server.httpUrl);
     await signIn(page);
@@ -233,7 +234,10 @@ describe("README screenshots (real Chromium)", () => {
       ready: ['[data-testid="occurrence"]'],
       scrollTo: '[data-testid="meal-calendar"]',
     });
-    await shoot(page, "#/pets", "pets-ja-phone", { ready: ['[data-testid="intake-day"]'] });
+    await shoot(page, "#/pets", "pets-ja-phone", { ready: ['[data-testid="intake-day"]', "canvas"] });
+    await shoot(page, `#/feeders/${kitchenId}/history`, "history-ja-phone", {
+      ready: ['[data-testid="timeline-feed"]', "canvas"],
+    });
     expect(await page.getAttribute("html", "lang")).toBe("ja");
     expect(session.pageProblems).toEqual([]);
   });
