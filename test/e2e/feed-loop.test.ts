@@ -82,7 +82,7 @@ describe("web UI feed loop (real Chromium)", () => {
     expect(await feedButton.isEnabled()).toBe(true);
     await feedButton.click();
     // The question has the focus: Enter says yes.
-    await confirm.getByRole("button", { name: "Yes, feed" }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Yes, feed");
     await page.keyboard.press("Enter");
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(await card.getByTestId("feed-status").textContent()).toMatch(/2\s+portions: dispensed/);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage, isAbort, isTerminal, isUnauthorized, newIdempotencyKey } from "../api";
 import type {
   CreateFeederResponse,
@@ -398,8 +398,9 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
   }
 
   // The question takes the focus, so Enter or Space answers it and a screen reader reads it. Escape says no
-  // wherever the focus is (the Feed button it came from is disabled meanwhile and lets go of it).
-  useEffect(() => {
+  // wherever the focus is (the Feed button it came from is disabled meanwhile and lets go of it). A layout
+  // effect: the yes button has the focus by the time it is painted, so a quick Enter never goes astray.
+  useLayoutEffect(() => {
     if (confirming === null) return;
     yesButton.current?.focus();
     const onKey = (e: KeyboardEvent) => {
