@@ -127,7 +127,7 @@ describe("the web UI in Japanese (real Chromium)", () => {
     const card = page.getByTestId(`feeder-${feeder.id}`);
     await card.getByTestId("online-state").filter({ hasText: "オンライン" }).waitFor();
     const question = await feedFromCard(card, { feed: "給餌", yes: "給餌する" });
-    expect(question).toContain("台所の給餌器 で今すぐ 1\u00a0杯");
+    expect(question).toContain("台所の給餌器で今すぐ 1\u00a0杯");
     await card.locator('[data-testid="feed-status"][data-status="dispensed"]').waitFor();
     expect(await card.getByTestId("feed-status").textContent()).toContain("杯");
 

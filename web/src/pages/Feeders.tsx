@@ -175,7 +175,7 @@ const T = localized({
     feedButton: "給餌",
     feeding: "給餌中…",
     confirmQuestion: (portions: string, grams: string | null, name: string) =>
-      `${name} で今すぐ ${portions}${grams ? `（約 ${grams}）` : ""}を給餌しますか？`,
+      `${name}で今すぐ ${portions}${grams ? `（約 ${grams}）` : ""}を給餌しますか？`,
     confirmYes: "給餌する",
     gaveUp: "給餌器からまだ最終的な応答がありません。もう一度給餌する前に給餌器を確認してください。",
     feedGone: "この給餌はもうサーバーにありません。",
