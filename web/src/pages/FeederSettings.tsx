@@ -2,11 +2,12 @@ import { useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import type { DeviceProfile, Feeder, FeederChanges, Pet } from "../api-types";
 import { localized } from "../i18n";
-import { connectionsHref, feedersHref, historyHref, petsHref } from "../routes";
+import { feedersHref, petsHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
 import { FeederConnect } from "./FeederConnect";
+import { FeederLinks } from "./FeederLinks";
 
 type FieldName = "name" | "petId" | "maxPortions" | "dailyMaxPortions" | "minFeedIntervalSeconds";
 const FIELDS = ["name", "petId", "maxPortions", "dailyMaxPortions", "minFeedIntervalSeconds"] as const;
@@ -47,8 +48,6 @@ const T = localized({
     deviceType: "Device type",
     model: "Model",
     deviceKey: "Device id",
-    connectionLog: "Connection log",
-    history: "History",
   },
   ja: {
     back: "← 給餌器の一覧",
@@ -83,8 +82,6 @@ const T = localized({
     deviceType: "デバイスの種類",
     model: "モデル",
     deviceKey: "デバイス ID",
-    connectionLog: "接続ログ",
-    history: "履歴",
   },
 });
 
@@ -154,10 +151,7 @@ function DeviceFacts({ feeder, profiles }: { feeder: Feeder; profiles: DevicePro
           </div>
         )}
       </dl>
-      <p class="card-links">
-        <a href={historyHref(feeder.id)}>{T.history}</a>
-        <a href={connectionsHref({ feederId: feeder.id })}>{T.connectionLog}</a>
-      </p>
+      <FeederLinks feeder={feeder} pages={["history", "connections"]} />
     </section>
   );
 }

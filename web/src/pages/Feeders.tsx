@@ -6,8 +6,6 @@ import type {
   Feed,
   Feeder,
   FeederCredentials,
-  FeedSource,
-  FeedStatus,
   ProfileProblem,
   ProfilesResponse,
   User,
@@ -18,9 +16,10 @@ import { FEED_WORDS as W } from "../feed-words";
 import { intlLocale, localized } from "../i18n";
 import { useLiveChanges } from "../live";
 import { canManageDevices, canSeeHousehold } from "../roles";
-import { alertsHref, historyHref, scheduleHref, settingsHref } from "../routes";
+import { alertsHref } from "../routes";
 import { ErrorAlert, Field } from "../ui";
 import { useLoad } from "../use-load";
+import { FeederLinks } from "./FeederLinks";
 import { ModelField, PendingDevices } from "./PendingDevices";
 
 const LIST_REFRESH_MS = 3000;
@@ -79,12 +78,6 @@ const T = localized({
     ownerOnly: "Only an owner can feed past a safety limit.",
     feedAnyway: "Feed anyway",
     cancel: "Cancel",
-    mealPlan: "Meal plan",
-    mealPlanFor: (name: string) => `Meal plan for ${name}`,
-    history: "History",
-    historyFor: (name: string) => `History of ${name}`,
-    settings: "Settings",
-    settingsFor: (name: string) => `Settings for ${name}`,
     addTitle: "Add a feeder",
     name: "Name",
     nameRequired: "Enter a name for the feeder.",
@@ -186,12 +179,6 @@ const T = localized({
     ownerOnly: "安全上限を超えて給餌できるのはオーナーだけです。",
     feedAnyway: "それでも給餌",
     cancel: "キャンセル",
-    mealPlan: "給餌プラン",
-    mealPlanFor: (name: string) => `${name} の給餌プラン`,
-    history: "履歴",
-    historyFor: (name: string) => `${name} の履歴`,
-    settings: "設定",
-    settingsFor: (name: string) => `${name} の設定`,
     addTitle: "給餌器の追加",
     name: "名前",
     nameRequired: "給餌器の名前を入力してください。",
@@ -555,19 +542,10 @@ function FeederCard({ feeder, canOverride, showSettings, onChanged, onUnauthoriz
           </div>
         </fieldset>
       )}
-      <p class="card-links">
-        <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
-          {T.mealPlan}
-        </a>
-        <a href={historyHref(feeder.id)} aria-label={T.historyFor(feeder.name)}>
-          {T.history}
-        </a>
-        {showSettings && (
-          <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>
-            {T.settings}
-          </a>
-        )}
-      </p>
+      <FeederLinks
+        feeder={feeder}
+        pages={showSettings ? ["schedule", "history", "settings"] : ["schedule", "history"]}
+      />
     </article>
   );
 }

@@ -15,9 +15,10 @@ import {
 import { FEED_WORDS, isProblem } from "../feed-words";
 import { intlLocale, localized } from "../i18n";
 import { useLiveChanges } from "../live";
-import { feedersHref, scheduleHref, settingsHref } from "../routes";
+import { feedersHref } from "../routes";
 import { ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
+import { FeederLinks } from "./FeederLinks";
 
 const PERIODS = [7, 14, 30] as const;
 const DEFAULT_PERIOD = 14;
@@ -41,10 +42,6 @@ const T = localized({
     titleFor: (name: string) => `History: ${name}`,
     loading: "Loading the history…",
     failed: (message: string) => `Could not load the history (${message}).`,
-    mealPlan: "Meal plan",
-    mealPlanFor: (name: string) => `Meal plan for ${name}`,
-    settings: "Settings",
-    settingsFor: (name: string) => `Settings for ${name}`,
     period: "Period",
     lastDays: (n: number) => `Last ${n} days`,
     zoneNote: (zone: string) => `Days and times are the feeder's, in ${zone} time.`,
@@ -93,10 +90,6 @@ const T = localized({
     titleFor: (name: string) => `履歴: ${name}`,
     loading: "履歴を読み込み中…",
     failed: (message: string) => `履歴を読み込めませんでした（${message}）。`,
-    mealPlan: "給餌プラン",
-    mealPlanFor: (name: string) => `${name} の給餌プラン`,
-    settings: "設定",
-    settingsFor: (name: string) => `${name} の設定`,
     period: "期間",
     lastDays: (n: number) => `過去 ${n} 日間`,
     zoneNote: (zone: string) => `日付と時刻は給餌器のもので、${zone} の時刻です。`,
@@ -433,16 +426,7 @@ export function History({ feederId, showSettings, onUnauthorized }: Props) {
       </p>
       <h2 tabIndex={-1}>{feeder ? T.titleFor(feeder.name) : T.title}</h2>
       {feeder && (
-        <p class="card-links">
-          <a href={scheduleHref(feeder.id)} aria-label={T.mealPlanFor(feeder.name)}>
-            {T.mealPlan}
-          </a>
-          {showSettings && (
-            <a href={settingsHref(feeder.id)} aria-label={T.settingsFor(feeder.name)}>
-              {T.settings}
-            </a>
-          )}
-        </p>
+        <FeederLinks feeder={feeder} pages={showSettings ? ["schedule", "settings"] : ["schedule"]} />
       )}
       <div class="field connection-filter">
         <label for="history-period">{T.period}</label>

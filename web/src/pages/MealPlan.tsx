@@ -3,10 +3,11 @@ import { api } from "../api";
 import type { Feeder, Schedule, ScheduleInput, Weekday } from "../api-types";
 import { formatNumber } from "../dates";
 import { intlLocale, localized } from "../i18n";
-import { feedersHref, historyHref } from "../routes";
+import { feedersHref } from "../routes";
 import { complaintsByField, isWholeNumber, SaveActions, useSaveForm } from "../save-form";
 import { describedBy, ErrorAlert, FieldError } from "../ui";
 import { useLoad } from "../use-load";
+import { FeederLinks } from "./FeederLinks";
 import { MealCalendar } from "./MealCalendar";
 import { OneOffPanel, PausePanel } from "./MealPlanExtras";
 
@@ -17,8 +18,6 @@ const T = localized({
     back: "← All feeders",
     title: "Meal plan",
     titleFor: (name: string) => `Meal plan: ${name}`,
-    history: "History",
-    historyFor: (name: string) => `History of ${name}`,
     loading: "Loading the meal plan…",
     readOnly: "You can see this meal plan; an owner or member changes it.",
     settings: "Plan",
@@ -67,8 +66,6 @@ const T = localized({
     back: "← すべての給餌器",
     title: "給餌プラン",
     titleFor: (name: string) => `給餌プラン: ${name}`,
-    history: "履歴",
-    historyFor: (name: string) => `${name} の履歴`,
     loading: "給餌プランを読み込み中…",
     readOnly: "この給餌プランは閲覧のみです。変更はオーナーかメンバーが行います。",
     settings: "プラン",
@@ -558,13 +555,7 @@ export function MealPlan({ feederId, canEdit, onUnauthorized }: Props) {
         <a href={feedersHref}>{T.back}</a>
       </p>
       <h2 tabIndex={-1}>{feeder ? T.titleFor(feeder.name) : T.title}</h2>
-      {feeder && (
-        <p class="card-links">
-          <a href={historyHref(feeder.id)} aria-label={T.historyFor(feeder.name)}>
-            {T.history}
-          </a>
-        </p>
-      )}
+      {feeder && <FeederLinks feeder={feeder} pages={["history"]} />}
       <ErrorAlert message={loadError} />
       {!loadError && !saved && <p class="muted">{T.loading}</p>}
       {feeder && saved && (
