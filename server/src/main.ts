@@ -80,10 +80,7 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   const alerts = new AlertService(
     store,
     clock,
-    [
-      new LogNotifier(logger.child({ component: "alerts" })),
-      new LiveNotifier(changes, (feederId) => feeders.find(feederId)?.householdId),
-    ],
+    [new LogNotifier(logger.child({ component: "alerts" })), new LiveNotifier(changes)],
     logger.child({ component: "alerts" }),
   );
   const scheduler = new MealScheduler(store, plans, feeds, clock, mealLogger);

@@ -48,6 +48,14 @@ export class ChangeFeed {
     }
   }
 
+  /** Alerts changed: those of a feeder tell its household, those about the server itself (null) everyone. */
+  alertsChanged(feederId: string | null): void {
+    if (this.listeners.size === 0) return;
+    if (feederId === null) return this.publish(null, { kind: "alerts" });
+    const householdId = this.householdOf(feederId);
+    if (householdId !== undefined) this.publish(householdId, { kind: "alerts" });
+  }
+
   /** `subscriber` (e.g. a user id) is counted for subscriptionCount(). Returns the unsubscribe function. */
   subscribe(householdId: string, subscriber: string, listener: Listener): () => void {
     let set = this.listeners.get(householdId);

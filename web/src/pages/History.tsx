@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useMemo, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../api";
 import type { Feed, Feeder, FeederHistory, HistoryDay } from "../api-types";
@@ -176,33 +177,50 @@ function GramsPerDay({ history }: { history: FeederHistory }) {
           {summary}
         </figcaption>
       </figure>
-      <details class="chart-numbers">
-        <summary>{T.showNumbers}</summary>
-        <div class="table-scroll">
-          <table class="history-table" data-testid="grams-table">
-            <caption class="visually-hidden">{T.gramsCaption}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{T.day}</th>
-                <th scope="col">{T.grams}</th>
-                <th scope="col">{T.portions}</th>
-                <th scope="col">{T.feeds}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...days].reverse().map((day) => (
-                <tr key={day.date} data-testid="history-day" data-date={day.date}>
-                  <th scope="row">{dayName(day.date, today?.date ?? "")}</th>
-                  <td>{gramsText(day)}</td>
-                  <td>{formatNumber(day.portions)}</td>
-                  <td>{T.feedsCell(day.feeds, day.failed)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <ChartNumbers
+        caption={T.gramsCaption}
+        columns={[T.day, T.grams, T.portions, T.feeds]}
+        testId="grams-table"
+      >
+        {[...days].reverse().map((day) => (
+          <tr key={day.date} data-testid="history-day" data-date={day.date}>
+            <th scope="row">{dayName(day.date, today?.date ?? "")}</th>
+            <td>{gramsText(day)}</td>
+            <td>{formatNumber(day.portions)}</td>
+            <td>{T.feedsCell(day.feeds, day.failed)}</td>
+          </tr>
+        ))}
+      </ChartNumbers>
     </section>
+  );
+}
+
+/** A chart's numbers as a table, folded away: for screen readers, and for anyone who wants the figures. */
+function ChartNumbers(props: {
+  caption: string;
+  columns: string[];
+  testId: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <details class="chart-numbers">
+      <summary>{T.showNumbers}</summary>
+      <div class="table-scroll">
+        <table class="history-table" data-testid={props.testId}>
+          <caption class="visually-hidden">{props.caption}</caption>
+          <thead>
+            <tr>
+              {props.columns.map((column) => (
+                <th key={column} scope="col">
+                  {column}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>{props.children}</tbody>
+        </table>
+      </div>
+    </details>
   );
 }
 
@@ -261,30 +279,19 @@ function FoodLevel({ history, loadedAt }: { history: FeederHistory; loadedAt: nu
               {summary}
             </figcaption>
           </figure>
-          <details class="chart-numbers">
-            <summary>{T.showNumbers}</summary>
-            <div class="table-scroll">
-              <table class="history-table" data-testid="level-table">
-                <caption class="visually-hidden">{T.levelCaption}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{T.day}</th>
-                    <th scope="col">{T.lastReading}</th>
-                    <th scope="col">{T.lowest}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {levelByDay(history).map((day) => (
-                    <tr key={day.date}>
-                      <th scope="row">{dayName(day.date, today)}</th>
-                      <td>{percent(day.last)}</td>
-                      <td>{percent(day.lowest)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </details>
+          <ChartNumbers
+            caption={T.levelCaption}
+            columns={[T.day, T.lastReading, T.lowest]}
+            testId="level-table"
+          >
+            {levelByDay(history).map((day) => (
+              <tr key={day.date}>
+                <th scope="row">{dayName(day.date, today)}</th>
+                <td>{percent(day.last)}</td>
+                <td>{percent(day.lowest)}</td>
+              </tr>
+            ))}
+          </ChartNumbers>
         </>
       ) : (
         <p class="muted" data-testid="level-summary">

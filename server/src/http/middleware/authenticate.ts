@@ -3,30 +3,47 @@
  * token. Tokens are never read from the query string (they would end up in
  * logs and browser history).
  */
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import type { AccountService, User } from "../../auth/accounts.js";
 import { AppError } from "../../errors.js";
 import type { AppEnv } from "../context.js";
 
 export const SESSION_COOKIE = "fk_session";
 
-export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const { accounts } = c.get("services");
+/** What a request's credentials are worth right now; a long-lived stream asks again with the same ones. */
+export type Credentials = { via: "token"; header: string } | { via: "session"; cookie: string | undefined };
+
+export function credentialsOf(c: Context<AppEnv>): Credentials {
   const header = c.req.header("authorization");
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const holder = match?.[1] ? accounts.userForToken(match[1]) : undefined;
-    // A bad token is an error even on public routes: a script with a broken token should hear about it.
-    if (!holder) throw new AppError("unauthorized", "The API token is unknown, revoked or expired.");
-    c.set("user", holder.user);
-    c.set("authVia", "token");
-    c.set("tokenName", holder.tokenName);
-    return next();
+  return header !== undefined
+    ? { via: "token", header }
+    : { via: "session", cookie: getCookie(c, SESSION_COOKIE) };
+}
+
+export function holderOf(
+  accounts: AccountService,
+  credentials: Credentials,
+): { user: User; tokenName?: string } | undefined {
+  if (credentials.via === "token") {
+    const token = /^Bearer\s+(\S+)$/i.exec(credentials.header)?.[1];
+    return token ? accounts.userForToken(token) : undefined;
   }
-  const session = getCookie(c, SESSION_COOKIE);
-  const user = session ? accounts.userForSession(session) : undefined;
-  c.set("user", user);
-  c.set("authVia", user ? "session" : undefined);
+  const user = credentials.cookie ? accounts.userForSession(credentials.cookie) : undefined;
+  return user && { user };
+}
+
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const credentials = credentialsOf(c);
+  const holder = holderOf(c.get("services").accounts, credentials);
+  // A bad token is an error even on public routes: a script with a broken token should hear about it.
+  if (credentials.via === "token" && !holder) {
+    throw new AppError("unauthorized", "The API token is unknown, revoked or expired.");
+  }
+  c.set("user", holder?.user);
+  c.set("authVia", holder ? credentials.via : undefined);
+  c.set("tokenName", holder?.tokenName);
   return next();
 });
 

@@ -1,10 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { getCookie } from "hono/cookie";
 import { streamSSE } from "hono/streaming";
 import { AppError } from "../../../errors.js";
 import type { LiveChange } from "../../../events/change-feed.js";
 import { type AppEnv, currentUser } from "../../context.js";
-import { SESSION_COOKIE } from "../../middleware/authenticate.js";
+import { credentialsOf, holderOf } from "../../middleware/authenticate.js";
 import type { getEvents } from "./events.routes.js";
 
 const HEARTBEAT_MS = 25_000;
@@ -19,15 +18,8 @@ export const events: RouteHandler<typeof getEvents, AppEnv> = (c) => {
     throw new AppError("too_many_streams");
   }
   // What the stream was opened with, to end it once that no longer lets anyone in (signed out, revoked).
-  const authorization = c.req.header("authorization");
-  const session = authorization === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
-  const stillAllowed = () => {
-    if (authorization !== undefined) {
-      const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-      return token !== undefined && accounts.userForToken(token)?.user.id === user.id;
-    }
-    return session !== undefined && accounts.userForSession(session)?.id === user.id;
-  };
+  const credentials = credentialsOf(c);
+  const stillAllowed = () => holderOf(accounts, credentials)?.user.id === user.id;
 
   // Subscribed before the stream starts, so the limits above count it at once.
   let send: (changes: LiveChange[]) => void = () => undefined;
