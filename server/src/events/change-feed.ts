@@ -51,8 +51,7 @@ export class ChangeFeed {
   /** Alerts changed: those of a feeder tell its household, those about the server itself (null) everyone. */
   alertsChanged(feederId: string | null): void {
     if (this.listeners.size === 0) return;
-    if (feederId === null) return this.publish(null, { kind: "alerts" });
-    const householdId = this.householdOf(feederId);
+    const householdId = feederId === null ? null : this.householdOf(feederId);
     if (householdId !== undefined) this.publish(householdId, { kind: "alerts" });
   }
 
