@@ -1,7 +1,7 @@
 // Builds what `npm start` runs: the server as one ES module bundle (dependencies stay in
 // node_modules, the native SQLite driver included) plus its migrations, and the web UI.
 import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 import { checkWebBudget, DEFAULT_WEB_DIR, manifestFor } from "./check-web-budget.mjs";
 
@@ -20,8 +20,11 @@ if (only !== "web") {
     packages: "external",
     sourcemap: true,
     define: { __FEEDKEEPER_VERSION__: JSON.stringify(pkg.version) },
+    // `npx feedkeeper …` and the package's bin run the bundle directly.
+    banner: { js: "#!/usr/bin/env node" },
     logLevel: "warning",
   });
+  chmodSync("dist/server/feedkeeper.js", 0o755);
   cpSync("server/src/store/migrations", "dist/server/migrations", { recursive: true });
   cpSync("device-profiles", "dist/server/device-profiles", {
     recursive: true,

@@ -2,8 +2,8 @@
  * Process entry: read the environment, start, and stop cleanly on SIGTERM/SIGINT.
  * A bad configuration exits with code 2 and names the variable at fault.
  *
- * `feedkeeper reset-password <username>` is the one subcommand: recovery of a forgotten password on the
- * machine itself (reset-password.ts); it reads the same environment for the data directory.
+ * `feedkeeper <command>` runs one of the subcommands in commands.ts instead (backups, password recovery,
+ * checks); they read the same environment, e.g. for the data directory.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { start } from "../main.js";
+import { COMMANDS, helpText } from "./commands.js";
 
 // Everything the server writes (database, WAL, certificates) is private to its user.
 process.umask(0o077);
@@ -26,9 +27,19 @@ try {
   throw err;
 }
 
-if (process.argv[2] === "reset-password") {
-  const { resetPasswordCli } = await import("./reset-password.js");
-  process.exit(await resetPasswordCli(process.argv.slice(3), config.dataDir));
+const commandName = process.argv[2];
+if (commandName === "help" || commandName === "--help" || commandName === "-h") {
+  process.stdout.write(await helpText());
+  process.exit(0);
+}
+if (commandName !== undefined) {
+  const load = Object.hasOwn(COMMANDS, commandName) ? COMMANDS[commandName] : undefined;
+  if (!load) {
+    process.stderr.write(`feedkeeper: unknown command ${JSON.stringify(commandName)}\n\n${await helpText()}`);
+    process.exit(2);
+  }
+  const command = await load();
+  process.exit(await command.run(process.argv.slice(3), config, process));
 }
 
 // The built UI sits beside the built server (dist/web next to dist/server); run from source

@@ -17,6 +17,7 @@ import { hashPassword } from "../auth/passwords.js";
 import { newSecret } from "../auth/secrets.js";
 import { openStore, type Store } from "../store/db.js";
 import { sessions, users } from "../store/schema.js";
+import type { CliIo, Command } from "./commands.js";
 
 export const RESET_PASSWORD_USAGE = `Usage: feedkeeper reset-password <username> [--password-stdin]
 
@@ -65,12 +66,6 @@ async function readFirstLine(input: NodeJS.ReadableStream): Promise<string> {
     if (text.includes("\n") || text.length > 4096) break;
   }
   return (text.split(/\r?\n/)[0] ?? "").trimEnd();
-}
-
-interface CliIo {
-  stdin: NodeJS.ReadableStream;
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
 }
 
 /** The subcommand; returns the process exit code (0 done, 1 refused, 2 bad usage). */
@@ -131,3 +126,8 @@ export async function resetPasswordCli(
     store.close();
   }
 }
+
+export const resetPasswordCommand: Command = {
+  summary: "set a new password for an account (a forgotten owner password) and end its sessions",
+  run: (args, config, io) => resetPasswordCli(args, config.dataDir, io),
+};
