@@ -15,6 +15,7 @@ import { History } from "./pages/History";
 import { Login } from "./pages/Login";
 import { MealPlan } from "./pages/MealPlan";
 import { Pets } from "./pages/Pets";
+import { ServerSettings } from "./pages/ServerSettings";
 import { Setup } from "./pages/Setup";
 import { Users } from "./pages/Users";
 import { canEditHousehold, canManageDevices, canManageUsers, canSeeHousehold } from "./roles";
@@ -27,6 +28,7 @@ import {
   parseHash,
   petsHref,
   type Route,
+  serverHref,
   usersHref,
 } from "./routes";
 import { ErrorAlert } from "./ui";
@@ -54,6 +56,7 @@ const TITLES = localized<Record<Exclude<View["kind"], "signedIn"> | Route["page"
     users: "Users · Feedkeeper",
     account: "Your account · Feedkeeper",
     audit: "Audit log · Feedkeeper",
+    server: "Server settings · Feedkeeper",
   },
   ja: {
     loading: "Feedkeeper",
@@ -70,6 +73,7 @@ const TITLES = localized<Record<Exclude<View["kind"], "signedIn"> | Route["page"
     users: "ユーザー · Feedkeeper",
     account: "アカウント · Feedkeeper",
     audit: "監査ログ · Feedkeeper",
+    server: "サーバー設定 · Feedkeeper",
   },
 });
 
@@ -83,6 +87,7 @@ const NAV = localized({
     users: "Users",
     account: "Account",
     audit: "Audit log",
+    server: "Server",
     accountOf: (username: string) => `Your account: ${username}`,
     notAllowed: "Your role cannot open this page. Ask an owner if you need it.",
     unacknowledged: (n: number) => `${n} new`,
@@ -104,6 +109,7 @@ const NAV = localized({
     users: "ユーザー",
     account: "アカウント",
     audit: "監査ログ",
+    server: "サーバー",
     accountOf: (username: string) => `あなたのアカウント: ${username}`,
     notAllowed: "あなたの役割ではこのページを開けません。必要ならオーナーに頼んでください。",
     unacknowledged: (n: number) => `新着 ${n} 件`,
@@ -192,7 +198,7 @@ function CountBadge(props: { count: number | null; label: string; info?: boolean
 /** Pages a role cannot read at all; the rest show what the role may see, with fewer controls. */
 function mayOpen(user: User, route: Route): boolean {
   if (route.page === "connections" || route.page === "users") return canSeeHousehold(user.role);
-  if (route.page === "audit") return canManageUsers(user.role);
+  if (route.page === "audit" || route.page === "server") return canManageUsers(user.role);
   return true;
 }
 
@@ -342,6 +348,11 @@ function App() {
                 {NAV.audit}
               </a>
             )}
+            {canManageUsers(view.user.role) && (
+              <a href={serverHref} aria-current={route.page === "server" ? "page" : undefined}>
+                {NAV.server}
+              </a>
+            )}
           </nav>
         )}
         {view.kind === "signedIn" && (
@@ -426,6 +437,9 @@ function App() {
         )}
         {view.kind === "signedIn" && route.page === "audit" && mayOpen(view.user, route) && (
           <Audit onUnauthorized={onUnauthorized} />
+        )}
+        {view.kind === "signedIn" && route.page === "server" && mayOpen(view.user, route) && (
+          <ServerSettings onUnauthorized={onUnauthorized} />
         )}
         {view.kind === "signedIn" && route.page === "account" && (
           <Account user={view.user} onUnauthorized={onUnauthorized} />

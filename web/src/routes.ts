@@ -12,6 +12,7 @@ export type Route =
   | { page: "users" }
   | { page: "account" }
   | { page: "audit" }
+  | { page: "server" }
   | { page: "connections"; filter: ConnectionFilter };
 
 /** Which entries the connection log shows: all, one feeder's, or only devices that are no feeder. */
@@ -23,6 +24,7 @@ export const petsHref = "#/pets";
 export const usersHref = "#/users";
 export const accountHref = "#/account";
 export const auditHref = "#/audit";
+export const serverHref = "#/server";
 export const scheduleHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/schedule`;
 export const settingsHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/settings`;
 export const historyHref = (feederId: string) => `#/feeders/${encodeURIComponent(feederId)}/history`;
@@ -38,6 +40,7 @@ export function parseHash(hash: string): Route {
   if (hash === usersHref) return { page: "users" };
   if (hash === accountHref) return { page: "account" };
   if (hash === auditHref) return { page: "audit" };
+  if (hash === serverHref) return { page: "server" };
   if (hash === connectionsHref()) return { page: "connections", filter: "all" };
   if (hash === connectionsHref("unknown")) return { page: "connections", filter: "unknown" };
   const feederLog = /^#\/connections\/feeders\/([^/]+)\/?$/.exec(hash);

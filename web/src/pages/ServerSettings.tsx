@@ -1,0 +1,25 @@
+import { localized } from "../i18n";
+
+const T = localized({
+  en: {
+    title: "Server settings",
+    intro: "How this server reaches you and keeps your data: for the owner only.",
+  },
+  ja: {
+    title: "サーバー設定",
+    intro: "このサーバーからの通知とデータの保管に関する設定です。オーナーだけが使えます。",
+  },
+});
+
+/**
+ * The owner's page for the server as a whole. Each section is its own component in ./settings/, loading
+ * its own data, so one failing section leaves the others usable.
+ */
+export function ServerSettings({ onUnauthorized: _onUnauthorized }: { onUnauthorized: () => void }) {
+  return (
+    <section class="server-settings">
+      <h1>{T.title}</h1>
+      <p class="muted">{T.intro}</p>
+    </section>
+  );
+}
