@@ -143,6 +143,7 @@ describe("the web UI in Japanese (real Chromium)", () => {
       ["#/users", "ユーザー"],
       ["#/account", "アカウント"],
       ["#/audit", "監査ログ"],
+      ["#/server", "サーバー設定"],
     ] as const;
     for (const [hash, heading] of pages) {
       await page.goto(`${session.server.httpUrl}/${hash}`);

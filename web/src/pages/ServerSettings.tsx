@@ -18,7 +18,7 @@ const T = localized({
 export function ServerSettings({ onUnauthorized: _onUnauthorized }: { onUnauthorized: () => void }) {
   return (
     <section class="server-settings">
-      <h1>{T.title}</h1>
+      <h2>{T.title}</h2>
       <p class="muted">{T.intro}</p>
     </section>
   );
