@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   "reset-password": async () => (await import("./reset-password.js")).resetPasswordCommand,
   // The name the issue tracker and older notes use; the same command.
   "reset-owner-password": async () => (await import("./reset-password.js")).resetPasswordCommand,
+  "create-feeder": async () => (await import("./create-feeder.js")).createFeederCommand,
 };
 
 /** `feedkeeper help`: every command with its summary. */

@@ -2,14 +2,13 @@
  * The built binary's `reset-password` subcommand against a database a running server created: the old
  * password and sessions stop working at once, the new password works, and the command needs no network.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApi } from "../../../test/helpers/api.js";
+import { runFeedkeeper } from "../../../test/helpers/cli.js";
 import { bootInProcess } from "../../../test/helpers/in-process.js";
-import { SERVER_ENTRY } from "../../../test/helpers/server.js";
 import type { Running } from "../main.js";
 
 const OLD_PASSWORD = "the old forgotten password";
@@ -18,35 +17,15 @@ let dataDir: string;
 let server: Running;
 let api: TestApi;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function resetPassword(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  if (!fs.existsSync(SERVER_ENTRY))
-    throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first`);
-  return new Promise<Run>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [SERVER_ENTRY, "reset-password", ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? "",
-          FEEDKEEPER_DATA_DIR: dataDir,
-          // The running server's own port: the command would fail with EADDRINUSE if it listened.
-          FEEDKEEPER_HTTP_PORT: String(server.httpPort),
-          ...options.env,
-        },
-        timeout: 20_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(options.stdin ?? "");
+  return runFeedkeeper(["reset-password", ...args], {
+    env: {
+      FEEDKEEPER_DATA_DIR: dataDir,
+      // The running server's own port: the command would fail with EADDRINUSE if it listened.
+      FEEDKEEPER_HTTP_PORT: String(server.httpPort),
+      ...options.env,
+    },
+    ...(options.stdin !== undefined && { stdin: options.stdin }),
   });
 }
 
