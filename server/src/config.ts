@@ -27,7 +27,14 @@ const bytes = (min: number, max: number) =>
     .min(min, `must be at least ${min} bytes`)
     .max(max, `must be at most ${max} bytes`);
 
+const alertPercent = z.coerce
+  .number({ error: "must be a percentage" })
+  .int("must be a whole percentage")
+  .min(0, "must be 0-90 % (0: never)")
+  .max(90, "must be 0-90 %");
+
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
 
 /** Each key is the environment variable's name; README's configuration table mirrors this. */
 const envSchema = z.object({
@@ -40,6 +47,7 @@ const envSchema = z.object({
     .default("0.0.0.0"),
   FEEDKEEPER_DATA_DIR: z.string().min(1, "must be a directory path").default("./data"),
   FEEDKEEPER_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  FEEDKEEPER_LOG_FORMAT: z.enum(LOG_FORMATS, { error: "must be auto, json or pretty" }).default("auto"),
   FEEDKEEPER_MQTT_MAX_PACKET_BYTES: bytes(1024, 16 * 1024 * 1024).default(64 * 1024),
   FEEDKEEPER_FEED_EXPIRY_SECONDS: seconds(5, 3600).default(60),
   FEEDKEEPER_FEED_MAX_EXPIRY_SECONDS: seconds(5, 86400).default(900),
@@ -54,6 +62,27 @@ const envSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(3650, "must be at most 3650 days")
     .default(365),
+  // Alert thresholds: below them an alert is raised; it re-arms 10 points higher, so they stop at 90.
+  FEEDKEEPER_FOOD_LOW_PERCENT: alertPercent.default(20),
+  FEEDKEEPER_BATTERY_LOW_PERCENT: alertPercent.default(15),
+  FEEDKEEPER_OFFLINE_ALERT_MINUTES: z.coerce
+    .number({ error: "must be a number of minutes" })
+    .int("must be a whole number of minutes")
+    .min(0, "must be at least 0 minutes (0: never)")
+    .max(10080, "must be at most 10080 minutes (a week)")
+    .default(30),
+  FEEDKEEPER_BACKUP_INTERVAL_HOURS: z.coerce
+    .number({ error: "must be a number of hours" })
+    .int("must be a whole number of hours")
+    .min(0, "must be 0-168 hours (0: no scheduled backups)")
+    .max(168, "must be at most 168 hours (a week)")
+    .default(24),
+  FEEDKEEPER_BACKUP_KEEP: z.coerce
+    .number({ error: "must be a number of backups" })
+    .int("must be a whole number of backups")
+    .min(1, "must be at least 1")
+    .max(1000, "must be at most 1000")
+    .default(7),
   FEEDKEEPER_TLS_CERT: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_KEY: z.string().min(1, "must be a file path").optional(),
   FEEDKEEPER_TLS_HOSTNAMES: z
@@ -73,6 +102,16 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w.-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
     .default("feedkeeper"),
+  FEEDKEEPER_HA_DISCOVERY: z
+    .enum(["auto", "on", "off"], { error: "must be auto, on or off" })
+    .default("auto"),
+  FEEDKEEPER_HA_DISCOVERY_PREFIX: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,2}$/,
+      "must be an MQTT topic prefix such as homeassistant (letters, digits, '_', '-', at most 3 levels)",
+    )
+    .default("homeassistant"),
 });
 
 /** The certificate of the TLS listeners (MQTT over TLS, the Petnet registration API). */
@@ -100,6 +139,8 @@ export interface Config {
   bind: string;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** auto: pretty when stdout is a terminal, JSON otherwise (as in a container). */
+  logFormat: (typeof LOG_FORMATS)[number];
   mqttMaxPacketBytes: number;
   feeds: {
     defaultExpirySeconds: number;
@@ -117,8 +158,17 @@ export interface Config {
   tls: TlsConfig;
   /** How long the audit log keeps an entry. */
   auditDays: number;
+  /** Scheduled local backups in <data dir>/backups: every `intervalHours` (0: off), the `keep` newest kept. */
+  backup: { intervalHours: number; keep: number };
+  /** When a feeder's condition raises an alert: below these percentages, after this long offline (0: never). */
+  conditionAlerts: { foodLowPercent: number; batteryLowPercent: number; offlineMinutes: number };
   /** Set when FEEDKEEPER_MQTT_URL is: devices on that broker are reached through it. */
   externalBroker: ExternalBrokerConfig | undefined;
+  /**
+   * Home Assistant MQTT discovery, on the external broker when there is one, else on the embedded broker
+   * (where Home Assistant logs in with an API token). Auto: on with an external broker, off without.
+   */
+  homeAssistant: { discovery: boolean; prefix: string };
 }
 
 /** A broker URL as it may be logged: without a password in it. */
@@ -191,6 +241,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const name of brokerOnly) {
     if (e[name] !== undefined && !e.FEEDKEEPER_MQTT_URL) problems.push(`${name}: needs FEEDKEEPER_MQTT_URL`);
   }
+  // MQTT has no password without a user name: mqtt.js would close the connection without a word.
+  if (e.FEEDKEEPER_MQTT_PASSWORD !== undefined && e.FEEDKEEPER_MQTT_USERNAME === undefined) {
+    problems.push(
+      "FEEDKEEPER_MQTT_PASSWORD: needs FEEDKEEPER_MQTT_USERNAME (MQTT sends no password without a user name)",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     httpPort: e.FEEDKEEPER_HTTP_PORT,
@@ -198,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bind: e.FEEDKEEPER_BIND,
     dataDir: path.resolve(e.FEEDKEEPER_DATA_DIR),
     logLevel: e.FEEDKEEPER_LOG_LEVEL,
+    logFormat: e.FEEDKEEPER_LOG_FORMAT,
     mqttMaxPacketBytes: e.FEEDKEEPER_MQTT_MAX_PACKET_BYTES,
     feeds: {
       defaultExpirySeconds: e.FEEDKEEPER_FEED_EXPIRY_SECONDS,
@@ -209,6 +266,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mqttsPort: e.FEEDKEEPER_MQTTS_PORT,
     kronosPort: e.FEEDKEEPER_KRONOS_PORT,
     auditDays: e.FEEDKEEPER_AUDIT_DAYS,
+    backup: { intervalHours: e.FEEDKEEPER_BACKUP_INTERVAL_HOURS, keep: e.FEEDKEEPER_BACKUP_KEEP },
+    conditionAlerts: {
+      foodLowPercent: e.FEEDKEEPER_FOOD_LOW_PERCENT,
+      batteryLowPercent: e.FEEDKEEPER_BATTERY_LOW_PERCENT,
+      offlineMinutes: e.FEEDKEEPER_OFFLINE_ALERT_MINUTES,
+    },
     tls: {
       certFile: e.FEEDKEEPER_TLS_CERT ? path.resolve(e.FEEDKEEPER_TLS_CERT) : undefined,
       keyFile: e.FEEDKEEPER_TLS_KEY ? path.resolve(e.FEEDKEEPER_TLS_KEY) : undefined,
@@ -223,5 +286,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           clientId: e.FEEDKEEPER_MQTT_CLIENT_ID,
         }
       : undefined,
+    homeAssistant: {
+      discovery:
+        e.FEEDKEEPER_HA_DISCOVERY === "on" ||
+        (e.FEEDKEEPER_HA_DISCOVERY === "auto" && e.FEEDKEEPER_MQTT_URL !== undefined),
+      prefix: e.FEEDKEEPER_HA_DISCOVERY_PREFIX,
+    },
   };
 }

@@ -68,6 +68,24 @@ export const ERRORS = {
     message: "Too many live update streams are open (10 per user, 200 in all); close some tabs.",
   },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  backup_invalid: {
+    status: 422,
+    message: "This is not a usable Feedkeeper backup (damaged, cut short or altered); nothing was changed.",
+  },
+  backup_too_new: {
+    status: 422,
+    message: "This backup was made by a newer Feedkeeper; upgrade this server first. Nothing was changed.",
+  },
+  restore_in_progress: { status: 409, message: "A restore is already under way." },
+  restore_unavailable: {
+    status: 503,
+    message: "This server cannot restart itself to restore; stop it and run `feedkeeper restore <file>`.",
+  },
+  notification_channel_not_found: { status: 404, message: "No notification channel with this id." },
+  too_many_notification_channels: {
+    status: 409,
+    message: "This household has 20 notification channels, the most there may be; delete one first.",
+  },
   internal: { status: 500, message: "Something went wrong on the server." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -6,10 +6,14 @@ import type { Server } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import { Registry } from "prom-client";
 import { WebSocketServer } from "ws";
 import { AccountService } from "./auth/accounts.js";
 import { AttemptThrottle } from "./auth/attempt-throttle.js";
 import { AuditLog } from "./auth/audit-log.js";
+import type { RestoreActor } from "./backup/apply-restore.js";
+import { BackupService } from "./backup/backup-service.js";
+import { ScheduledBackups } from "./backup/scheduled-backups.js";
 import { DeviceBridge } from "./bridge/device-bridge.js";
 import { ExternalBroker } from "./bridge/external-broker.js";
 import { PendingDevices } from "./bridge/pending-devices.js";
@@ -20,6 +24,7 @@ import type { Config } from "./config.js";
 import { ChangeFeed } from "./events/change-feed.js";
 import { LiveNotifier } from "./events/live-notifier.js";
 import { AlertService, LogNotifier } from "./feeding/alerts.js";
+import { ConditionWatch } from "./feeding/condition-watch.js";
 import { DeviceScheduleSync } from "./feeding/device-schedule-sync.js";
 import { FeederHistoryService } from "./feeding/feeder-history.js";
 import { FeederService } from "./feeding/feeders.js";
@@ -31,9 +36,13 @@ import { MealScheduler } from "./feeding/meal-scheduler.js";
 import { MealWatch } from "./feeding/meal-watch.js";
 import { PetService } from "./feeding/pets.js";
 import { createApp } from "./http/app.js";
-import type { Logger } from "./logger.js";
+import { HomeAssistant } from "./integrations/home-assistant/index.js";
+import { registerServerMetrics } from "./integrations/metrics/server-metrics.js";
+import { type Logger, logLevelControl } from "./logger.js";
+import { NotificationChannelService } from "./notify/channels.js";
+import { NotificationQueue } from "./notify/delivery-queue.js";
 import { builtInProfilesDir, ProfileRegistry } from "./profiles/profile-registry.js";
-import { openStore } from "./store/db.js";
+import { DEFAULT_MIGRATIONS, openStore } from "./store/db.js";
 import { VERSION } from "./version.js";
 
 export interface Running {
@@ -46,12 +55,25 @@ export interface Running {
 
 const WEBSOCKET_PATH = "/mqtt";
 
+export interface StartOptions {
+  /**
+   * Stops this server, applies the restore staged in the data directory and starts again (the process
+   * entry does this); without it, restoring through the API is refused.
+   */
+  restartForRestore?: (by: RestoreActor) => void;
+}
+
 /** The zone meal plans use when a feeder has none: the host's (TZ in a container). */
 function serverTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
-export async function start(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
+export async function start(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+  options: StartOptions = {},
+): Promise<Running> {
   const startedAt = performance.now();
   const store = openStore(config.dataDir);
   const accounts = new AccountService(store, clock, logger.child({ component: "accounts" }));
@@ -77,10 +99,18 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   feeders.onChange((feederId) => changes.feederChanged(feederId));
   feeds.onChange((feederId) => changes.feederChanged(feederId));
   feeders.onAdded((feeder) => changes.publish(feeder.householdId, { kind: "feeders" }));
+  const notificationChannels = new NotificationChannelService(store, clock);
+  const notifications = new NotificationQueue(
+    store,
+    notificationChannels,
+    clock,
+    logger.child({ component: "notifications" }),
+    { timeZone },
+  );
   const alerts = new AlertService(
     store,
     clock,
-    [new LogNotifier(logger.child({ component: "alerts" })), new LiveNotifier(changes)],
+    [new LogNotifier(logger.child({ component: "alerts" })), new LiveNotifier(changes), notifications],
     logger.child({ component: "alerts" }),
   );
   const scheduler = new MealScheduler(store, plans, feeds, clock, mealLogger);
@@ -98,6 +128,26 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
   );
   audit.start();
   const watch = new MealWatch(store, alerts, clock, mealLogger);
+  const backupLogger = logger.child({ component: "backup" });
+  const scheduledBackups = new ScheduledBackups(store, config, clock, backupLogger, VERSION);
+  const backups = new BackupService({
+    source: store,
+    config,
+    clock,
+    logger: backupLogger,
+    version: VERSION,
+    migrationsFolder: DEFAULT_MIGRATIONS,
+    scheduled: scheduledBackups,
+    restart: options.restartForRestore,
+  });
+  const conditions = new ConditionWatch(
+    store,
+    feeders,
+    alerts,
+    clock,
+    logger.child({ component: "conditions" }),
+    config.conditionAlerts,
+  );
   const deviceSchedules = new DeviceScheduleSync(plans, feeders, alerts, clock, mealLogger);
   const pending = new PendingDevices(clock);
   const bridge = new DeviceBridge(
@@ -110,6 +160,36 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     pending,
   );
 
+  const homeAssistant = config.homeAssistant.discovery
+    ? new HomeAssistant(
+        {
+          feeders,
+          feeds,
+          plans,
+          calendar: new MealCalendar(store, plans),
+          alerts,
+          profiles,
+          audit,
+          accounts,
+          clock,
+          logger,
+        },
+        { prefix: config.homeAssistant.prefix, version: VERSION },
+      )
+    : undefined;
+
+  const metrics = new Registry();
+  const brokerTraffic = registerServerMetrics(metrics, {
+    version: VERSION,
+    feeders,
+    db: store.db,
+    databaseFile: store.file,
+    mqttConnections: () => broker.connectedCount(),
+  });
+
+  const external = config.externalBroker
+    ? new ExternalBroker(config.externalBroker, bridge, feeders, profiles, deviceSchedules, logger)
+    : undefined;
   const tlsIdentity =
     config.mqttsPort !== undefined || config.kronosPort !== undefined
       ? await loadTlsIdentity(config.tls, config.dataDir)
@@ -125,21 +205,24 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     logger,
     // No `clock`: flapping bans and stalled readers measure sockets, which live in real time even when a
     // test moves the meal clock (a fake clock standing still would ban a feeder after 15 reconnects).
-    hooks: bridge,
+    // Home Assistant logs in on the embedded broker only when there is no external one to meet it on.
+    hooks: (!external && homeAssistant?.brokerHooks(bridge)) || bridge,
+    traffic: brokerTraffic,
   });
   feeders.onRemoved((feederId) => broker.disconnect({ feederId }));
   await bridge.attach(broker);
-  const external = config.externalBroker
-    ? new ExternalBroker(config.externalBroker, bridge, feeders, profiles, deviceSchedules, logger)
-    : undefined;
   if (external) {
     bridge.attachExternal(external);
+    homeAssistant?.attachExternal(external);
     external.start();
-  }
+  } else await homeAssistant?.attachEmbedded(broker);
   feeds.start(bridge);
   deviceSchedules.start(bridge);
   scheduler.start();
   watch.start();
+  notifications.start();
+  scheduledBackups.start();
+  conditions.start();
 
   const app = createApp({
     config,
@@ -160,6 +243,11 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
     clock,
     pending,
     disconnect: (session) => broker.disconnect(session),
+    notificationChannels,
+    notifications,
+    backups,
+    metrics,
+    logLevel: logLevelControl(logger, config.logLevel),
     version: VERSION,
   });
   const http = createAdaptorServer({ fetch: app.fetch, hostname: config.bind }) as Server;
@@ -217,10 +305,15 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       kronos?.close();
       kronos?.closeAllConnections();
       scheduler.stop();
+      // Cuts sends in flight; they go out again after the next start.
+      const notificationsStopped = notifications.stop();
       audit.stop();
       watch.stop();
+      conditions.stop();
       deviceSchedules.stop();
       feeds.stop();
+      // Home Assistant hears the server go before the broker it listens on closes.
+      await homeAssistant?.stop().catch(() => undefined);
       // Said while every feeder (TCP and WebSocket) is still connected, so all of them hear it.
       await bridge.detach().catch(() => undefined);
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
@@ -229,6 +322,8 @@ export async function start(config: Config, logger: Logger, clock: Clock = syste
       wss.close();
       await httpClosed;
       feeders.telemetryWriter.close();
+      await scheduledBackups.stop();
+      await notificationsStopped;
       store.close();
       logger.info("stopped");
     })();

@@ -614,6 +614,16 @@ describe("S4: what responses give away", () => {
     return [];
   }
 
+  it("takes only the level for the server's log level, and nothing that would outlast a restart", async () => {
+    for (const extra of [{ configured: "trace" }, { persist: true }]) {
+      const res = await owner.request("PUT", "/api/server/log-level", { level: "debug", ...extra });
+      expect(res.status).toBe(400);
+    }
+    const res = await owner.request("PUT", "/api/server/log-level", { level: "info" });
+    expect(res).toMatchObject({ status: 200, body: { level: "info", configured: expect.any(String) } });
+    expect(Object.keys(res.body).sort()).toEqual(["configured", "level"]);
+  });
+
   it("has covered every route the API documents with a JSON body (a new one must be added here)", async () => {
     const doc = await owner.request("GET", "/api/openapi.json");
     recorded.pop();
@@ -641,6 +651,7 @@ describe("S4: what responses give away", () => {
         "POST /api/feeders/{id}/schedule/one-offs",
         "POST /api/pets",
         "PATCH /api/pets/{id}",
+        "PUT /api/server/log-level",
       ].sort(),
     );
   });

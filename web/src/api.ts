@@ -5,6 +5,7 @@ import type {
   ApiErrorBody,
   ApiTokensResponse,
   AuditResponse,
+  BackupList,
   ConnectionLogResponse,
   CreatedApiToken,
   CreateFeederResponse,
@@ -16,6 +17,8 @@ import type {
   FeedResponse,
   FeedStatus,
   FeedsResponse,
+  LogLevelChange,
+  LogLevelSettings,
   MealCalendarResponse,
   MealResponse,
   NewApiToken,
@@ -23,7 +26,12 @@ import type {
   NewFeeder,
   NewOneOffMeal,
   NewPet,
+  NewNotificationChannel,
   NewUser,
+  NotificationChannel,
+  NotificationChannelChanges,
+  NotificationDelivery,
+  NotificationTestResult,
   OneOffResponse,
   PasswordChange,
   Pause,
@@ -33,6 +41,7 @@ import type {
   PetResponse,
   PetsResponse,
   ProfilesResponse,
+  RestoreResponse,
   ScheduleInput,
   ScheduleResponse,
   SessionsResponse,
@@ -61,6 +70,8 @@ export class ApiError extends Error {
 
 interface RequestOptions {
   body?: unknown;
+  /** A file sent as it is (an uploaded backup), instead of `body` as JSON. */
+  file?: Blob;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -82,8 +93,11 @@ export function isAbort(err: unknown): boolean {
 
 async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined;
+  if (options.file !== undefined) {
+    headers["Content-Type"] = "application/octet-stream";
+    body = options.file;
+  } else if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.body);
   }
@@ -185,6 +199,9 @@ async function withRetry<T>(fn: () => Promise<T>, delays = [500, 1500]): Promise
 }
 
 const enc = encodeURIComponent;
+
+/** Followed as a link: the browser saves the file the server streams. */
+export const BACKUP_DOWNLOAD_URL = "/api/backup";
 
 export const api = {
   setupStatus: () => request<SetupStatus>("GET", "/api/setup"),
@@ -291,4 +308,29 @@ export const api = {
     if (filter.userId !== undefined) query.set("userId", filter.userId);
     return request<AuditResponse>("GET", `/api/audit?${query}`, { signal });
   },
+  /** Owners only. A backup itself is downloaded by following BACKUP_DOWNLOAD_URL. */
+  backups: (signal?: AbortSignal) => request<BackupList>("GET", "/api/backups", { signal }),
+  /** Owners only; on success the server restarts on the restored data and every session ends. */
+  restoreBackup: (file: Blob) => request<RestoreResponse>("POST", "/api/backup/restore", { file }),
+  /** Owners only; a change lasts until the server restarts. */
+  logLevel: (signal?: AbortSignal) => request<LogLevelSettings>("GET", "/api/server/log-level", { signal }),
+  setLogLevel: (body: LogLevelChange) => request<LogLevelSettings>("PUT", "/api/server/log-level", { body }),
+  /** Owners only; secrets come back as `{ set }`, never their value. */
+  notificationChannels: (signal?: AbortSignal) =>
+    request<{ channels: NotificationChannel[] }>("GET", "/api/notification-channels", { signal }),
+  createNotificationChannel: (body: NewNotificationChannel) =>
+    request<{ channel: NotificationChannel }>("POST", "/api/notification-channels", { body }),
+  updateNotificationChannel: (channelId: string, body: NotificationChannelChanges) =>
+    request<{ channel: NotificationChannel }>("PATCH", `/api/notification-channels/${enc(channelId)}`, { body }),
+  deleteNotificationChannel: (channelId: string) =>
+    request<void>("DELETE", `/api/notification-channels/${enc(channelId)}`),
+  /** Sends now and answers when the receiver did: `ok: false` carries the reason. */
+  testNotificationChannel: (channelId: string) =>
+    request<NotificationTestResult>("POST", `/api/notification-channels/${enc(channelId)}/test`),
+  notificationDeliveries: (channelId: string, limit: number, signal?: AbortSignal) =>
+    request<{ deliveries: NotificationDelivery[] }>(
+      "GET",
+      `/api/notification-channels/${enc(channelId)}/deliveries?limit=${limit}`,
+      { signal },
+    ),
 };

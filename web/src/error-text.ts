@@ -42,6 +42,15 @@ const JA: Record<ErrorCode, string> = {
   too_many_streams:
     "ライブ更新の接続が多すぎます（1 ユーザー 10 件、全体で 200 件まで）。タブをいくつか閉じてください。",
   payload_too_large: "リクエストが大きすぎます。",
+  backup_invalid:
+    "Feedkeeper のバックアップとして使えないファイルです（破損、途中で切れている、または改変されています）。何も変更していません。",
+  backup_too_new:
+    "新しいバージョンの Feedkeeper で作られたバックアップです。先にこのサーバーを更新してください。何も変更していません。",
+  restore_in_progress: "復元はすでに進行中です。",
+  restore_unavailable:
+    "このサーバーは自分で再起動して復元できません。サーバーを停止して `feedkeeper restore <ファイル>` を実行してください。",
+  notification_channel_not_found: "この通知チャンネルは見つかりません。",
+  too_many_notification_channels: "通知チャンネルは 1 世帯につき 20 件までです。先にどれかを削除してください。",
   internal: "サーバーでエラーが発生しました。",
 };
 

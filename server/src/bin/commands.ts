@@ -20,7 +20,10 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   "reset-password": async () => (await import("./reset-password.js")).resetPasswordCommand,
   // The name the issue tracker and older notes use; the same command.
   "reset-owner-password": async () => (await import("./reset-password.js")).resetPasswordCommand,
+  backup: async () => (await import("./backup.js")).backupCommand,
+  restore: async () => (await import("./restore.js")).restoreCommand,
   "create-feeder": async () => (await import("./create-feeder.js")).createFeederCommand,
+  doctor: async () => (await import("./doctor.js")).doctorCommand,
 };
 
 /** `feedkeeper help`: every command with its summary. */

@@ -8,9 +8,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyStagedRestore, type RestoreActor } from "../backup/apply-restore.js";
+import { systemClock } from "../clock.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
-import { start } from "../main.js";
+import { type Running, start } from "../main.js";
+import { VERSION } from "../version.js";
 import { COMMANDS, helpText } from "./commands.js";
 
 // Everything the server writes (database, WAL, certificates) is private to its user.
@@ -51,16 +54,58 @@ if (!config.webDir) {
   );
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, { format: config.logFormat });
 process.on("uncaughtException", (err) => {
   logger.fatal({ err }, "uncaught exception");
   process.exit(1);
 });
 
-const running = await start(config, logger).catch((err: unknown) => {
-  logger.fatal({ err }, "could not start");
-  process.exit(1);
-});
+/**
+ * A restore uploaded through the web UI: this server stops, the checked and staged backup replaces the
+ * data, and the server starts again on the same ports (those it took, when configured as 0). If applying
+ * fails the data is as it was, and the server starts on it.
+ */
+let restarting: Promise<void> | undefined;
+function restartForRestore(by: RestoreActor): void {
+  restarting ??= (async () => {
+    const ports = {
+      httpPort: running.httpPort,
+      mqttPort: running.mqttPort,
+      mqttsPort: running.mqttsPort,
+      kronosPort: running.kronosPort,
+    };
+    logger.warn("stopping to restore a backup");
+    await running.stop();
+    try {
+      const result = await applyStagedRestore({
+        dataDir: config.dataDir,
+        config,
+        version: VERSION,
+        now: new Date(),
+        by,
+      });
+      const { backup, ...outcome } = result;
+      logger.warn({ backupCreatedAt: backup.createdAt, ...outcome }, "restored from a backup");
+    } catch (err) {
+      logger.error({ err }, "the restore failed; starting again on the data as it was");
+    }
+    running = await start({ ...config, ...ports }, logger, systemClock, { restartForRestore });
+  })()
+    .catch((err: unknown) => {
+      logger.fatal({ err }, "could not start again after the restore");
+      process.exit(1);
+    })
+    .finally(() => {
+      restarting = undefined;
+    });
+}
+
+let running: Running = await start(config, logger, systemClock, { restartForRestore }).catch(
+  (err: unknown) => {
+    logger.fatal({ err }, "could not start");
+    process.exit(1);
+  },
+);
 
 // Under `docker stop`'s 10 s, so a stuck shutdown is logged as such before the engine kills the process.
 const SHUTDOWN_DEADLINE_MS = 8_000;
@@ -70,12 +115,15 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       logger.error("shutdown took too long; exiting");
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    running.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "error while stopping");
-        process.exit(1);
-      },
-    );
+    // A restore under way finishes first: its rename is atomic, but the server it starts must be stopped.
+    Promise.resolve(restarting)
+      .then(() => running.stop())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "error while stopping");
+          process.exit(1);
+        },
+      );
   });
 }

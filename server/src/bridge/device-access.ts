@@ -148,6 +148,8 @@ export class DeviceAccess {
   }
 
   authorizePublish(session: Session, topic: string): PublishDecision {
+    // Integration clients (Home Assistant) are never devices: the hooks that admitted them decide.
+    if (session.integration) return { allow: false, reason: "not a device" };
     if (session.pendingId !== undefined) {
       // A pending device may talk (so its firmware does not give up), but nothing it says is used.
       const profile = this.pendingProfile(session.pendingId);
@@ -173,6 +175,7 @@ export class DeviceAccess {
   authorizeSubscribe(session: Session, filter: string): boolean {
     // Granted so the firmware carries on, but nothing is ever delivered to a pending device. Its filters
     // name its topics (and maybe its model) as well as its publishes do.
+    if (session.integration) return false;
     if (session.pendingId !== undefined) {
       const profile = this.pendingProfile(session.pendingId);
       this.pending.published(session.pendingId, filter, profile?.models.map((m) => m.id) ?? []);
@@ -185,7 +188,7 @@ export class DeviceAccess {
   }
 
   mayDeliver(session: Session, topic: string, retain: boolean): boolean {
-    if (session.pendingId !== undefined) return false;
+    if (session.pendingId !== undefined || session.integration) return false;
     const space = this.vendorSpace(session.feederId);
     return space
       ? mayDeliverToVendor(space, topic, retain)

@@ -28,8 +28,21 @@ import type { DeviceBridge, Publisher } from "./device-bridge.js";
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
 
+/**
+ * Another user of this connection besides the devices' bridge (Home Assistant discovery): its own
+ * subscriptions, the messages on them, a last will, and a word after every (re)connect.
+ */
+export interface ExternalBrokerGuest {
+  will: { topic: string; payload: string };
+  filters: string[];
+  owns(topic: string): boolean;
+  message(topic: string, payload: Buffer, flags: { retain: boolean; dup: boolean }): void;
+  connected(): void;
+}
+
 export class ExternalBroker implements Publisher {
   private client: MqttClient | undefined;
+  private guest: ExternalBrokerGuest | undefined;
   /** The topic filters each external feeder's device publishes on. */
   private readonly filters = new Map<string, string[]>();
   /** Gateway status topics (Zigbee2MQTT's bridge state), with the profile whose feeders go offline with it. */
@@ -47,6 +60,11 @@ export class ExternalBroker implements Publisher {
     this.log = logger.child({ component: "external-broker", url: redactUrl(config.url) });
     feeders.onAdded((feeder) => this.add(feeder));
     feeders.onRemoved((feederId) => this.remove(feederId));
+  }
+
+  /** Before start(): the connection carries the guest's last will from its first CONNECT. */
+  attachGuest(guest: ExternalBrokerGuest): void {
+    this.guest = guest;
   }
 
   /** Starts connecting and returns at once: the server serves everything else while the broker is away. */
@@ -67,6 +85,7 @@ export class ExternalBroker implements Publisher {
       ...(this.config.username !== undefined && { username: this.config.username }),
       ...(this.config.password !== undefined && { password: this.config.password }),
       ...(this.config.caFile !== undefined && { ca: fs.readFileSync(this.config.caFile) }),
+      ...(this.guest && { will: { ...this.guest.will, qos: 1, retain: true } }),
     };
     const client = mqtt.connect(this.config.url, options);
     this.client = client;
@@ -76,6 +95,10 @@ export class ExternalBroker implements Publisher {
       for (const feederId of this.filters.keys()) this.subscribe(feederId);
       if (this.gateways.size > 0) this.subscribeTo("gateways", [...this.gateways.keys()]);
       for (const feederId of this.filters.keys()) this.schedules.forgetDeviceState(feederId);
+      if (this.guest) {
+        this.subscribeTo("guest", this.guest.filters);
+        this.guest.connected();
+      }
     });
     client.on("close", () => {
       for (const feederId of this.filters.keys()) this.feeders.disconnected(feederId);
@@ -83,7 +106,10 @@ export class ExternalBroker implements Publisher {
       client.options.reconnectPeriod = next;
     });
     client.on("error", (err) => this.log.warn({ err: err.message }, "external broker connection failed"));
-    client.on("message", (topic, payload, packet) => this.route(topic, payload, packet.retain));
+    client.on("message", (topic, payload, packet) => {
+      if (this.guest?.owns(topic)) this.guest.message(topic, payload, { retain: packet.retain, dup: packet.dup });
+      else this.route(topic, payload, packet.retain);
+    });
   }
 
   get connected(): boolean {

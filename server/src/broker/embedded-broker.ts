@@ -19,10 +19,23 @@ import { DEFAULT_FLAPPING, FlappingDetector, type FlappingOptions } from "./flap
 import { GuardedConnection } from "./frame-guard.js";
 import { DEFAULT_HALF_OPEN, HalfOpenLimit, type HalfOpenOptions } from "./half-open.js";
 
-/** Who a connection is: a feeder, or a device held as pending until an owner adopts it. */
+/**
+ * Who a connection is: a feeder, a device held as pending until an owner adopts it, or an integration client
+ * (Home Assistant, logged in with an API token) that reads and commands feeders of one household.
+ */
 export type Session =
-  | { feederId: string; pendingId?: undefined }
-  | { pendingId: string; feederId?: undefined };
+  | { feederId: string; pendingId?: undefined; integration?: undefined }
+  | { pendingId: string; feederId?: undefined; integration?: undefined }
+  | { integration: IntegrationSession; feederId?: undefined; pendingId?: undefined };
+
+/** Never holds the secret it logged in with: sessions are logged. */
+export interface IntegrationSession {
+  kind: "home-assistant";
+  clientId: string;
+  /** Identifies this connection to the hooks that admitted it. */
+  connectionId: string;
+  householdId: string;
+}
 
 export type Admission = Session | { refused: 2 | 3 | 4 | 5; reason: string };
 
@@ -58,7 +71,7 @@ export interface BrokerHooks {
    * acknowledgement means the server has already recorded what the device said.
    * `retain` is the flag the device set, even when the broker does not keep the copy.
    */
-  onMessage(session: Session, topic: string, payload: Buffer, retain: boolean): void;
+  onMessage(session: Session, topic: string, payload: Buffer, retain: boolean, dup?: boolean): void;
   /**
    * A client id connected too often (flapping.ts), e.g. a firmware in a reconnect loop or two devices
    * sharing one id and kicking each other off: its connects are refused with CONNACK 3 for `bannedForMs`,
@@ -111,6 +124,8 @@ export interface BrokerOptions {
   maxPacketBytes: number;
   logger: Logger;
   hooks: BrokerHooks;
+  /** Told of each PUBLISH a client sends and each one delivered to a client, for the metrics. */
+  traffic?: { received(): void; sent(): void } | undefined;
   /** For flapping bans and stalled readers; the system clock unless given. */
   clock?: Clock | undefined;
   /** Each missing one is the default's. */
@@ -165,7 +180,9 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
   // Only the newest connection of a device speaks for it: a stale socket closing late must not mark it offline.
   const current = new Map<string, Client>();
   const sessions = new WeakMap<Client, Session>();
-  const keyOf = (session: Session) => session.feederId ?? `pending:${session.pendingId}`;
+  const keyOf = (session: Session) =>
+    session.feederId ??
+    (session.pendingId !== undefined ? `pending:${session.pendingId}` : `client:${session.integration.clientId}`);
   const isCurrent = (client: Client, session: Session) => current.get(keyOf(session)) === client;
 
   const aedes = await Aedes.createBroker({
@@ -224,6 +241,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     authorizePublish(client, packet, done) {
       // Publishes by the server itself (client null) never pass through here.
       if (!client) return done(null);
+      options.traffic?.received();
       const session = sessions.get(client);
       if (!session) return done(new Error("publish refused: not authenticated"));
       const decision = hooks.authorizePublish(session, packet.topic);
@@ -235,7 +253,7 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
       // The will of a connection that a newer one replaced must not speak for the device any more.
       if (isCurrent(client, session) && !decision.discard) {
         try {
-          hooks.onMessage(session, packet.topic, packet.payload as Buffer, packet.retain);
+          hooks.onMessage(session, packet.topic, packet.payload as Buffer, packet.retain, packet.dup);
         } catch (err) {
           log.error({ err, session, topic: packet.topic }, "device message handler failed");
         }
@@ -259,7 +277,9 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
     },
     authorizeForward(client, packet) {
       const session = sessions.get(client);
-      return session && hooks.mayDeliver(session, packet.topic, packet.retain) ? packet : null;
+      if (!session || !hooks.mayDeliver(session, packet.topic, packet.retain)) return null;
+      options.traffic?.sent();
+      return packet;
     },
   });
 

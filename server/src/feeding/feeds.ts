@@ -58,7 +58,13 @@ export interface FeedRequest {
   requestedBy?: string | undefined;
   /** Feed even beyond the feeder's safety limits (an owner's explicit decision). */
   override?: boolean | undefined;
+  /** Where the request came from: the API (`remote`, the default) or a press in Home Assistant. */
+  source?: RemoteSource | undefined;
 }
+
+/** Feeds someone asked for from afar: the minimum interval between them holds across all of these. */
+const REMOTE_SOURCES = ["remote", "home_assistant"] as const;
+export type RemoteSource = (typeof REMOTE_SOURCES)[number];
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const OPEN_STATUSES: FeedStatus[] = ["pending", "sent", "accepted"];
@@ -128,7 +134,7 @@ function prepareStatements(store: Store) {
         and(
           eq(feeds.feederId, p("feederId")),
           gt(feeds.requestedAt, p("since")),
-          eq(feeds.source, "remote"),
+          inArray(feeds.source, [...REMOTE_SOURCES]),
           mayHaveFed(),
         ),
       )
@@ -239,7 +245,7 @@ export class FeedService {
           id,
           feederId: feeder.id,
           commandId: id,
-          source: "remote",
+          source: input.source ?? "remote",
           portions: input.portions,
           status: "pending",
           requestedBy: input.requestedBy ?? null,

@@ -36,7 +36,7 @@ export interface CalendarEntry {
   state: MealState;
   feedId: string | null;
   grams: number | null;
-  source: "remote" | "schedule" | "button" | null;
+  source: (typeof feeds.$inferSelect)["source"] | null;
   error: string | null;
 }
 

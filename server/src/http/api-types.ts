@@ -1,8 +1,17 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
 import type { AuditEntrySchema } from "./routes/audit/audit.routes.js";
+import type { BackupListSchema, RestoreResponseSchema } from "./routes/backup/backup.routes.js";
+import type { LogLevelChangeSchema, LogLevelSchema } from "./routes/log-level/log-level.routes.js";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
 import type { FeederHistorySchema } from "./routes/history/history.routes.js";
+import type {
+  NewNotificationChannelSchema,
+  NotificationChannelChangesSchema,
+  NotificationChannelSchema,
+  NotificationDeliverySchema,
+  TestResultSchema,
+} from "./routes/notification-channels/notification-channels.routes.js";
 import type { AdoptSchema, PendingDeviceSchema } from "./routes/pending-devices/pending-devices.routes.js";
 import type { listProfiles } from "./routes/profiles/profiles.routes.js";
 import type { listTokens, postToken } from "./routes/tokens/tokens.routes.js";
@@ -86,5 +95,14 @@ export type PendingDevice = z.infer<typeof PendingDeviceSchema>;
 export type AdoptDevice = z.input<typeof AdoptSchema>;
 export type ConnectionLogEntry = z.infer<typeof ConnectionLogEntrySchema>;
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export type BackupList = z.infer<typeof BackupListSchema>;
+export type RestoreResponse = z.infer<typeof RestoreResponseSchema>;
+export type NotificationChannel = z.infer<typeof NotificationChannelSchema>;
+export type NewNotificationChannel = z.input<typeof NewNotificationChannelSchema>;
+export type NotificationChannelChanges = z.input<typeof NotificationChannelChangesSchema>;
+export type NotificationDelivery = z.infer<typeof NotificationDeliverySchema>;
+export type NotificationTestResult = z.infer<typeof TestResultSchema>;
+export type LogLevelSettings = z.infer<typeof LogLevelSchema>;
+export type LogLevelChange = z.input<typeof LogLevelChangeSchema>;
 export type FeederHistory = z.infer<typeof FeederHistorySchema>;
 export type HistoryDay = FeederHistory["days"][number];

@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../errors.js";
+import { httpMetrics } from "../integrations/metrics/http-metrics.js";
 import { type AppEnv, createRouter, type Services } from "./context.js";
 import { appErrorBody, errorBody } from "./error-response.js";
 import { auditRequests } from "./middleware/audit.js";
@@ -17,13 +18,18 @@ import { assertObjectAccessCovers, objectAccess } from "./middleware/object-acce
 import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { auditRouter } from "./routes/audit/audit.index.js";
+import { backupRouter } from "./routes/backup/backup.index.js";
+import { restoreBackup } from "./routes/backup/backup.routes.js";
 import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { eventsRouter } from "./routes/events/events.index.js";
 import { feedersRouter } from "./routes/feeders/feeders.index.js";
 import { feedsRouter } from "./routes/feeds/feeds.index.js";
 import { healthRouter } from "./routes/health/health.index.js";
+import { notificationChannelsRouter } from "./routes/notification-channels/notification-channels.index.js";
 import { historyRouter } from "./routes/history/history.index.js";
+import { logLevelRouter } from "./routes/log-level/log-level.index.js";
+import { metricsRouter } from "./routes/metrics/metrics.index.js";
 import { pendingDevicesRouter } from "./routes/pending-devices/pending-devices.index.js";
 import { petsRouter } from "./routes/pets/pets.index.js";
 import { profilesRouter } from "./routes/profiles/profiles.index.js";
@@ -55,6 +61,8 @@ export function createApp(services: Services) {
   });
   app.notFound((c) => c.json(errorBody("not_found"), 404));
 
+  // First, so the time of every request counts, refused ones too.
+  app.use("*", httpMetrics(services.metrics));
   app.use(
     "*",
     secureHeaders({
@@ -79,12 +87,13 @@ export function createApp(services: Services) {
     c.set("services", services);
     await next();
   });
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: API_BODY_LIMIT_BYTES,
-      onError: (c) => c.json(errorBody("payload_too_large"), 413),
-    }),
+  const limitBody = bodyLimit({
+    maxSize: API_BODY_LIMIT_BYTES,
+    onError: (c) => c.json(errorBody("payload_too_large"), 413),
+  });
+  // An uploaded backup is streamed to disk under a limit of its own (BackupService), never held in memory.
+  app.use("/api/*", (c, next) =>
+    c.req.method === "POST" && c.req.path === restoreBackup.path ? next() : limitBody(c, next),
   );
   app.use("/api/*", authenticate);
   app.use("/api/*", async (c, next) => {
@@ -114,8 +123,12 @@ export function createApp(services: Services) {
     .route("/", pendingDevicesRouter)
     .route("/", usersRouter)
     .route("/", auditRouter)
+    .route("/", backupRouter)
     .route("/", petsRouter)
-    .route("/", eventsRouter);
+    .route("/", notificationChannelsRouter)
+    .route("/", eventsRouter)
+    .route("/", metricsRouter)
+    .route("/", logLevelRouter);
 
   const documented = app.openAPIRegistry.definitions.flatMap((def) =>
     def.type === "route" ? [def.route] : [],

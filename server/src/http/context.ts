@@ -1,7 +1,9 @@
 /** What every HTTP handler can reach: the services (injected, never imported) and who is asking. */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Registry } from "prom-client";
 import type { AccountService, User } from "../auth/accounts.js";
 import type { AttemptThrottle } from "../auth/attempt-throttle.js";
+import type { BackupService } from "../backup/backup-service.js";
 import type { AuditLog } from "../auth/audit-log.js";
 import type { ConnectionLog } from "../bridge/connection-log.js";
 import type { PendingDevices } from "../bridge/pending-devices.js";
@@ -16,7 +18,9 @@ import type { FeedService } from "../feeding/feeds.js";
 import type { MealCalendar } from "../feeding/meal-calendar.js";
 import type { MealPlanService } from "../feeding/meal-plans.js";
 import type { PetService } from "../feeding/pets.js";
-import type { Logger } from "../logger.js";
+import type { Logger, LogLevelControl } from "../logger.js";
+import type { NotificationChannelService } from "../notify/channels.js";
+import type { NotificationQueue } from "../notify/delivery-queue.js";
 import type { ProfileRegistry } from "../profiles/profile-registry.js";
 import { errorBody } from "./error-response.js";
 
@@ -44,6 +48,15 @@ export interface Services {
   pending: PendingDevices;
   /** Cuts an MQTT session, e.g. after a feeder's credentials changed or a pending device was adopted. */
   disconnect(session: Session): void;
+  /** Where alerts are sent (ntfy, webhooks, e-mail), and the queue that sends them. */
+  notificationChannels: NotificationChannelService;
+  notifications: NotificationQueue;
+  /** Backups for download, the local ones, and restoring an uploaded one. */
+  backups: BackupService;
+  /** What GET /api/metrics reports: the one registry, made by the composition root. */
+  metrics: Registry;
+  /** The server's log level, which an owner may change until the next restart. */
+  logLevel: LogLevelControl;
   version: string;
 }
 

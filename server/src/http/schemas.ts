@@ -11,7 +11,7 @@ import { MEAL_KINDS, MEAL_STATES } from "../feeding/meal-calendar.js";
 import { MAX_MEALS } from "../feeding/meal-plans.js";
 import { WEEKDAYS } from "../feeding/meal-time.js";
 import { MAX_DAILY_GRAMS_TARGET, MAX_PET_NAME_LENGTH } from "../feeding/pets.js";
-import { ALERT_KINDS, FEED_STATUSES } from "../store/schema.js";
+import { ALERT_KINDS, FEED_SOURCES, FEED_STATUSES } from "../store/schema.js";
 
 const isoTime = z.iso.datetime().openapi({ example: "2026-11-26T07:30:00.000Z" });
 
@@ -99,7 +99,7 @@ export const FeedSchema = z
   .object({
     id: z.string().openapi({ example: "3f1c2a7e-9b1d-4a3e-8f60-3c1d2b9a7e10" }),
     feederId: z.string(),
-    source: z.enum(["remote", "schedule", "button"]),
+    source: z.enum(FEED_SOURCES),
     portions: z.number().int(),
     status: z.enum(FEED_STATUSES),
     error: z.string().nullable(),
@@ -419,7 +419,7 @@ export const MealOccurrenceSchema = z
     state: z.enum(MEAL_STATES),
     feedId: z.string().nullable(),
     grams: z.number().nullable(),
-    source: z.enum(["remote", "schedule", "button"]).nullable(),
+    source: z.enum(FEED_SOURCES).nullable(),
     error: z.string().nullable(),
   })
   .openapi("MealOccurrence");

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { backupBeforeMigrating } from "../backup/pre-migration.js";
 import * as schema from "./schema.js";
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -33,12 +34,21 @@ export interface Store {
   statement(text: string): { run(...params: unknown[]): { changes: number } };
   /** Path of the database file. */
   file: string;
+  /**
+   * A consistent copy of the database at `destination` (SQLite's online backup), taken through this
+   * connection so the server's own writes meanwhile land in the copy instead of restarting it.
+   */
+  backup(destination: string): Promise<unknown>;
   close(): void;
 }
 
-const DEFAULT_MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+export const DEFAULT_MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
-export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS): Store {
+export function openStore(
+  dataDir: string,
+  migrationsFolder = DEFAULT_MIGRATIONS,
+  options: { backupBeforeMigrating?: boolean } = {},
+): Store {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, "feedkeeper.db");
   // The database holds password and secret hashes: keep it private to the service user.
@@ -53,6 +63,8 @@ export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS
   // referencing column with a default, or rebuilding a table, is refused otherwise. The check after makes
   // sure no migration left a dangling reference behind.
   sqlite.pragma("foreign_keys = OFF");
+  // An upgrade that goes wrong halfway must leave a way back: the data as it was, before any migration.
+  if (options.backupBeforeMigrating !== false) backupBeforeMigrating(sqlite, dataDir, migrationsFolder);
   migrate(db, { migrationsFolder });
   const dangling = sqlite.pragma("foreign_key_check") as unknown[];
   if (dangling.length > 0) {
@@ -65,6 +77,7 @@ export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS
   return {
     db,
     file,
+    backup: (destination) => sqlite.backup(destination),
     transaction: (fn) => sqlite.transaction(fn).immediate(),
     inTransaction: () => sqlite.inTransaction,
     statement: (text) => {
@@ -74,5 +87,20 @@ export function openStore(dataDir: string, migrationsFolder = DEFAULT_MIGRATIONS
     close: () => {
       if (sqlite.open) sqlite.close();
     },
+  };
+}
+
+/** A look into a database file without changing it: no migration, no creation, no write lock. */
+export interface StorePeek {
+  /** The first column of the first row, or undefined. */
+  value<T>(query: string): T | undefined;
+  close(): void;
+}
+
+export function peekStore(file: string): StorePeek {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true });
+  return {
+    value: <T>(query: string) => sqlite.prepare(query).pluck().get() as T | undefined,
+    close: () => sqlite.close(),
   };
 }

@@ -203,6 +203,10 @@ export const ALERT_KINDS = [
   "meal_doubled",
   "schedule_drift",
   "clock_skew",
+  "food_low",
+  "fault",
+  "battery_low",
+  "feeder_offline",
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -238,6 +242,8 @@ export const FEED_STATUSES = [
   "timed_out",
 ] as const;
 export type FeedStatus = (typeof FEED_STATUSES)[number];
+/** Who asked for a feed; `home_assistant`: a press in Home Assistant (a remote feed, told apart in history). */
+export const FEED_SOURCES = ["remote", "schedule", "button", "home_assistant"] as const;
 
 export const feeds = sqliteTable(
   "feeds",
@@ -248,7 +254,7 @@ export const feeds = sqliteTable(
       .references(() => feeders.id, { onDelete: "cascade" }),
     /** The id on the wire: ours for commands we send, the device's for meals it started itself. */
     commandId: text("command_id").notNull(),
-    source: text("source", { enum: ["remote", "schedule", "button"] }).notNull(),
+    source: text("source", { enum: FEED_SOURCES }).notNull(),
     portions: integer("portions").notNull(),
     status: text("status", { enum: FEED_STATUSES }).notNull(),
     error: text("error"),
@@ -308,4 +314,66 @@ export const auditLog = sqliteTable(
     address: text("address"),
   },
   (t) => [index("audit_log_time_idx").on(t.at)],
+);
+
+export const NOTIFICATION_CHANNEL_TYPES = ["ntfy", "webhook", "email"] as const;
+export type NotificationChannelType = (typeof NOTIFICATION_CHANNEL_TYPES)[number];
+export const NOTIFICATION_LANGUAGES = ["en", "ja"] as const;
+
+/** Where a household's alerts are sent besides the alert list: an ntfy topic, a webhook, a mailbox. */
+export const notificationChannels = sqliteTable("notification_channels", {
+  id: text("id").primaryKey(),
+  householdId: householdId(),
+  name: text("name").notNull(),
+  type: text("type", { enum: NOTIFICATION_CHANNEL_TYPES }).notNull(),
+  /** The type's settings without its secret (ntfy server and topic, webhook URL, SMTP host and addresses). */
+  config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  /**
+   * The ntfy token, webhook signing secret or SMTP password. Sending needs it in clear, so it is kept as is
+   * (the database file is the owner's only, 0600) and never leaves the server through the API.
+   */
+  secret: text("secret"),
+  kinds: text("kinds", { mode: "json" }).$type<AlertKind[]>().notNull(),
+  /** Local wall-clock HH:MM in the server's zone; both null: no quiet hours. */
+  quietStart: text("quiet_start"),
+  quietEnd: text("quiet_end"),
+  language: text("language", { enum: NOTIFICATION_LANGUAGES }).notNull().default("en"),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  createdAt: createdAt(),
+  lastSuccessAt: integer("last_success_at", { mode: "timestamp_ms" }),
+  lastFailureAt: integer("last_failure_at", { mode: "timestamp_ms" }),
+  lastError: text("last_error"),
+});
+
+/** pending: to send (again) at nextAttemptAt; held: quiet hours, sent when they end; failed: gave up. */
+export const DELIVERY_STATUSES = ["pending", "held", "sent", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One alert to one channel: queued durably, so a restart neither loses nor repeats it. */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    channelId: text("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    alertId: text("alert_id")
+      .notNull()
+      .references(() => alerts.id, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+    /** Quiet hours delayed it: the text says so. */
+    wasHeld: integer("was_held", { mode: "boolean" }).notNull().default(false),
+    lastError: text("last_error"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_once_idx").on(t.channelId, t.alertId),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.createdAt),
+    index("notification_deliveries_due_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`status in ('pending', 'held')`),
+  ],
 );

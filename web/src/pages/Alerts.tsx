@@ -3,7 +3,7 @@ import { api, errorMessage, isUnauthorized } from "../api";
 import type { Alert } from "../api-types";
 import { formatInstant } from "../dates";
 import { localized } from "../i18n";
-import { scheduleHref } from "../routes";
+import { historyHref, scheduleHref } from "../routes";
 import { ErrorAlert } from "../ui";
 import { useLoad } from "../use-load";
 
@@ -14,7 +14,7 @@ const T = localized({
   en: {
     title: "Alerts",
     intro:
-      "Feedkeeper raises an alert when a planned meal is missed or fails, a meal is fed twice, or a feeder's own schedule or clock is off.",
+      "Feedkeeper raises an alert when a planned meal is missed or fails, a meal is fed twice, a feeder's own schedule or clock is off, food or battery runs low, a feeder reports a fault such as a jam, or a feeder stays offline.",
     loading: "Loading alerts…",
     retrying: (message: string) => `Could not load the alerts (${message}). Retrying…`,
     none: "No alerts.",
@@ -24,6 +24,10 @@ const T = localized({
       meal_doubled: "Meal fed twice",
       schedule_drift: "Feeder's schedule differs from the plan",
       clock_skew: "Feeder's clock is off",
+      food_low: "Food is running low",
+      fault: "Feeder reports a fault",
+      battery_low: "Battery is low",
+      feeder_offline: "Feeder is offline",
     } satisfies Record<Alert["kind"], string>,
     /** An alert named in one line, for its button's label. */
     what: (kind: string, at: string) => `${kind}, ${at}`,
@@ -33,11 +37,12 @@ const T = localized({
     acknowledge: "Acknowledge",
     acknowledgeOne: (what: string) => `Acknowledge: ${what}`,
     mealPlan: "Open meal plan",
+    history: "Open history",
   },
   ja: {
     title: "アラート",
     intro:
-      "予定の食事が抜けたり失敗したりしたとき、食事が二度出たとき、給餌器自身のスケジュールや時計がずれているときに、Feedkeeper はアラートを出します。",
+      "予定の食事が抜けたり失敗したりしたとき、食事が二度出たとき、給餌器自身のスケジュールや時計がずれているとき、フードや電池の残りが少なくなったとき、給餌器が詰まりなどの異常を報告したとき、給餌器がオフラインのままのときに、Feedkeeper はアラートを出します。",
     loading: "アラートを読み込み中…",
     retrying: (message: string) => `アラートを読み込めませんでした（${message}）。再試行しています…`,
     none: "アラートはありません。",
@@ -47,6 +52,10 @@ const T = localized({
       meal_doubled: "食事が二度出ました",
       schedule_drift: "給餌器のスケジュールが給餌プランと違います",
       clock_skew: "給餌器の時計がずれています",
+      food_low: "フードの残りが少なくなっています",
+      fault: "給餌器が異常を報告しています",
+      battery_low: "電池残量が少なくなっています",
+      feeder_offline: "給餌器がオフラインです",
     },
     what: (kind: string, at: string) => `${kind}、${at}`,
     new: "新着",
@@ -55,8 +64,17 @@ const T = localized({
     acknowledge: "確認済みにする",
     acknowledgeOne: (what: string) => `確認済みにする: ${what}`,
     mealPlan: "給餌プランを開く",
+    history: "履歴を開く",
   },
 });
+
+/** Alerts about the feeder itself rather than its meals: its history shows the readings behind them. */
+const CONDITION_KINDS: ReadonlySet<Alert["kind"]> = new Set([
+  "food_low",
+  "fault",
+  "battery_low",
+  "feeder_offline",
+]);
 
 /**
  * Each alerted feeder's time zone (its meal plan's), asked once per feeder, so an alert's time reads on the
@@ -174,7 +192,12 @@ export function Alerts({ onCount, canAcknowledge, onUnauthorized }: Props) {
                     {T.acknowledge}
                   </button>
                 )}
-                {alert.feederId && <a href={scheduleHref(alert.feederId)}>{T.mealPlan}</a>}
+                {alert.feederId &&
+                  (CONDITION_KINDS.has(alert.kind) ? (
+                    <a href={historyHref(alert.feederId)}>{T.history}</a>
+                  ) : (
+                    <a href={scheduleHref(alert.feederId)}>{T.mealPlan}</a>
+                  ))}
               </div>
             </li>
           );

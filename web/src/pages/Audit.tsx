@@ -42,6 +42,7 @@ const T = localized({
     deviceSources: {
       button: "Fed from the feeder's button",
       schedule: "Fed by the feeder's own meal plan",
+      home_assistant: "Asked to feed from Home Assistant",
     },
     fedFrom: (source: string) => `Fed (${source})`,
     /** The route keys the server records, in words; anything else is shown as recorded. */
@@ -108,6 +109,7 @@ const T = localized({
     deviceSources: {
       button: "給餌器の本体ボタンで給餌",
       schedule: "給餌器自身の給餌プランで給餌",
+      home_assistant: "Home Assistant から給餌を指示",
     },
     fedFrom: (source: string) => `給餌（${source}）`,
     actions: {

@@ -36,6 +36,7 @@ const T = localized({
       schedule: "by the meal plan",
       remote: "by a remote feed",
       button: "by the feeder's button",
+      home_assistant: "from Home Assistant",
     } satisfies Record<FeedSource, string>,
     missedWhy: "the server was down past the grace minutes",
     /** The reasons the server words itself; a feeder's own reason is shown as it sent it. */
@@ -79,6 +80,7 @@ const T = localized({
       schedule: "給餌プランによる",
       remote: "リモートによる",
       button: "本体ボタンによる",
+      home_assistant: "Home Assistant から",
     },
     missedWhy: "サーバーの停止が猶予時間を超えました",
     noResult: "給餌器から結果が届きませんでした",

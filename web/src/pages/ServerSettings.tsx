@@ -1,4 +1,7 @@
 import { localized } from "../i18n";
+import { BackupSettings } from "./settings/Backup";
+import { LoggingSettings } from "./settings/Logging";
+import { NotificationSettings } from "./settings/Notifications";
 
 const T = localized({
   en: {
@@ -15,11 +18,14 @@ const T = localized({
  * The owner's page for the server as a whole. Each section is its own component in ./settings/, loading
  * its own data, so one failing section leaves the others usable.
  */
-export function ServerSettings({ onUnauthorized: _onUnauthorized }: { onUnauthorized: () => void }) {
+export function ServerSettings({ onUnauthorized }: { onUnauthorized: () => void }) {
   return (
     <section class="server-settings">
       <h2>{T.title}</h2>
       <p class="muted">{T.intro}</p>
+      <BackupSettings onUnauthorized={onUnauthorized} />
+      <NotificationSettings onUnauthorized={onUnauthorized} />
+      <LoggingSettings onUnauthorized={onUnauthorized} />
     </section>
   );
 }

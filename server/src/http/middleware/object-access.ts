@@ -46,6 +46,10 @@ const OBJECTS: Readonly<Record<string, Rule>> = {
     household: (s, id) => s.accounts.findUser(id)?.householdId,
     notFound: "user_not_found",
   },
+  "/api/notification-channels/{id}": {
+    household: (s, id) => s.notificationChannels.find(id)?.householdId,
+    notFound: "notification_channel_not_found",
+  },
   "/api/feeders/{id}/schedule/skips/{date}": { scopedBy: "a date" },
   "/api/feeders/{id}/schedule/skips/{date}/{mealId}": { scopedBy: "the feeder's meal plan" },
   "/api/feeders/{id}/schedule/one-offs/{mealId}": { scopedBy: "the feeder's meal plan" },
