@@ -12,6 +12,7 @@ import { hashPassword } from "../../server/src/auth/passwords.js";
 import type { Running } from "../../server/src/main.js";
 import { SimulatedFeeder } from "../../server/src/sim/native-feeder.js";
 import type { TestApi } from "../helpers/api.js";
+import { runFeedkeeper } from "../helpers/cli.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
 
@@ -187,6 +188,35 @@ describe("Home Assistant on the embedded broker", () => {
     expect(
       (await anna.request<{ feeder: { online: boolean } }>("GET", `/api/feeders/${ours}`)).body.feeder.online,
     ).toBe(true);
+  });
+
+  it("announces a feeder that `feedkeeper create-feeder` added while the server runs, once it connects", async () => {
+    const run = await runFeedkeeper(["create-feeder", "Porch", "--json"], {
+      env: { FEEDKEEPER_DATA_DIR: dataDir },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const { feeder, credentials } = JSON.parse(run.stdout) as {
+      feeder: { id: string };
+      credentials: { username: string; password: string };
+    };
+    const { client, received } = await homeAssistant(await tokenOf(anna));
+    const device = new SimulatedFeeder({
+      url: `mqtt://127.0.0.1:${server.mqttPort}`,
+      id: credentials.username,
+      password: credentials.password,
+      dispenseMsPerPortion: 20,
+    });
+    await device.start();
+    devices.push(device);
+    await vi.waitFor(() => {
+      expect(received.map((m) => m.topic)).toContain(`homeassistant/device/feedkeeper_${feeder.id}/config`);
+      expect(received).toContainEqual({
+        topic: `feedkeeper/ha/${feeder.id}/availability`,
+        payload: "online",
+      });
+    });
+    await client.publishAsync(`feedkeeper/ha/${feeder.id}/feed/set`, "PRESS", { qos: 1 });
+    await vi.waitFor(() => expect(device.dispensed).toHaveLength(1));
   });
 
   it("tells its Home Assistant that a deleted feeder is gone", async () => {

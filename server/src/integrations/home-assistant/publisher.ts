@@ -188,6 +188,12 @@ export class HomeAssistantDiscovery {
   }
 
   private changed(feederId: string): void {
+    // A feeder added by another process (`feedkeeper create-feeder` while the server runs) is learnt on
+    // its first change, e.g. when it connects.
+    if (!this.households.has(feederId)) {
+      const feeder = this.deps.feeders.find(feederId);
+      if (feeder) this.households.set(feederId, feeder.householdId);
+    }
     this.dirty.add(feederId);
     this.flushTimer ??= this.timers.setTimeout(() => {
       this.flushTimer = undefined;
@@ -198,6 +204,9 @@ export class HomeAssistantDiscovery {
   }
 
   private refresh(): void {
+    for (const feeder of this.deps.feeders.listAll()) {
+      if (!this.removals.has(feeder.id)) this.households.set(feeder.id, feeder.householdId);
+    }
     this.publishEach([...this.households.keys()]);
   }
 
