@@ -12,7 +12,7 @@
 # Steps: install missing tools (apt-get, as root) · lint the Dockerfile · validate compose.yaml · base image ·
 # build · inspect (size, user, labels) · run with the hardening compose.yaml uses, wait for healthy · first-run
 # setup through the API, a simulated feeder through the published MQTT port, a feed until dispensed · not root,
-# time zone, idle memory · README's online backup and reset-password · restart (SIGTERM: stop time, exit code,
+# time zone, idle memory · README's online backup (feedkeeper backup) and reset-password · restart (SIGTERM: stop time, exit code,
 # `offline` published, logs) · a new container on the same volume (an upgrade): feeders, feeds and the TLS
 # certificate survived, feeding works.
 #
@@ -502,18 +502,20 @@ IDLE_STATS=$(pmq stats --no-stream --format '{{.MemUsage}}' "$NAME" 2>/dev/null 
 say "node (PID 1): VmRSS $((IDLE_RSS_KB / 1024)) MB, of it RssAnon $((IDLE_ANON_KB / 1024)) MB (the rest is the node binary and files mapped from the image); podman stats (cgroup): $IDLE_STATS"
 step_done
 
-step "README's commands in the container: online backup, reset-password"
+step "README's commands in the container: doctor, online backup, reset-password"
 # Exactly as README's "Backups" and "Forgot the owner password?" give them (docker compose exec → podman exec).
-backup=$(pmq exec "$NAME" node -e \
-  "require('better-sqlite3')('/data/feedkeeper.db').backup('/data/backup.db').then(() => console.log('done'))")
-[[ $backup == done ]] || fail "online backup: $backup"
-verdict=$(pmq exec "$NAME" node -e "
-  const db = require('better-sqlite3')('/data/backup.db', { readonly: true });
-  console.log(db.pragma('integrity_check', { simple: true }), db.prepare('select count(*) n from feeds').get().n);")
-[[ $verdict == "ok 1" ]] || fail "the backup: integrity check and feeds: $verdict"
-pmq exec "$NAME" rm /data/backup.db
-say "online backup: integrity ok, the feed is in it"
-new_password=$(pmq exec "$NAME" node dist/server/feedkeeper.js reset-password owner)
+doctor=$(pmq exec "$NAME" feedkeeper doctor) || fail "feedkeeper doctor found a problem: $doctor"
+[[ $doctor == *"0 problem(s)"* && $doctor == *"Embedded MQTT broker answers"* ]] || fail "feedkeeper doctor: $doctor"
+say "feedkeeper doctor: $(tail -1 <<<"$doctor")"
+backup_file=$(pmq exec "$NAME" feedkeeper backup) || fail "online backup: $backup_file"
+[[ $backup_file == /data/backups/feedkeeper-*.fkbackup ]] || fail "online backup printed: $backup_file"
+# `restore --check` unpacks it, verifies the checksums and SQLite's integrity check, and changes nothing.
+verdict=$(pmq exec "$NAME" feedkeeper restore "$backup_file" --check 2>&1) ||
+  fail "the backup does not check out: $verdict"
+[[ $verdict == *"good backup"*"1 feeds"* ]] || fail "the backup: integrity check and feeds: $verdict"
+pmq exec "$NAME" rm "$backup_file"
+say "online backup (feedkeeper backup): checksums and integrity ok, the feed is in it"
+new_password=$(pmq exec "$NAME" feedkeeper reset-password owner)
 node scripts/container-smoke.mjs signin "$BASE_URL" owner "$new_password" | sed 's/^/    /'
 step_done
 

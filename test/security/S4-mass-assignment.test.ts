@@ -58,6 +58,8 @@ const clock = new FakeClock();
 let dataDir: string;
 let server: Running;
 let db: Database.Database;
+/** A channel made by the notification channels test, for the read-back sweep. */
+let notificationChannelId = "";
 let owner: RecordingApi;
 let member: RecordingApi;
 let ownerId: string;
@@ -596,6 +598,49 @@ describe("S4: pets", () => {
   });
 });
 
+describe("S4: notification channels", () => {
+  it("refuses what a channel's schema does not name, and never shows the secret it keeps", async () => {
+    const body = {
+      name: "Hook",
+      type: "webhook",
+      config: { url: "http://127.0.0.1:9/hook", signingSecret: OFFERED_SECRET },
+    };
+    for (const extra of [
+      { id: "chosen-channel" },
+      { householdId: "elsewhere" },
+      { createdAt: LONG_AGO },
+      { status: { lastSuccessAt: FAR_AHEAD } },
+      { secret: OFFERED_SECRET },
+    ]) {
+      const res = await owner.request("POST", "/api/notification-channels", { ...body, ...extra });
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+    }
+    const created = await owner.request("POST", "/api/notification-channels", body);
+    expect(created.status).toBe(201);
+    notificationChannelId = created.body.channel.id;
+    expect(created.body.channel.config).toEqual({
+      url: "http://127.0.0.1:9/hook",
+      signingSecret: { set: true },
+    });
+    expect(row("notification_channels", notificationChannelId)).toMatchObject({
+      household_id: "home",
+      secret: OFFERED_SECRET,
+    });
+
+    const before = row("notification_channels", notificationChannelId);
+    for (const extra of [{ householdId: "elsewhere" }, { type: "email" }, { lastError: "x" }]) {
+      const res = await owner.request("PATCH", `/api/notification-channels/${notificationChannelId}`, extra);
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+    }
+    const changed = await owner.request("PATCH", `/api/notification-channels/${notificationChannelId}`, {
+      name: "Hook 2",
+      config: { signingSecret: { set: false } },
+    });
+    expect(changed.status).toBe(200);
+    expect(changedColumns(before, row("notification_channels", notificationChannelId))).toEqual(["name"]);
+  });
+});
+
 describe("S4: what responses give away", () => {
   /** Keys named like a secret that hold a value; objects and lists under such a name are checked in turn. */
   function secretKeys(value: unknown, at = ""): string[] {
@@ -651,6 +696,8 @@ describe("S4: what responses give away", () => {
         "POST /api/feeders/{id}/schedule/one-offs",
         "POST /api/pets",
         "PATCH /api/pets/{id}",
+        "POST /api/notification-channels",
+        "PATCH /api/notification-channels/{id}",
         "PUT /api/server/log-level",
       ].sort(),
     );
@@ -673,7 +720,11 @@ describe("S4: what responses give away", () => {
       const url = p
         .replace(/^\/api\/feeders\/\{id\}/, `/api/feeders/${feederId}`)
         .replace(/^\/api\/pets\/\{id\}/, `/api/pets/${petId}`)
-        .replace("{feedId}", feedId);
+        .replace("{feedId}", feedId)
+        .replace(
+          /^\/api\/notification-channels\/\{id\}/,
+          `/api/notification-channels/${notificationChannelId}`,
+        );
       const res = await owner.request("GET", url);
       expect(res.status, url).toBe(200);
     }

@@ -588,6 +588,13 @@ await owner.request("PUT", `/api/feeders/${feederId}/schedule`, {
   meals: [{ id: "breakfast", time: "07:30", days: ["mon", "tue"], portions: 1 }],
 });
 const feedId = (await owner.feed(feederId, { portions: 1 })).body.feed?.id ?? "nosuchfeed";
+// Port 9 refuses at once: a fuzzed "send test" fails fast instead of waiting for a receiver.
+const channel = await owner.request<{ channel: { id: string } }>("POST", "/api/notification-channels", {
+  name: "Fuzzed",
+  type: "webhook",
+  config: { url: "http://127.0.0.1:9/hook" },
+});
+const channelId = channel.body.channel.id;
 const doc = (await owner.request<OpenApiDoc>("GET", "/api/openapi.json")).body;
 components = doc.components.schemas;
 
@@ -622,6 +629,7 @@ const NEVER_REAL = new Set([
   "DELETE /api/pets/{id}",
   "DELETE /api/users/{id}",
   "DELETE /api/tokens/{id}",
+  "DELETE /api/notification-channels/{id}",
 ]);
 
 /** The real value for a path parameter, where there is one. */
@@ -631,6 +639,7 @@ function realValue(route: Route, param: string): string {
   if (param === "date") return "2099-01-05";
   if (route.path.startsWith("/api/feeders/")) return feederId;
   if (route.path.startsWith("/api/pets/")) return petId;
+  if (route.path.startsWith("/api/notification-channels/")) return channelId;
   if (route.path.startsWith("/api/users/me/sessions/")) return "nosuchsession000";
   if (route.path.startsWith("/api/users/")) return memberId;
   return "nosuchthing";

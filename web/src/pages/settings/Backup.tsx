@@ -18,7 +18,7 @@ const T = localized({
     failed: (message: string) => `Could not load the backups (${message}).`,
     localTitle: "Backups on the server",
     schedule: (hours: number, keep: number) =>
-      `The server makes a backup every ${hours} h in its data folder (backups/) and keeps the ${keep} newest.`,
+      `The server makes a backup every ${hours} h in the backups folder of its data directory and keeps the ${keep} newest.`,
     scheduleOff: "Scheduled backups are off (FEEDKEEPER_BACKUP_INTERVAL_HOURS=0).",
     next: (at: string) => `Next: ${at}.`,
     lastFailed: (at: string, message: string) => `The scheduled backup at ${at} failed: ${message}`,
@@ -33,7 +33,7 @@ const T = localized({
     restoreTitle: "Restore a backup",
     restoreIntro:
       "Replaces ALL the data on this server with the backup's. The server checks the file first and refuses a damaged one or one from a newer version, changing nothing. The current data is kept as a backup on the server, so a restore can be undone. The server then restarts; everyone signs in again, and every feeder gets its meal plan again.",
-    file: "Backup file (.fkbackup)",
+    file: "Backup file",
     restore: "Restore…",
     confirm: (name: string) =>
       `Replace all the data on this server with the backup ${name}? The current data is kept as a backup on the server.`,
@@ -54,7 +54,7 @@ const T = localized({
     failed: (message: string) => `バックアップを読み込めませんでした（${message}）。`,
     localTitle: "サーバー上のバックアップ",
     schedule: (hours: number, keep: number) =>
-      `サーバーは ${hours} 時間ごとにデータフォルダー（backups/）へバックアップを作成し、新しいものから ${keep} 件を残します。`,
+      `サーバーは ${hours} 時間ごとにデータフォルダー内にバックアップを作成し、新しいものから ${keep} 件を残します。`,
     scheduleOff: "定期バックアップはオフです（FEEDKEEPER_BACKUP_INTERVAL_HOURS=0）。",
     next: (at: string) => `次回: ${at}`,
     lastFailed: (at: string, message: string) => `${at} の定期バックアップに失敗しました: ${message}`,
@@ -69,7 +69,7 @@ const T = localized({
     restoreTitle: "バックアップから復元",
     restoreIntro:
       "このサーバーのすべてのデータをバックアップの内容に置き換えます。サーバーはまずファイルを確認し、破損したものや新しいバージョンのものは何も変更せずに拒否します。現在のデータはサーバー上にバックアップとして残るので、復元は元に戻せます。その後サーバーが再起動します。全員がサインインし直し、各給餌器には食事プランが送り直されます。",
-    file: "バックアップファイル（.fkbackup）",
+    file: "バックアップファイル",
     restore: "復元…",
     confirm: (name: string) =>
       `このサーバーのすべてのデータをバックアップ ${name} の内容に置き換えますか？現在のデータはサーバー上にバックアップとして残ります。`,
@@ -126,7 +126,7 @@ export function BackupSettings({ onUnauthorized }: { onUnauthorized: () => void 
       <h3 id="backup-title">{T.title}</h3>
       <p>{T.intro}</p>
       <p>
-        <a class="button" href={BACKUP_DOWNLOAD_URL} download>
+        <a href={BACKUP_DOWNLOAD_URL} download>
           {T.download}
         </a>
       </p>
@@ -170,9 +170,7 @@ export function BackupSettings({ onUnauthorized }: { onUnauthorized: () => void 
         <div role="status">
           <p>{T.restored(formatInstant(restored.restored.createdAt))}</p>
           <p>
-            <a class="button" href="/">
-              {T.signIn}
-            </a>
+            <a href="/">{T.signIn}</a>
           </p>
         </div>
       ) : (

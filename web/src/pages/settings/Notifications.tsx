@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorMessage, isUnauthorized } from "../../api";
 import type {
@@ -22,8 +23,13 @@ type DeliveryStatus = NotificationDelivery["status"];
 const T = localized({
   en: {
     title: "Notifications",
-    intro:
-      "Send alerts to your phone (ntfy), to another system (webhook) or by e-mail. Each channel chooses which alerts it gets, may stay quiet at night (alerts are held and sent when the quiet hours end), and is retried when the receiver is down.",
+    intro: (ntfy: ComponentChildren, webhook: ComponentChildren) => [
+      "Send alerts to your phone (",
+      ntfy,
+      "), to another system (",
+      webhook,
+      ") or by e-mail. Each channel chooses which alerts it gets, may stay quiet at night (alerts are held and sent when the quiet hours end), and is retried when the receiver is down.",
+    ],
     loading: "Loading the channels…",
     failed: (message: string) => `Could not load the notification channels (${message}).`,
     none: "No channels yet: alerts only show on the Alerts page.",
@@ -120,8 +126,13 @@ const T = localized({
   },
   ja: {
     title: "通知",
-    intro:
-      "アラートをスマートフォン（ntfy）、ほかのシステム（Webhook）、またはメールに送ります。チャンネルごとに送るアラートを選べ、夜間のおやすみ時間を設定できます（その間のアラートは保留し、終了後に送ります）。受信側が応答しないときは再送します。",
+    intro: (ntfy: ComponentChildren, webhook: ComponentChildren) => [
+      "アラートをスマートフォン（",
+      ntfy,
+      "）、ほかのシステム（",
+      webhook,
+      "）、またはメールに送ります。チャンネルごとに送るアラートを選べ、夜間のおやすみ時間を設定できます（その間のアラートは保留し、終了後に送ります）。受信側が応答しないときは再送します。",
+    ],
     loading: "チャンネルを読み込み中…",
     failed: (message: string) => `通知チャンネルを読み込めませんでした（${message}）。`,
     none: "チャンネルはまだありません。アラートはアラートページにだけ表示されます。",
@@ -220,6 +231,9 @@ const T = localized({
 });
 
 const KINDS = Object.keys(T.kinds) as Kind[];
+
+/** ntfy and webhook are names in any language; e-mail is said in the UI's. */
+const typeLang = (type: ChannelType) => (type === "email" ? undefined : "en");
 const SECRET_FIELD = { ntfy: "token", webhook: "signingSecret", email: "password" } as const;
 
 interface Draft {
@@ -357,7 +371,7 @@ export function NotificationSettings({ onUnauthorized }: { onUnauthorized: () =>
   return (
     <section class="panel" aria-labelledby="notifications-title">
       <h2 id="notifications-title">{T.title}</h2>
-      <p class="muted">{T.intro}</p>
+      <p class="muted">{T.intro(<span lang="en">ntfy</span>, <span lang="en">webhook</span>)}</p>
       <ErrorAlert message={error} />
       {channels === null && !error && <p class="muted">{T.loading}</p>}
       {channels?.length === 0 && <p class="muted">{T.none}</p>}
@@ -495,7 +509,8 @@ function ChannelCard({ channel, onChanged, onUnauthorized }: CardProps) {
       <div class="card-head">
         <h3 id={titleId}>{channel.name}</h3>
         <span class={`badge ${channel.enabled ? "online" : "offline"}`}>
-          {T.types[channel.type]} · {channel.enabled ? T.on : T.off}
+          <span lang={typeLang(channel.type)}>{T.types[channel.type]}</span> ·{" "}
+          {channel.enabled ? T.on : T.off}
         </span>
       </div>
       <dl class="facts">
@@ -714,7 +729,7 @@ function ChannelForm({ channel, titleId, onSaved, onCancel, onUnauthorized }: Fo
               onChange={(e) => set({ type: e.currentTarget.value as ChannelType, secret: "" })}
             >
               {(Object.keys(T.types) as ChannelType[]).map((type) => (
-                <option key={type} value={type}>
+                <option key={type} value={type} lang={typeLang(type)}>
                   {T.types[type]}
                 </option>
               ))}
