@@ -53,7 +53,7 @@ describe("the log level on the server settings page (real Chromium)", () => {
     await page.getByLabel("Language").selectOption("ja");
     const ja = page.getByRole("region", { name: "ログとメトリクス" });
     await ja.getByText("再起動するまで続きます").waitFor();
-    expect(await ja.getByRole("button", { name: "変更" }).count()).toBe(1);
+    await ja.getByRole("button", { name: "変更" }).waitFor();
     await noHorizontalScroll(page);
     expect(session.pageProblems).toEqual([]);
   });

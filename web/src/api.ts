@@ -24,9 +24,9 @@ import type {
   NewApiToken,
   NewFeed,
   NewFeeder,
+  NewNotificationChannel,
   NewOneOffMeal,
   NewPet,
-  NewNotificationChannel,
   NewUser,
   NotificationChannel,
   NotificationChannelChanges,
@@ -321,7 +321,9 @@ export const api = {
   createNotificationChannel: (body: NewNotificationChannel) =>
     request<{ channel: NotificationChannel }>("POST", "/api/notification-channels", { body }),
   updateNotificationChannel: (channelId: string, body: NotificationChannelChanges) =>
-    request<{ channel: NotificationChannel }>("PATCH", `/api/notification-channels/${enc(channelId)}`, { body }),
+    request<{ channel: NotificationChannel }>("PATCH", `/api/notification-channels/${enc(channelId)}`, {
+      body,
+    }),
   deleteNotificationChannel: (channelId: string) =>
     request<void>("DELETE", `/api/notification-channels/${enc(channelId)}`),
   /** Sends now and answers when the receiver did: `ok: false` carries the reason. */

@@ -50,7 +50,8 @@ const JA: Record<ErrorCode, string> = {
   restore_unavailable:
     "このサーバーは自分で再起動して復元できません。サーバーを停止して `feedkeeper restore <ファイル>` を実行してください。",
   notification_channel_not_found: "この通知チャンネルは見つかりません。",
-  too_many_notification_channels: "通知チャンネルは 1 世帯につき 20 件までです。先にどれかを削除してください。",
+  too_many_notification_channels:
+    "通知チャンネルは 1 世帯につき 20 件までです。先にどれかを削除してください。",
   internal: "サーバーでエラーが発生しました。",
 };
 

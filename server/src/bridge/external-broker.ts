@@ -107,7 +107,8 @@ export class ExternalBroker implements Publisher {
     });
     client.on("error", (err) => this.log.warn({ err: err.message }, "external broker connection failed"));
     client.on("message", (topic, payload, packet) => {
-      if (this.guest?.owns(topic)) this.guest.message(topic, payload, { retain: packet.retain, dup: packet.dup });
+      if (this.guest?.owns(topic))
+        this.guest.message(topic, payload, { retain: packet.retain, dup: packet.dup });
       else this.route(topic, payload, packet.retain);
     });
   }

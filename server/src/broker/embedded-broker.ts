@@ -182,7 +182,9 @@ export async function startEmbeddedBroker(options: BrokerOptions): Promise<Embed
   const sessions = new WeakMap<Client, Session>();
   const keyOf = (session: Session) =>
     session.feederId ??
-    (session.pendingId !== undefined ? `pending:${session.pendingId}` : `client:${session.integration.clientId}`);
+    (session.pendingId !== undefined
+      ? `pending:${session.pendingId}`
+      : `client:${session.integration.clientId}`);
   const isCurrent = (client: Client, session: Session) => current.get(keyOf(session)) === client;
 
   const aedes = await Aedes.createBroker({

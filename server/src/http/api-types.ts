@@ -2,9 +2,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { AuditEntrySchema } from "./routes/audit/audit.routes.js";
 import type { BackupListSchema, RestoreResponseSchema } from "./routes/backup/backup.routes.js";
-import type { LogLevelChangeSchema, LogLevelSchema } from "./routes/log-level/log-level.routes.js";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
 import type { FeederHistorySchema } from "./routes/history/history.routes.js";
+import type { LogLevelChangeSchema, LogLevelSchema } from "./routes/log-level/log-level.routes.js";
 import type {
   NewNotificationChannelSchema,
   NotificationChannelChangesSchema,

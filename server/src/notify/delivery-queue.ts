@@ -203,7 +203,11 @@ export class NotificationQueue implements Notifier {
         .orderBy(asc(notificationDeliveries.nextAttemptAt))
         .limit(BATCH)
         .all();
-      await Promise.allSettled(due.map((delivery) => this.track(this.deliver(delivery))));
+      await Promise.allSettled(
+        due.map((delivery) =>
+          this.track(this.deliver(delivery)).catch((err) => this.deferBroken(delivery, err)),
+        ),
+      );
     } catch (err) {
       this.logger.error({ err }, "notification queue failed a round");
     } finally {
@@ -277,6 +281,26 @@ export class NotificationQueue implements Notifier {
       sentAt: new Date(this.clock.now()),
     });
     this.channels.recordResult(channel.id, { ok: true });
+  }
+
+  /**
+   * A delivery that failed for a reason of the server's own (not the receiver's) waits like a failed send,
+   * so it can never keep the queue busy retrying at once.
+   */
+  private deferBroken(delivery: Delivery, err: unknown): void {
+    this.logger.error({ err, deliveryId: delivery.id }, "notification delivery broke");
+    const attempts = delivery.attempts + 1;
+    const delay = retryDelay(attempts);
+    try {
+      this.update(delivery.id, {
+        status: delay === undefined ? "failed" : "pending",
+        attempts,
+        lastError: errorText(err),
+        nextAttemptAt: delay === undefined ? null : new Date(this.clock.now() + delay),
+      });
+    } catch (again) {
+      this.logger.error({ err: again, deliveryId: delivery.id }, "could not defer a notification delivery");
+    }
   }
 
   private outgoing(

@@ -372,8 +372,6 @@ export const notificationDeliveries = sqliteTable(
   (t) => [
     uniqueIndex("notification_deliveries_once_idx").on(t.channelId, t.alertId),
     index("notification_deliveries_channel_idx").on(t.channelId, t.createdAt),
-    index("notification_deliveries_due_idx")
-      .on(t.nextAttemptAt)
-      .where(sql`status in ('pending', 'held')`),
+    index("notification_deliveries_due_idx").on(t.nextAttemptAt).where(sql`status in ('pending', 'held')`),
   ],
 );

@@ -138,7 +138,15 @@ describe("Home Assistant discovery payloads", () => {
   it("is what docs/home-assistant.md lists", () => {
     const doc = fs.readFileSync(DOC, "utf8");
     const table = /<!-- entities:start -->\n([\s\S]*?)\n<!-- entities:end -->/.exec(doc)?.[1];
-    expect(table, "regenerate the table with entityTable()").toBe(entityTable());
+    // Cells compared, not padding: the formatter aligns the document's columns.
+    const cells = (markdown: string | undefined) =>
+      (markdown ?? "").split("\n").map((row) =>
+        row
+          .split("|")
+          .map((cell) => cell.trim().replace(/^-+$/, "---"))
+          .join("|"),
+      );
+    expect(cells(table), "regenerate the table with entityTable()").toEqual(cells(entityTable()));
     expect(ENTITIES.length).toBeGreaterThan(8);
   });
 });

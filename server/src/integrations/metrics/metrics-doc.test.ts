@@ -7,7 +7,10 @@ import { tempStore } from "../../testing/temp-store.js";
 import { httpMetrics } from "./http-metrics.js";
 import { registerServerMetrics } from "./server-metrics.js";
 
-const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../docs/metrics-and-logs.md");
+const DOC = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../docs/metrics-and-logs.md",
+);
 
 describe("docs/metrics-and-logs.md", () => {
   it("names every metric the server registers, and none it does not", () => {
