@@ -74,8 +74,7 @@ async function homeAssistant(token: string): Promise<{ client: MqttClient; recei
   return { client, received };
 }
 
-async function feederWithDevice(api: TestApi, name: string): Promise<string> {
-  const { feeder, credentials } = await api.createFeeder(name, { minFeedIntervalSeconds: 0 });
+async function startDevice(credentials: { username: string; password: string }): Promise<SimulatedFeeder> {
   const device = new SimulatedFeeder({
     url: `mqtt://127.0.0.1:${server.mqttPort}`,
     id: credentials.username,
@@ -84,6 +83,12 @@ async function feederWithDevice(api: TestApi, name: string): Promise<string> {
   });
   await device.start();
   devices.push(device);
+  return device;
+}
+
+async function feederWithDevice(api: TestApi, name: string): Promise<string> {
+  const { feeder, credentials } = await api.createFeeder(name, { minFeedIntervalSeconds: 0 });
+  await startDevice(credentials);
   await api.waitForFeeder(feeder.id, (f) => f.online);
   return feeder.id;
 }
@@ -200,14 +205,7 @@ describe("Home Assistant on the embedded broker", () => {
       credentials: { username: string; password: string };
     };
     const { client, received } = await homeAssistant(await tokenOf(anna));
-    const device = new SimulatedFeeder({
-      url: `mqtt://127.0.0.1:${server.mqttPort}`,
-      id: credentials.username,
-      password: credentials.password,
-      dispenseMsPerPortion: 20,
-    });
-    await device.start();
-    devices.push(device);
+    const device = await startDevice(credentials);
     await vi.waitFor(() => {
       expect(received.map((m) => m.topic)).toContain(`homeassistant/device/feedkeeper_${feeder.id}/config`);
       expect(received).toContainEqual({

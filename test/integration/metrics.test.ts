@@ -155,6 +155,18 @@ describe("GET /api/metrics", () => {
     }
   });
 
+  it("answers on Prometheus' usual /metrics too, with the same sign-in and role check", async () => {
+    const res = await api.request<string>("GET", "/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(value(parseExposition(res.body).samples, "feedkeeper_feeders_online")).toBe(1);
+    const anonymous = await fetch(`${api.baseUrl}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: "unauthorized" } });
+    const sitter = await api.signInAs("sitter.m", "a long enough password");
+    expect((await sitter.request("GET", "/metrics")).status).toBe(403);
+  });
+
   it("is in the OpenAPI document as Prometheus text", async () => {
     const doc = await api.request<{ paths: Record<string, any> }>("GET", "/api/openapi.json");
     const get = doc.body.paths["/api/metrics"]?.get;

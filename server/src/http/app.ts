@@ -162,6 +162,9 @@ export function createApp(services: Services) {
     app.routes.filter((r) => r.method !== "ALL" && r.path.startsWith("/api/")).map((r) => r.path),
   );
   app.all("/api/*", (c) => c.json(errorBody("not_found"), 404));
+  // Prometheus' usual path, for scrape configs written from habit: the same route, through the same sign-in,
+  // role check and audit as /api/metrics (the request is handed to the app again under that path).
+  app.get("/metrics", (c) => app.fetch(new Request(new URL("/api/metrics", c.req.url), c.req.raw), c.env));
   if (services.config.webDir) app.route("/", createWebUiRouter(services.config.webDir));
 
   return api;

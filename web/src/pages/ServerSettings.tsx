@@ -16,15 +16,16 @@ const T = localized({
 
 /**
  * The owner's page for the server as a whole. Each section is its own component in ./settings/, loading
- * its own data, so one failing section leaves the others usable.
+ * its own data, so one failing section leaves the others usable. Notifications first: they are what an
+ * owner comes back to change.
  */
 export function ServerSettings({ onUnauthorized }: { onUnauthorized: () => void }) {
   return (
     <section class="server-settings">
       <h2>{T.title}</h2>
       <p class="muted">{T.intro}</p>
-      <BackupSettings onUnauthorized={onUnauthorized} />
       <NotificationSettings onUnauthorized={onUnauthorized} />
+      <BackupSettings onUnauthorized={onUnauthorized} />
       <LoggingSettings onUnauthorized={onUnauthorized} />
     </section>
   );
