@@ -197,6 +197,14 @@ describe("README screenshots (real Chromium)", () => {
     }
     const alerts = await api.request<{ alerts: unknown[] }>("GET", "/api/alerts");
     expect(alerts.body.alerts.length).toBeGreaterThan(0);
+    // Saved, not sent: the address is an example on a home network.
+    const channel = await api.request("POST", "/api/notification-channels", {
+      name: "Phone",
+      type: "ntfy",
+      config: { serverUrl: "http://192.168.1.20:8080", topic: "feeder-alerts" },
+      quietHours: { start: "22:30", end: "07:00" },
+    });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
   });
 
   it("desktop, English: every main page", { timeout: 120_000 }, async () => {
@@ -217,6 +225,7 @@ describe("README screenshots (real Chromium)", () => {
       ["#/users", "users-en", ['[data-testid="user-sam"]']],
       ["#/account", "account-en", []],
       ["#/audit", "audit-en", ['[data-testid="audit-entry"]']],
+      ["#/server", "server-settings-en", ['[data-testid^="channel-"]', '[data-testid="scrape-config"]']],
     ];
     for (const [hash, name, ready] of desktop) await shoot(page, hash, name, { ready, fullPage: true });
     expect(session.pageProblems).toEqual([]);
