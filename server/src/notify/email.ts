@@ -3,7 +3,6 @@
  * notification URLs and the connection goes to the address that passed (SNI and the certificate check
  * still use the host name), so DNS cannot move it elsewhere afterwards.
  */
-import nodemailer from "nodemailer";
 import { DeliveryError, networkErrorText, SEND_TIMEOUT_MS } from "./http-send.js";
 import type { Outgoing, SendContext } from "./message.js";
 import type { EmailConfig } from "./model.js";
@@ -45,6 +44,8 @@ export async function sendEmail(
   if (!target.ok) throw new DeliveryError(target.message);
   const address = target.addresses[0]?.address ?? target.hostname;
   const isIpHost = target.addresses.length === 1 && address === target.hostname;
+  // Loaded on the first e-mail: megabytes of code most servers, with no e-mail channel, never run.
+  const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport({
     host: address,
     port: config.port,
