@@ -163,6 +163,7 @@ export async function start(
   const homeAssistant = config.homeAssistant.discovery
     ? new HomeAssistant(
         {
+          store,
           feeders,
           feeds,
           plans,

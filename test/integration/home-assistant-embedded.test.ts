@@ -224,4 +224,23 @@ describe("Home Assistant on the embedded broker", () => {
     expect((await anna.request("DELETE", `/api/feeders/${ours}`)).status).toBe(204);
     await vi.waitFor(() => expect(received.filter((m) => m.topic === config).at(-1)?.payload).toBe(""));
   });
+
+  // Last: it restarts the server, and the clients above speak to the first one.
+  it("keeps the portions per press Home Assistant set across a restart", async () => {
+    const { feeder } = await anna.createFeeder("Landing", { maxPortions: 4 });
+    const token = await tokenOf(anna);
+    const state = `feedkeeper/ha/${feeder.id}/state`;
+    const portionsIn = (received: Received[]) =>
+      JSON.parse(received.filter((m) => m.topic === state).at(-1)?.payload ?? "{}").portions;
+    const before = await homeAssistant(token);
+    await before.client.publishAsync(`feedkeeper/ha/${feeder.id}/portions/set`, "3", { qos: 1 });
+    await vi.waitFor(() => expect(portionsIn(before.received)).toBe(3));
+    before.client.end(true);
+
+    const mqttPort = server.mqttPort;
+    await server.stop();
+    ({ server } = await bootInProcess({ dataDir, mqttPort, env: { FEEDKEEPER_HA_DISCOVERY: "on" } }));
+    const after = await homeAssistant(token);
+    await vi.waitFor(() => expect(portionsIn(after.received)).toBe(3));
+  });
 });

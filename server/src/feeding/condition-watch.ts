@@ -7,12 +7,11 @@
  * Episodes are kept in server_state, so a restart neither repeats an alert nor forgets one that is due.
  */
 import { randomUUID } from "node:crypto";
-import { eq, like } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
-import { serverState } from "../store/schema.js";
+import { deleteServerState, readServerStates, writeServerState } from "../store/server-state.js";
 import type { AlertService } from "./alerts.js";
 import type { FeederService, FeederView } from "./feeders.js";
 
@@ -122,13 +121,8 @@ export class ConditionWatch {
    */
   start(): void {
     this.running = true;
-    const rows = this.store.db
-      .select()
-      .from(serverState)
-      .where(like(serverState.key, `${STATE_PREFIX}%`))
-      .all();
-    for (const row of rows) {
-      const id = row.key.slice(STATE_PREFIX.length);
+    for (const row of readServerStates(this.store, STATE_PREFIX)) {
+      const id = row.name;
       try {
         this.conditions.set(id, { ...fresh(), ...(JSON.parse(row.value) as Partial<Conditions>) });
         this.saved.set(id, row.value);
@@ -280,11 +274,7 @@ export class ConditionWatch {
     const saved = this.saved.get(feederId);
     // Nothing to remember about a feeder that has never had a problem: no row for it.
     if (saved === value || (saved === undefined && value === FRESH)) return;
-    this.store.db
-      .insert(serverState)
-      .values({ key: STATE_PREFIX + feederId, value })
-      .onConflictDoUpdate({ target: serverState.key, set: { value } })
-      .run();
+    writeServerState(this.store, STATE_PREFIX + feederId, value);
     this.saved.set(feederId, value);
   }
 
@@ -293,9 +283,6 @@ export class ConditionWatch {
     this.offline.delete(feederId);
     this.conditions.delete(feederId);
     this.saved.delete(feederId);
-    this.store.db
-      .delete(serverState)
-      .where(eq(serverState.key, STATE_PREFIX + feederId))
-      .run();
+    deleteServerState(this.store, STATE_PREFIX + feederId);
   }
 }

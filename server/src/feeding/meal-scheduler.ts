@@ -13,11 +13,12 @@
  * (MealReconciler). Paused days are recorded as `paused`.
  */
 import { randomUUID } from "node:crypto";
-import { eq, getTableName } from "drizzle-orm";
+import { getTableName } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
-import { occurrences, serverState } from "../store/schema.js";
+import { occurrences, } from "../store/schema.js";
+import { readServerState, writeServerState } from "../store/server-state.js";
 import type { FeedRecord, FeedService } from "./feeds.js";
 import { isPaused, type MealPlan, type MealPlanService, plannedSlots } from "./meal-plans.js";
 import { type Occurrence, occurrenceId, occurrencesBetween } from "./meal-time.js";
@@ -75,8 +76,8 @@ export class MealScheduler {
 
   start(): void {
     const now = this.clock.now();
-    const saved = this.store.db.select().from(serverState).where(eq(serverState.key, CHECKPOINT_KEY)).get();
-    const since = saved ? Math.max(Number(saved.value), now - MAX_CATCH_UP_MS) : now;
+    const saved = readServerState(this.store, CHECKPOINT_KEY);
+    const since = saved ? Math.max(Number(saved), now - MAX_CATCH_UP_MS) : now;
     const watched = this.plans.feedersWithMeals();
     this.apply(
       watched.flatMap((feederId) => this.decide(this.plans.get(feederId), since, now)),
@@ -292,11 +293,7 @@ export class MealScheduler {
 
   private writeCheckpoint(at: number): void {
     this.lastCheckpointWrite = at;
-    this.store.db
-      .insert(serverState)
-      .values({ key: CHECKPOINT_KEY, value: String(at) })
-      .onConflictDoUpdate({ target: serverState.key, set: { value: String(at) } })
-      .run();
+    writeServerState(this.store, CHECKPOINT_KEY, String(at));
   }
 }
 

@@ -54,7 +54,7 @@ const KINDS: Record<AlertKind, KindWords> = {
     },
     ja: {
       title: "給餌器のスケジュールが違います",
-      sentence: (f) => `${f}に保存された食事プランがサーバーのものと一致しません。`,
+      sentence: (f) => `${f}に保存された給餌プランがサーバーのものと一致しません。`,
     },
   },
   clock_skew: {

@@ -21,6 +21,8 @@ import type { FeedService } from "../../feeding/feeds.js";
 import type { MealCalendar } from "../../feeding/meal-calendar.js";
 import type { Logger } from "../../logger.js";
 import type { ProfileRegistry } from "../../profiles/profile-registry.js";
+import type { Store } from "../../store/db.js";
+import { deleteServerState, readServerStates, writeServerState } from "../../store/server-state.js";
 import { type Actor, type CommandOutcome, HomeAssistantCommands } from "./commands.js";
 import { buildDiscovery } from "./discovery.js";
 import { buildState } from "./state.js";
@@ -62,6 +64,8 @@ export interface HomeAssistantOptions {
 }
 
 export interface HomeAssistantDeps {
+  /** Keeps each feeder's portions per press across restarts. */
+  store: Store;
   feeders: FeederService;
   feeds: FeedService;
   /** Meal plan changes move the next meal. */
@@ -74,6 +78,8 @@ export interface HomeAssistantDeps {
   logger: Logger;
 }
 
+/** server_state keys of the portions Home Assistant set per feeder, so a restart does not reset them. */
+const PORTIONS_KEY = "ha-portions:";
 const RETAINED: PublishOptions = { qos: 1, retain: true };
 /** How far back the last meal is looked for among a feeder's newest feeds. */
 const LAST_MEAL_LOOKBACK = 20;
@@ -108,6 +114,10 @@ export class HomeAssistantDiscovery {
       this.portionsOf(id),
     );
     for (const feeder of deps.feeders.listAll()) this.households.set(feeder.id, feeder.householdId);
+    for (const { name, value } of readServerStates(deps.store, PORTIONS_KEY)) {
+      const portions = Number(value);
+      if (Number.isInteger(portions) && portions > 0) this.portions.set(name, portions);
+    }
     deps.feeders.onAdded((feeder: FeederRecord) => {
       this.households.set(feeder.id, feeder.householdId);
       this.changed(feeder.id);
@@ -175,6 +185,7 @@ export class HomeAssistantDiscovery {
       this.log.warn({ topic, actor: actor.name, reason: outcome.reason }, "ignored a Home Assistant command");
     } else if (outcome.kind === "portions") {
       this.portions.set(outcome.feederId, outcome.portions);
+      writeServerState(this.deps.store, PORTIONS_KEY + outcome.feederId, String(outcome.portions));
       this.changed(outcome.feederId);
     } else {
       this.lastPress.set(outcome.feederId, { at: new Date(this.deps.clock.now()), result: outcome.result });
@@ -278,6 +289,7 @@ export class HomeAssistantDiscovery {
   private removed(feederId: string): void {
     this.dirty.delete(feederId);
     this.portions.delete(feederId);
+    deleteServerState(this.deps.store, PORTIONS_KEY + feederId);
     this.lastPress.delete(feederId);
     this.removals.add(feederId);
     this.enqueue(() => this.publishRemovals()).catch((err: unknown) =>
