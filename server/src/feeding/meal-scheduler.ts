@@ -17,7 +17,7 @@ import { getTableName } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
-import { occurrences, } from "../store/schema.js";
+import { occurrences } from "../store/schema.js";
 import { readServerState, writeServerState } from "../store/server-state.js";
 import type { FeedRecord, FeedService } from "./feeds.js";
 import { isPaused, type MealPlan, type MealPlanService, plannedSlots } from "./meal-plans.js";
