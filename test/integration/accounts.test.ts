@@ -52,6 +52,7 @@ const PROTECTED: Array<[string, string]> = [
   ["GET", "/api/backup"],
   ["GET", "/api/backups"],
   ["POST", "/api/backup/restore"],
+  ["POST", "/api/backup/check"],
   ["GET", "/api/metrics"],
   ["GET", "/api/server/log-level"],
   ["PUT", "/api/server/log-level"],

@@ -1,7 +1,8 @@
 /**
  * Backup and restore against the real, built server with a simulated feeder that stores its meal plan:
  * a backup downloaded through the API, the data changed, bad uploads refused with nothing lost, then the
- * backup restored through the API. The server restarts itself on the same ports; the data is back, no
+ * backup checked without restoring it (what it holds, what a restore would undo, nothing changed), then
+ * restored through the API. The server restarts itself on the same ports; the data is back, no
  * old command is sent again, the feeder gets its plan again under a version above any it has seen, and
  * feeding works.
  */
@@ -55,12 +56,57 @@ async function setPlan(time: string) {
   });
 }
 
-function upload(bytes: Uint8Array) {
-  return fetch(`${srv.httpUrl}/api/backup/restore`, {
+function upload(bytes: Uint8Array, to: "restore" | "check" = "restore", token = api.token) {
+  return fetch(`${srv.httpUrl}/api/backup/${to}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${api.token}`, "content-type": "application/octet-stream" },
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      "content-type": "application/octet-stream",
+    },
     body: Buffer.from(bytes),
   });
+}
+
+async function downloadBackup(): Promise<Uint8Array> {
+  const res = await fetch(`${srv.httpUrl}/api/backup`, { headers: { authorization: `Bearer ${api.token}` } });
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Every file under the data directory; sizes too, but not the database's, which the audit log writes to. */
+function dataDirListing(dir = srv.dataDir, prefix = ""): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const name = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) return [`${name}/`, ...dataDirListing(path.join(dir, entry.name), `${name}/`)];
+    const size = entry.name.startsWith("feedkeeper.db")
+      ? ""
+      : ` ${fs.statSync(path.join(dir, entry.name)).size}`;
+    return [`${name}${size}`];
+  });
+}
+
+/**
+ * Every row of every table, read beside the running server, leaving out what changes by itself: the audit
+ * log and its id counter (the check itself is recorded), device readings, the scheduler's checkpoint and
+ * last-seen times.
+ */
+function dataRows(): Record<string, unknown[]> {
+  const db = new Database(path.join(srv.dataDir, "feedkeeper.db"), { readonly: true });
+  try {
+    const tables = db
+      .prepare("select name from sqlite_master where type = 'table' order by name")
+      .all() as Array<{ name: string }>;
+    const rows: Record<string, unknown[]> = {};
+    for (const { name } of tables) {
+      if (["audit_log", "sqlite_sequence", "telemetry", "server_state"].includes(name)) continue;
+      rows[name] = (db.prepare(`select * from "${name}"`).all() as Array<Record<string, unknown>>).map(
+        ({ last_seen_at: _seen, last_used_at: _used, ...row }) => row,
+      );
+    }
+    return rows;
+  } finally {
+    db.close();
+  }
 }
 
 beforeAll(async () => {
@@ -148,6 +194,80 @@ describe("backup and restore through the API", () => {
     const feeders = (await api.request("GET", "/api/feeders")).body.feeders as Array<{ name: string }>;
     expect(feeders.map((f) => f.name).sort()).toEqual(["Later", "Renamed"]);
     expect(await schedule()).toEqual(before);
+  });
+
+  it("checks a backup without restoring it: what it holds, what a restore would undo, nothing changed", async () => {
+    // One more feeder, in a second backup, then given new credentials: that backup has its old ones.
+    const { feeder: hall } = await api.createFeeder("Hall");
+    const withHall = await downloadBackup();
+    expect((await api.request("POST", `/api/feeders/${hall.id}/credentials`)).status).toBe(201);
+    await until("the download's work folder to go", () =>
+      fs.readdirSync(path.join(srv.dataDir, "backups")).length === 0 ? true : undefined,
+    );
+    const listing = dataDirListing();
+    const rows = dataRows();
+
+    const res = await upload(backup, "check");
+    expect(res.status).toBe(200);
+    const checked = (await res.json()) as Record<string, unknown>;
+    expect(checked).toMatchObject({
+      backup: {
+        kind: "archive",
+        appVersion: expect.any(String),
+        migrated: 0,
+        schemaMigrations: expect.any(Number),
+        counts: { users: 1, feeders: 1 },
+        tlsIdentity: expect.any(Boolean),
+      },
+      // Feeders made after the backup; the renamed one is in it (by its id).
+      feedersNotInBackup: ["Hall", "Later"],
+      credentialsDiffer: [],
+    });
+    expect(Date.parse((checked.backup as { createdAt: string }).createdAt)).toBeLessThanOrEqual(Date.now());
+
+    const second = await upload(withHall, "check");
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({
+      backup: { counts: { feeders: 3 } },
+      feedersNotInBackup: [],
+      credentialsDiffer: ["Hall"],
+    });
+
+    // Refused exactly as a restore refuses it.
+    const tar = zlib.gunzipSync(backup);
+    const at = tar.indexOf(Buffer.from("SQLite format 3"));
+    tar[at + 300] = (tar[at + 300] ?? 0) ^ 0xff;
+    const tampered = zlib.gzipSync(tar);
+    const refusedCheck = await upload(tampered, "check");
+    const refusedRestore = await upload(tampered);
+    expect(refusedCheck.status).toBe(422);
+    expect(refusedRestore.status).toBe(422);
+    expect(await refusedCheck.json()).toEqual(await refusedRestore.json());
+    const cutShort = await upload(backup.subarray(0, backup.length - 100), "check");
+    expect(cutShort.status).toBe(422);
+    expect(((await cutShort.json()) as { error: { code: string } }).error.code).toBe("backup_invalid");
+
+    // Nothing changed: the same files (no staging, no work folder left) and the same data.
+    expect(dataDirListing()).toEqual(listing);
+    expect(dataRows()).toEqual(rows);
+    const audit = (await api.request("GET", "/api/audit")).body.entries as Array<{ action: string }>;
+    expect(audit.map((e) => e.action)).toContain("POST /api/backup/check");
+
+    // Owners only.
+    expect((await upload(backup, "check", "")).status).toBe(401);
+    expect(
+      (
+        await api.request("POST", "/api/users", {
+          username: "member.m",
+          password: "a long enough password",
+          role: "member",
+        })
+      ).status,
+    ).toBe(201);
+    const member = await api.signInAs("member.m", "a long enough password");
+    const forbidden = await upload(backup, "check", member.token);
+    expect(forbidden.status).toBe(403);
+    expect(((await forbidden.json()) as { error: { code: string } }).error.code).toBe("forbidden");
   });
 
   it("restores an uploaded backup: data back, no old command re-sent, plans pushed past every version seen", async () => {

@@ -27,6 +27,7 @@ export type {
   ApiToken,
   ApiTokensResponse,
   AuditEntry,
+  BackupCheck,
   BackupList,
   ConnectionLogEntry,
   CreatedApiToken,

@@ -5,6 +5,7 @@ import type {
   ApiErrorBody,
   ApiTokensResponse,
   AuditResponse,
+  BackupCheck,
   BackupList,
   ConnectionLogResponse,
   CreatedApiToken,
@@ -310,6 +311,8 @@ export const api = {
   },
   /** Owners only. A backup itself is downloaded by following BACKUP_DOWNLOAD_URL. */
   backups: (signal?: AbortSignal) => request<BackupList>("GET", "/api/backups", { signal }),
+  /** Owners only. Checks a backup file as a restore would and says what it holds; changes nothing. */
+  checkBackup: (file: Blob) => request<BackupCheck>("POST", "/api/backup/check", { file }),
   /** Owners only; on success the server restarts on the restored data and every session ends. */
   restoreBackup: (file: Blob) => request<RestoreResponse>("POST", "/api/backup/restore", { file }),
   /** Owners only; a change lasts until the server restarts. */

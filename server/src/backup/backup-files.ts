@@ -81,7 +81,10 @@ export function pruneScheduledBackups(dir: string, keep: number): string[] {
   return old.map((b) => b.name);
 }
 
-/** Work folders (".backup-…", ".download-…", ".upload-…") a crash or a kill left behind: gone at start. */
+/**
+ * Work folders (".backup-…", ".download-…", ".upload-…", ".check-…") a crash or a kill left behind: gone
+ * at start.
+ */
 export function removeWorkLeftovers(dir: string): void {
   let names: string[];
   try {

@@ -1,6 +1,6 @@
 /**
  * What the HTTP API does with backups: make one for download, list the local ones, and take an uploaded
- * backup for restoring. The upload is checked completely (stage-restore.ts) while the server keeps
+ * backup for checking (check-backup.ts: what it holds, nothing changed) or restoring. The upload is checked completely (stage-restore.ts) while the server keeps
  * running; only then is the process's supervisor asked to stop the server, apply it and start again
  * (bin/feedkeeper.ts), so the answer goes out before the restart.
  */
@@ -21,6 +21,7 @@ import {
   listBackups,
   removeWorkLeftovers,
 } from "./backup-files.js";
+import { type BackupCheck, checkBackup } from "./check-backup.js";
 import { type BackupSource, createBackup, makeWorkDir } from "./create-backup.js";
 import type { ScheduledBackups, ScheduleStatus } from "./scheduled-backups.js";
 import { type StagedRestore, stageRestore } from "./stage-restore.js";
@@ -83,6 +84,29 @@ export class BackupService {
   }
 
   /**
+   * Checks an uploaded backup exactly as a restore would and says what it holds and what restoring it
+   * would undo, changing nothing: it is unpacked in a work folder that goes away with the answer.
+   */
+  async checkUpload(body: WebReadableStream<Uint8Array> | null): Promise<BackupCheck> {
+    // The restart is moments away and would cut the check short.
+    if (this.restoring) throw new AppError("restore_in_progress");
+    const { config } = this.options;
+    const work = makeWorkDir(config.dataDir, "check");
+    try {
+      const upload = path.join(work, "upload");
+      await saveLimited(body, upload, MAX_UPLOAD_BYTES);
+      return await checkBackup({
+        file: upload,
+        dataDir: config.dataDir,
+        migrationsFolder: this.options.migrationsFolder,
+        workDir: work,
+      });
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Takes an uploaded backup, checks it through, and has the server restart into it. Refused, nothing
    * changes. Resolves once the restart is arranged (it begins after the response has gone out).
    */
@@ -90,7 +114,6 @@ export class BackupService {
     const restart = this.options.restart;
     if (!restart) throw new AppError("restore_unavailable");
     if (this.restoring) throw new AppError("restore_in_progress");
-    if (!body) throw new AppError("backup_invalid", "The request has no file in it.");
     this.restoring = true;
     const { config } = this.options;
     const work = makeWorkDir(config.dataDir, "upload");
@@ -119,10 +142,11 @@ export class BackupService {
 }
 
 async function saveLimited(
-  body: WebReadableStream<Uint8Array>,
+  body: WebReadableStream<Uint8Array> | null,
   file: string,
   maxBytes: number,
 ): Promise<void> {
+  if (!body) throw new AppError("backup_invalid", "The request has no file in it.");
   let bytes = 0;
   const limit = async function* (source: AsyncIterable<Uint8Array>) {
     for await (const chunk of source) {

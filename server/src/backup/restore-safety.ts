@@ -57,6 +57,25 @@ function carryOver(sqlite: Database.Database, table: string, where: string, sinc
     .run(since).changes;
 }
 
+export type FeederDifferences = Pick<RestoreSafety, "feedersNotInBackup" | "credentialsDiffer">;
+
+/**
+ * What a restore would undo for the feeders that exist now, on a connection whose `main` is the current
+ * database (with feeders) and which has the restored one attached as `restored`. Read only: the check of
+ * an uploaded backup asks the same before anything is replaced.
+ */
+export function feederDifferences(sqlite: Database.Database): FeederDifferences {
+  const names = (sql: string) => (sqlite.prepare(sql).all() as Array<{ name: string }>).map((r) => r.name);
+  return {
+    feedersNotInBackup: names(
+      "select name from main.feeders where id not in (select id from restored.feeders) order by name",
+    ),
+    credentialsDiffer: names(
+      "select r.name from restored.feeders r join main.feeders c on c.id = r.id where c.secret_hash <> r.secret_hash order by r.name",
+    ),
+  };
+}
+
 /**
  * Prepares the restored database (attached as `restored`) on a connection whose `main` is the current
  * database, or an empty one when there is none (`hasCurrent` false). Runs in one transaction.
@@ -76,20 +95,7 @@ export function makeRestoredDataSafe(
       const since = now - CARRY_OVER_MS;
       feedsCarriedOver = carryOver(sqlite, "feeds", "requested_at >= ?", since);
       occurrencesCarriedOver = carryOver(sqlite, "occurrences", "due_at >= ?", since);
-      feedersNotInBackup = (
-        sqlite
-          .prepare(
-            "select name from main.feeders where id not in (select id from restored.feeders) order by name",
-          )
-          .all() as Array<{ name: string }>
-      ).map((r) => r.name);
-      credentialsDiffer = (
-        sqlite
-          .prepare(
-            "select r.name from restored.feeders r join main.feeders c on c.id = r.id where c.secret_hash <> r.secret_hash order by r.name",
-          )
-          .all() as Array<{ name: string }>
-      ).map((r) => r.name);
+      ({ feedersNotInBackup, credentialsDiffer } = feederDifferences(sqlite));
     }
     if (hasCurrent && columns(sqlite, "main", "server_state").length > 0) {
       // Facts the server keeps about itself (the Petnet API key secret…) that the backup lacks.

@@ -121,8 +121,13 @@ export async function stageRestore(options: {
   file: string;
   dataDir: string;
   migrationsFolder: string;
+  /**
+   * Where to unpack and check it: the data directory's staging folder, which applyStagedRestore() takes
+   * from, unless given. A check that is to change nothing uses a throwaway folder of its own instead.
+   */
+  dir?: string;
 }): Promise<StagedRestore> {
-  const dir = stagingDir(options.dataDir);
+  const dir = options.dir ?? stagingDir(options.dataDir);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {

@@ -4,10 +4,10 @@
  * occurrences and their feeds (what did), plus the extra meals nobody planned
  * (feed now, button presses, device schedule runs that match no meal).
  */
-import { and, eq, gte, inArray, isNotNull, lt } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Store } from "../store/db.js";
 import { feeds, occurrences } from "../store/schema.js";
-import { isPaused, type MealPlanService, plannedSlots } from "./meal-plans.js";
+import { isPaused, type MealPlan, type MealPlanService, plannedSlots } from "./meal-plans.js";
 import { localDateAt, occurrenceId, occurrencesBetween } from "./meal-time.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -41,19 +41,48 @@ export interface CalendarEntry {
 }
 
 export class MealCalendar {
+  // Every feeder card asks for its next meal: prepared once, not per feeder and request.
+  private readonly decided;
+
   constructor(
     private readonly store: Store,
     private readonly plans: MealPlanService,
-  ) {}
-
-  between(feederId: string, from: Date, to: Date): CalendarEntry[] {
-    const plan = this.plans.get(feederId);
-    const decided = this.store.db
+  ) {
+    this.decided = store.db
       .select({ occurrence: occurrences, feed: feeds })
       .from(occurrences)
       .leftJoin(feeds, eq(feeds.id, occurrences.feedId))
-      .where(and(eq(occurrences.feederId, feederId), gte(occurrences.dueAt, from), lt(occurrences.dueAt, to)))
-      .all();
+      .where(
+        and(
+          eq(occurrences.feederId, sql.placeholder("feederId")),
+          gte(occurrences.dueAt, sql.placeholder("from")),
+          lt(occurrences.dueAt, sql.placeholder("to")),
+        ),
+      )
+      .prepare();
+  }
+
+  between(feederId: string, from: Date, to: Date): CalendarEntry[] {
+    const plan = this.plans.get(feederId);
+    const entries = this.planned(feederId, plan, from, to);
+    entries.push(...this.extras(feederId, plan.effectiveTimezone, from, to));
+    return entries.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  }
+
+  /** The next meal still to come within 8 days: planned, not skipped, paused or already fed. */
+  next(feederId: string, now: Date): CalendarEntry | undefined {
+    const plan = this.plans.get(feederId);
+    // No meal, no next meal: nothing to read (every feeder without a plan, on every list of feeders).
+    if (plannedSlots(plan).length === 0) return undefined;
+    // Extra meals are never "next": only the plan's occurrences are read.
+    return this.planned(feederId, plan, now, new Date(now.getTime() + 8 * DAY_MS))
+      .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())
+      .find((e) => e.state === "planned");
+  }
+
+  /** The plan's occurrences in the period with what became of them, unsorted. */
+  private planned(feederId: string, plan: MealPlan, from: Date, to: Date): CalendarEntry[] {
+    const decided = this.decided.all({ feederId, from: from.getTime(), to: to.getTime() });
     const byId = new Map(decided.map((d) => [d.occurrence.id, d]));
     const slots = plannedSlots(plan);
     const entries = occurrencesBetween(slots, plan.effectiveTimezone, from, to).map((o): CalendarEntry => {
@@ -80,14 +109,7 @@ export class MealCalendar {
       const { occurrence } = row;
       entries.push(this.entry(id, occurrence.mealId, "", occurrence.localDate, occurrence.dueAt, 0, row));
     }
-    entries.push(...this.extras(feederId, plan.effectiveTimezone, from, to));
-    return entries.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
-  }
-
-  /** The next meal still to come within 8 days: planned, not skipped, paused or already fed. */
-  next(feederId: string, now: Date): CalendarEntry | undefined {
-    const until = new Date(now.getTime() + 8 * DAY_MS);
-    return this.between(feederId, now, until).find((e) => e.kind !== "extra" && e.state === "planned");
+    return entries;
   }
 
   /** One occurrence as the calendar shows it. */

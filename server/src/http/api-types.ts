@@ -1,7 +1,11 @@
 /** Response and request types for the web UI, inferred from the API's schemas (never copied by hand). */
 import type { z } from "@hono/zod-openapi";
 import type { AuditEntrySchema } from "./routes/audit/audit.routes.js";
-import type { BackupListSchema, RestoreResponseSchema } from "./routes/backup/backup.routes.js";
+import type {
+  BackupCheckResponseSchema,
+  BackupListSchema,
+  RestoreResponseSchema,
+} from "./routes/backup/backup.routes.js";
 import type { ConnectionLogEntrySchema } from "./routes/connection-log/connection-log.routes.js";
 import type { FeederHistorySchema } from "./routes/history/history.routes.js";
 import type { LogLevelChangeSchema, LogLevelSchema } from "./routes/log-level/log-level.routes.js";
@@ -95,6 +99,7 @@ export type PendingDevice = z.infer<typeof PendingDeviceSchema>;
 export type AdoptDevice = z.input<typeof AdoptSchema>;
 export type ConnectionLogEntry = z.infer<typeof ConnectionLogEntrySchema>;
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export type BackupCheck = z.infer<typeof BackupCheckResponseSchema>;
 export type BackupList = z.infer<typeof BackupListSchema>;
 export type RestoreResponse = z.infer<typeof RestoreResponseSchema>;
 export type NotificationChannel = z.infer<typeof NotificationChannelSchema>;

@@ -19,7 +19,7 @@ import { sameOrigin } from "./middleware/same-origin.js";
 import { alertsRouter } from "./routes/alerts/alerts.index.js";
 import { auditRouter } from "./routes/audit/audit.index.js";
 import { backupRouter } from "./routes/backup/backup.index.js";
-import { restoreBackup } from "./routes/backup/backup.routes.js";
+import { BACKUP_UPLOAD_PATHS } from "./routes/backup/backup.routes.js";
 import { connectionLogRouter } from "./routes/connection-log/connection-log.index.js";
 import { createDocsRouter } from "./routes/docs/docs.index.js";
 import { eventsRouter } from "./routes/events/events.index.js";
@@ -93,7 +93,7 @@ export function createApp(services: Services) {
   });
   // An uploaded backup is streamed to disk under a limit of its own (BackupService), never held in memory.
   app.use("/api/*", (c, next) =>
-    c.req.method === "POST" && c.req.path === restoreBackup.path ? next() : limitBody(c, next),
+    c.req.method === "POST" && BACKUP_UPLOAD_PATHS.has(c.req.path) ? next() : limitBody(c, next),
   );
   app.use("/api/*", authenticate);
   app.use("/api/*", async (c, next) => {

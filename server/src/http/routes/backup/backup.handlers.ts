@@ -3,7 +3,9 @@ import { Readable } from "node:stream";
 import type { RouteHandler } from "@hono/zod-openapi";
 import { type AppEnv, currentUser } from "../../context.js";
 import { peerAddress } from "../../peer-address.js";
-import type { downloadBackup, listBackupFiles, restoreBackup } from "./backup.routes.js";
+import type { checkBackup, downloadBackup, listBackupFiles, restoreBackup } from "./backup.routes.js";
+
+type UploadBody = Parameters<AppEnv["Variables"]["services"]["backups"]["checkUpload"]>[0];
 
 export const download: RouteHandler<typeof downloadBackup, AppEnv> = async (c) => {
   const { backups, audit } = c.get("services");
@@ -56,16 +58,16 @@ export const list: RouteHandler<typeof listBackupFiles, AppEnv> = (c) => {
 
 export const restore: RouteHandler<typeof restoreBackup, AppEnv> = async (c) => {
   const user = currentUser(c);
-  const restored = await c
-    .get("services")
-    .backups.restoreUpload(
-      c.req.raw.body as Parameters<AppEnv["Variables"]["services"]["backups"]["restoreUpload"]>[0],
-      {
-        actor: user.username,
-        userId: user.id,
-        householdId: user.householdId,
-        address: peerAddress(c) ?? null,
-      },
-    );
+  const restored = await c.get("services").backups.restoreUpload(c.req.raw.body as UploadBody, {
+    actor: user.username,
+    userId: user.id,
+    householdId: user.householdId,
+    address: peerAddress(c) ?? null,
+  });
   return c.json({ restored, restarting: true as const }, 200);
+};
+
+export const check: RouteHandler<typeof checkBackup, AppEnv> = async (c) => {
+  const checked = await c.get("services").backups.checkUpload(c.req.raw.body as UploadBody);
+  return c.json(checked, 200);
 };

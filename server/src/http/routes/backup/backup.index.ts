@@ -1,8 +1,9 @@
 import { createRouter } from "../../context.js";
-import { download, list, restore } from "./backup.handlers.js";
-import { downloadBackup, listBackupFiles, restoreBackup } from "./backup.routes.js";
+import { check, download, list, restore } from "./backup.handlers.js";
+import { checkBackup, downloadBackup, listBackupFiles, restoreBackup } from "./backup.routes.js";
 
 export const backupRouter = createRouter()
   .openapi(downloadBackup, download)
   .openapi(listBackupFiles, list)
+  .openapi(checkBackup, check)
   .openapi(restoreBackup, restore);

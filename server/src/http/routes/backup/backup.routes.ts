@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { backupCheckSchema } from "../../../backup/check-backup.js";
 import { stagedRestoreSchema } from "../../../backup/stage-restore.js";
 import { errorResponses } from "../../schemas.js";
 
@@ -38,6 +39,14 @@ export const RestoreResponseSchema = z
   })
   .openapi("RestoreResponse");
 
+// Made here, where zod has .openapi(), from the shape the check module defines.
+export const BackupCheckResponseSchema = z.object(backupCheckSchema.shape).openapi("BackupCheck");
+
+const backupFileBody = {
+  required: true,
+  content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+} as const;
+
 export const downloadBackup = createRoute({
   method: "get",
   path: "/api/backup",
@@ -74,12 +83,7 @@ export const restoreBackup = createRoute({
   summary: "Restore an uploaded backup (owners only)",
   description:
     "The request body is the backup file itself (`.fkbackup`, or a bare SQLite database such as a pre-migration copy), up to 2 GB. It is checked completely first (manifest, checksums, integrity, version): a damaged, altered or newer-version backup is refused with 422 and nothing changes. An older one is migrated. Then the answer goes out and the server restarts on the restored data: the current data is kept as a pre-restore backup, open feed commands from the backup are never sent again, schedule versions move past anything the devices have seen so every feeder gets its plan again, and every session ends (sign in again).",
-  request: {
-    body: {
-      required: true,
-      content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
-    },
-  },
+  request: { body: backupFileBody },
   responses: {
     200: {
       description: "Checked and staged; the server restarts now",
@@ -88,3 +92,23 @@ export const restoreBackup = createRoute({
     ...errorResponses(401, 403, 409, 413, 422, 503),
   },
 });
+
+export const checkBackup = createRoute({
+  method: "post",
+  path: "/api/backup/check",
+  tags: ["Backup"],
+  summary: "Check an uploaded backup without restoring it (owners only)",
+  description:
+    "The request body is the backup file itself, as for `POST /api/backup/restore`, up to 2 GB. It goes through exactly the checks a restore makes (and is refused with the same 422 errors), then the answer says what it holds and what restoring it would undo on this server now: feeders that are not in the backup, and feeders whose credentials differ. Nothing changes: the upload is unpacked in a work folder that is removed before the answer.",
+  request: { body: backupFileBody },
+  responses: {
+    200: {
+      description: "A usable backup: what it holds, and what restoring it would undo",
+      content: { "application/json": { schema: BackupCheckResponseSchema } },
+    },
+    ...errorResponses(401, 403, 409, 413, 422),
+  },
+});
+
+/** Routes whose body is a backup file: streamed to disk under a limit of their own, never held in memory. */
+export const BACKUP_UPLOAD_PATHS: ReadonlySet<string> = new Set([restoreBackup.path, checkBackup.path]);
