@@ -4,10 +4,11 @@
  * (restore-safety.ts), and it replaces the current one atomically: written and synced beside it, then
  * renamed over it. A failure before the rename leaves the current data as it was.
  */
+
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import type { Config } from "../config.js";
+import { openSqlite } from "../store/db.js";
 import { stagedPath } from "./archive.js";
 import { backupFileName, backupsDir, ensurePrivateDir } from "./backup-files.js";
 import { createBackup } from "./create-backup.js";
@@ -63,11 +64,11 @@ export async function applyStagedRestore(options: {
   const hasCurrent = fs.existsSync(target) && fs.statSync(target).size > 0;
 
   // The staged copy leaves WAL mode, so it is one self-contained file when renamed into place.
-  const stagedConnection = new Database(stagedDb, { fileMustExist: true });
+  const stagedConnection = openSqlite(stagedDb, { fileMustExist: true });
   stagedConnection.pragma("journal_mode = DELETE");
   stagedConnection.close();
 
-  const current = hasCurrent ? openExclusive(target) : new Database(":memory:");
+  const current = hasCurrent ? openExclusive(target) : openSqlite(":memory:");
   try {
     current.prepare("attach database ? as restored").run(stagedDb);
     const safety = makeRestoredDataSafe(current, { hasCurrent, now: now.getTime() });

@@ -4,10 +4,11 @@
  * throwaway folder, so a staged restore is never replaced; then it is compared with the current data the
  * way the restore compares them (restore-safety.ts), read only.
  */
+
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { z } from "zod";
+import { openSqlite } from "../store/db.js";
 import { stagedPath } from "./archive.js";
 import { DATABASE_ENTRY } from "./manifest.js";
 import { type FeederDifferences, feederDifferences } from "./restore-safety.js";
@@ -28,12 +29,13 @@ export const backupCheckSchema = z.object({
 });
 export type BackupCheck = z.infer<typeof backupCheckSchema>;
 
-function differencesFromCurrent(dataDir: string, restoredDb: string): FeederDifferences {
+/** What restoring the staged database `restoredDb` would undo of the current data (read only). */
+export function differencesFromCurrent(dataDir: string, restoredDb: string): FeederDifferences {
   const current = path.join(dataDir, DATABASE_ENTRY);
   if (!(fs.statSync(current, { throwIfNoEntry: false })?.size ?? 0)) {
     return { feedersNotInBackup: [], credentialsDiffer: [] };
   }
-  const sqlite = new Database(current, { readonly: true, fileMustExist: true });
+  const sqlite = openSqlite(current, { readonly: true, fileMustExist: true });
   try {
     if (!sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'feeders'").get()) {
       return { feedersNotInBackup: [], credentialsDiffer: [] };

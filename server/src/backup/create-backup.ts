@@ -5,11 +5,12 @@
  *
  * The copy is made on disk next to the database, never in memory, and removed afterwards.
  */
+
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import type { Config } from "../config.js";
+import { openSqlite, type SqliteConnection } from "../store/db.js";
 import { type ArchiveEntry, writeArchive } from "./archive.js";
 import { backupsDir, ensurePrivateDir } from "./backup-files.js";
 import { configSummary } from "./config-summary.js";
@@ -42,7 +43,7 @@ export interface CreateBackupOptions {
 /** Tables counted in the manifest, for "what does this backup hold" without opening it. */
 const COUNTED = ["users", "feeders", "pets", "meals", "feeds", "telemetry", "audit_log"];
 
-export function countRows(sqlite: Database.Database): Record<string, number> {
+export function countRows(sqlite: SqliteConnection): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const table of COUNTED) {
     const exists = sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(table);
@@ -69,7 +70,7 @@ export async function createBackup(
   try {
     const dbCopy = path.join(work, DATABASE_ENTRY);
     await options.source.backup(dbCopy);
-    const snapshot = new Database(dbCopy, { readonly: true, fileMustExist: true });
+    const snapshot = openSqlite(dbCopy, { readonly: true, fileMustExist: true });
     let level: Manifest["schema"];
     let counts: Record<string, number>;
     try {

@@ -4,7 +4,7 @@
  * WAL mode, and while any connection does, no other can take SQLite's exclusive lock; so taking it is
  * the check, and holding it keeps a server from starting halfway through.
  */
-import Database from "better-sqlite3";
+import { openSqlite, type SqliteConnection } from "../store/db.js";
 
 export class ServerRunningError extends Error {
   override name = "ServerRunningError";
@@ -16,8 +16,8 @@ export class ServerRunningError extends Error {
 }
 
 /** The database opened with an exclusive lock held, or ServerRunningError if something else has it open. */
-export function openExclusive(file: string): Database.Database {
-  const sqlite = new Database(file, { fileMustExist: true, timeout: 0 });
+export function openExclusive(file: string): SqliteConnection {
+  const sqlite = openSqlite(file, { fileMustExist: true, timeout: 0 });
   try {
     sqlite.pragma("locking_mode = EXCLUSIVE");
     // In EXCLUSIVE locking mode the lock taken here is kept after the commit, until close.

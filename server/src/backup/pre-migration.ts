@@ -9,13 +9,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type Database from "better-sqlite3";
+import type { SqliteConnection } from "../store/db.js";
 import { backupsDir, ensurePrivateDir, timestampForFile } from "./backup-files.js";
 import { migrationJournal, pendingMigrations, schemaLevelOf } from "./schema-level.js";
 
 /** Returns the file written, or undefined when nothing needed saving (a new database, or nothing to migrate). */
 export function backupBeforeMigrating(
-  sqlite: Database.Database,
+  sqlite: SqliteConnection,
   dataDir: string,
   migrationsFolder: string,
   now = new Date(),

@@ -18,7 +18,7 @@
  *
  * Sessions in the backup end: everyone signs in again (API tokens stay).
  */
-import type Database from "better-sqlite3";
+import type { SqliteConnection } from "../store/db.js";
 
 export const SCHEDULE_VERSION_MARGIN = 1000;
 /** How far back feeds and occurrences the current data has and the backup lacks are carried over. */
@@ -40,12 +40,12 @@ export interface RestoreSafety {
   credentialsDiffer: string[];
 }
 
-function columns(sqlite: Database.Database, schema: string, table: string): string[] {
+function columns(sqlite: SqliteConnection, schema: string, table: string): string[] {
   return (sqlite.pragma(`${schema}.table_info(${table})`) as Array<{ name: string }>).map((c) => c.name);
 }
 
 /** Copies rows the restored table lacks (by any unique key) from the current one, on the columns both have. */
-function carryOver(sqlite: Database.Database, table: string, where: string, since: number): number {
+function carryOver(sqlite: SqliteConnection, table: string, where: string, since: number): number {
   const current = columns(sqlite, "main", table);
   if (current.length === 0) return 0;
   const restored = new Set(columns(sqlite, "restored", table));
@@ -64,7 +64,7 @@ export type FeederDifferences = Pick<RestoreSafety, "feedersNotInBackup" | "cred
  * database (with feeders) and which has the restored one attached as `restored`. Read only: the check of
  * an uploaded backup asks the same before anything is replaced.
  */
-export function feederDifferences(sqlite: Database.Database): FeederDifferences {
+export function feederDifferences(sqlite: SqliteConnection): FeederDifferences {
   const names = (sql: string) => (sqlite.prepare(sql).all() as Array<{ name: string }>).map((r) => r.name);
   return {
     feedersNotInBackup: names(
@@ -81,7 +81,7 @@ export function feederDifferences(sqlite: Database.Database): FeederDifferences 
  * database, or an empty one when there is none (`hasCurrent` false). Runs in one transaction.
  */
 export function makeRestoredDataSafe(
-  sqlite: Database.Database,
+  sqlite: SqliteConnection,
   options: { hasCurrent: boolean; now: number },
 ): RestoreSafety {
   const { hasCurrent, now } = options;

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type Database from "better-sqlite3";
+import type { SqliteConnection } from "../store/db.js";
 
 export interface SchemaLevel {
   /** Migrations applied. */
@@ -23,7 +23,7 @@ export function migrationJournal(migrationsFolder: string): number[] {
   return journal.entries.map((e) => e.when).sort((a, b) => a - b);
 }
 
-export function schemaLevelOf(sqlite: Database.Database): SchemaLevel {
+export function schemaLevelOf(sqlite: SqliteConnection): SchemaLevel {
   const table = sqlite
     .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
     .get();

@@ -9,10 +9,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { z } from "zod";
 import { AppError } from "../errors.js";
-import { openStore } from "../store/db.js";
+import { openSqlite, openStore, type SqliteConnection } from "../store/db.js";
 import { extractArchive, stagedPath } from "./archive.js";
 import { countRows } from "./create-backup.js";
 import { fileSha256 } from "./file-hash.js";
@@ -81,9 +80,9 @@ async function verifyEntries(dir: string, found: string[], manifest: Manifest): 
 }
 
 function checkDatabase(file: string, manifest: Manifest | undefined, journal: number[]) {
-  let sqlite: Database.Database;
+  let sqlite: SqliteConnection;
   try {
-    sqlite = new Database(file, { readonly: true, fileMustExist: true });
+    sqlite = openSqlite(file, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw invalidBackup(`its database cannot be opened (${(err as Error).message})`);
   }

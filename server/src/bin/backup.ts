@@ -5,10 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { backupFileName, backupsDir, ensurePrivateDir } from "../backup/backup-files.js";
 import { createBackup } from "../backup/create-backup.js";
 import type { Config } from "../config.js";
+import { openSqlite } from "../store/db.js";
 import { VERSION } from "../version.js";
 import type { CliIo, Command } from "./commands.js";
 
@@ -51,7 +51,7 @@ export async function backupCli(args: string[], config: Config, io: CliIo = proc
     io.stderr.write(`feedkeeper: ${output} exists already; name another file\n`);
     return 1;
   }
-  const sqlite = new Database(dbFile, { readonly: true, fileMustExist: true });
+  const sqlite = openSqlite(dbFile, { readonly: true, fileMustExist: true });
   try {
     const { file, manifest } = await createBackup({
       source: { backup: (destination) => sqlite.backup(destination, { progress: () => ALL_PAGES }) },

@@ -70,10 +70,13 @@ describe("feedkeeper backup and restore", () => {
     const token = api.token;
     await server?.stop();
     server = undefined;
-    // No terminal to ask on and no --yes: nothing happens.
+    // No terminal to ask on and no --yes: nothing happens, but what it would undo is said first.
     const unasked = await cli(["restore", file]);
     expect(unasked.code).toBe(1);
     expect(unasked.stderr).toContain("pass --yes");
+    expect(unasked.stderr).toContain(
+      "warning:  Later is not in this backup: a restore removes it, and it must be added again",
+    );
 
     const run = await cli(["restore", file, "--yes"]);
     expect(run.stderr).toContain("good backup");

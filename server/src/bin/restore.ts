@@ -8,7 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { applyStagedRestore } from "../backup/apply-restore.js";
+import { stagedPath } from "../backup/archive.js";
+import { differencesFromCurrent } from "../backup/check-backup.js";
 import { openExclusive, ServerRunningError } from "../backup/exclusive-access.js";
+import { DATABASE_ENTRY } from "../backup/manifest.js";
 import { type StagedRestore, stageRestore, stagingDir } from "../backup/stage-restore.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
@@ -74,6 +77,21 @@ export async function restoreCli(args: string[], config: Config, io: CliIo = pro
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const staged = await stageRestore({ file, dataDir, migrationsFolder: DEFAULT_MIGRATIONS });
     io.stderr.write(`feedkeeper: ${file} is a good backup:\n${describe(staged)}\n`);
+    // Said before anyone agrees: what the restore would undo of the current data.
+    const { feedersNotInBackup, credentialsDiffer } = differencesFromCurrent(
+      dataDir,
+      stagedPath(stagingDir(dataDir), DATABASE_ENTRY),
+    );
+    for (const name of feedersNotInBackup) {
+      io.stderr.write(
+        `  warning:  ${name} is not in this backup: a restore removes it, and it must be added again\n`,
+      );
+    }
+    for (const name of credentialsDiffer) {
+      io.stderr.write(
+        `  warning:  ${name} has other credentials in this backup: after a restore its device needs those, or new ones\n`,
+      );
+    }
     if (checkOnly) {
       fs.rmSync(stagingDir(dataDir), { recursive: true, force: true });
       io.stderr.write("feedkeeper: nothing was changed (--check)\n");

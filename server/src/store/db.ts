@@ -104,3 +104,20 @@ export function peekStore(file: string): StorePeek {
     close: () => sqlite.close(),
   };
 }
+
+/**
+ * A plain SQLite connection, for the few jobs below drizzle (backups, restores and their checks). Opened here
+ * so that this module stays the only one that knows the driver; the type is the driver's, narrowed to what
+ * those jobs use, so a bun:sqlite variant knows what to provide.
+ */
+export type SqliteConnection = Pick<
+  Database.Database,
+  "prepare" | "pragma" | "exec" | "backup" | "transaction" | "close" | "open" | "inTransaction"
+>;
+
+export function openSqlite(
+  file: string,
+  options: { readonly?: boolean; fileMustExist?: boolean; timeout?: number } = {},
+): SqliteConnection {
+  return new Database(file, options);
+}
