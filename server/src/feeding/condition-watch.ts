@@ -8,12 +8,11 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
-import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/db.js";
 import { deleteServerState, readServerStates, writeServerState } from "../store/server-state.js";
 import type { AlertService } from "./alerts.js";
-import type { FeederService, FeederView } from "./feeders.js";
+import type { FeederService, LiveFeederView } from "./feeders.js";
 
 export interface ConditionThresholds {
   /** Food level (percent) below which an alert is raised; 0: only the device's own low-food flag. */
@@ -97,6 +96,11 @@ export class ConditionWatch {
   private readonly conditions = new Map<string, Conditions>();
   /** The JSON last written per feeder: only a change is written. */
   private readonly saved = new Map<string, string>();
+  /**
+   * Feeders known to exist, so a device message costs no database read (feeders added by another process,
+   * `feedkeeper create-feeder`, are looked up once); a change trailing a deletion finds its feeder gone.
+   */
+  private readonly known = new Set<string>();
   /** The timers of feeders being timed offline: each alerts when its feeder has been away too long. */
   private readonly offline = new Map<string, { cancel(): void }>();
   private running = false;
@@ -111,7 +115,11 @@ export class ConditionWatch {
   ) {
     // Listeners cannot be removed: they stay registered and do nothing while the watch is stopped.
     feeders.onChange((id) => this.guarded(id, () => this.check(id)));
-    feeders.onRemoved((id) => this.guarded(id, () => this.forget(id)));
+    feeders.onAdded((feeder) => this.known.add(feeder.id));
+    feeders.onRemoved((id) => {
+      this.known.delete(id);
+      this.guarded(id, () => this.forget(id));
+    });
   }
 
   /**
@@ -132,8 +140,9 @@ export class ConditionWatch {
       }
     }
     const views = this.feeders.listAll();
-    const known = new Set(views.map((v) => v.id));
-    for (const id of this.conditions.keys()) if (!known.has(id)) this.forget(id);
+    this.known.clear();
+    for (const view of views) this.known.add(view.id);
+    for (const id of this.conditions.keys()) if (!this.known.has(id)) this.forget(id);
     for (const view of views) this.guarded(view.id, () => this.evaluate(view));
   }
 
@@ -153,18 +162,15 @@ export class ConditionWatch {
   }
 
   private check(feederId: string): void {
-    let view: FeederView;
-    try {
-      view = this.feeders.view(feederId);
-    } catch (err) {
+    if (!this.known.has(feederId)) {
       // A change can trail a deletion (a session closing after its feeder went).
-      if (err instanceof AppError && err.code === "feeder_not_found") return;
-      throw err;
+      if (!this.feeders.find(feederId)) return;
+      this.known.add(feederId);
     }
-    this.evaluate(view);
+    this.evaluate(this.feeders.liveView(feederId));
   }
 
-  private evaluate(view: FeederView): void {
+  private evaluate(view: LiveFeederView): void {
     const now = this.clock.now();
     const c = this.conditions.get(view.id) ?? fresh();
     this.conditions.set(view.id, c);
@@ -173,7 +179,7 @@ export class ConditionWatch {
     this.save(view.id, c);
   }
 
-  private readings(view: FeederView, c: Conditions, now: number): void {
+  private readings(view: LiveFeederView, c: Conditions, now: number): void {
     const t = view.telemetry;
     if (!t) return;
     const { foodLowPercent, batteryLowPercent } = this.thresholds;
@@ -222,7 +228,7 @@ export class ConditionWatch {
    * A feeder offline longer than the set time is alerted once per outage. One never connected since it was
    * added is left alone: it is still being set up, and the feeder list shows it as never seen.
    */
-  private connection(view: FeederView, c: Conditions, now: number): void {
+  private connection(view: LiveFeederView, c: Conditions, now: number): void {
     const tracked = this.offline.get(view.id);
     if (view.online) {
       tracked?.cancel();

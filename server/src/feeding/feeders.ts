@@ -80,6 +80,8 @@ export interface FeederView extends Omit<FeederRecord, "secretHash"> {
   telemetry: LatestTelemetry | null;
 }
 
+export type LiveFeederView = Pick<FeederView, "id" | "name" | "online" | "telemetry" | "lastSeenAt">;
+
 interface Live {
   connected: boolean;
   /** Subscribed to its commands, or announced itself (hello, status online), on the current connection. */
@@ -355,6 +357,27 @@ export class FeederService {
 
   view(id: string): FeederView {
     return this.toView(this.require(id));
+  }
+
+  /**
+   * What view() says about a feeder's connection, readings and last contact, from memory; its name (the
+   * one field read from the database) only when asked for. For what runs on every device message; the
+   * caller knows the feeder exists.
+   */
+  liveView(id: string): LiveFeederView {
+    const s = this.state(id);
+    const find = () => this.find(id);
+    return {
+      id,
+      online: s.connected && s.ready,
+      telemetry: this.latestTelemetry(id),
+      get name() {
+        return find()?.name ?? id;
+      },
+      get lastSeenAt() {
+        return s.lastSeenAt !== undefined ? new Date(s.lastSeenAt) : (find()?.lastSeenAt ?? null);
+      },
+    };
   }
 
   /** One household's feeders, oldest first. */
