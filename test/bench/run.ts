@@ -75,6 +75,8 @@ const CONNECT_CONCURRENCY = 50;
 const STOP_CONCURRENCY = 100;
 const LIST_LOOPS = 20;
 const LIST_MS = 3000;
+/** A household's feeders, for the list measured before the fleet is added. */
+const HOME_FEEDERS = 3;
 const IDLE_MS = 5000;
 const DISPENSE_MS_PER_PORTION = 5;
 /**
@@ -196,6 +198,64 @@ const summaryJson = (s: Summary) =>
   Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "count" ? v : round(v, 3)]));
 
 /** Cold start, feed latency, telemetry ingest, memory and list throughput of the built server. */
+interface ListRun {
+  samples: number[];
+  errors: number;
+  bytes: number;
+  elapsedMs: number;
+  cpu: CpuUse;
+}
+
+/** GET /api/feeders from LIST_LOOPS loops at once for LIST_MS. */
+async function listThroughput(httpUrl: string, authorization: string, pid: number): Promise<ListRun> {
+  const run: ListRun = { samples: [], errors: 0, bytes: 0, elapsedMs: 0, cpu: { serverPct: 0, benchPct: 0 } };
+  const meter = cpuMeter(pid);
+  const start = performance.now();
+  const deadline = start + LIST_MS;
+  await Promise.all(
+    Array.from({ length: LIST_LOOPS }, async () => {
+      while (performance.now() < deadline) {
+        const begun = performance.now();
+        try {
+          const res = await fetch(`${httpUrl}/api/feeders`, {
+            headers: { authorization },
+            signal: AbortSignal.timeout(10_000),
+          });
+          const body = await res.arrayBuffer();
+          if (res.status === 200) {
+            run.samples.push(performance.now() - begun);
+            run.bytes = body.byteLength;
+          } else run.errors++;
+        } catch {
+          run.errors++;
+        }
+      }
+    }),
+  );
+  run.elapsedMs = performance.now() - start;
+  run.cpu = meter();
+  return run;
+}
+
+function listText(run: ListRun): string {
+  if (run.samples.length === 0) return `no successful responses (${run.errors} errors)`;
+  const latency = summarize(run.samples);
+  const perSec = (run.samples.length / run.elapsedMs) * 1000;
+  return `${perSec.toFixed(1)} req/s  p50 ${latency.p50.toFixed(1)} ms  p99 ${latency.p99.toFixed(1)} ms  (${(run.bytes / 1024).toFixed(1)} KiB per response, ${run.errors} errors)`;
+}
+
+function listJson(run: ListRun) {
+  return {
+    ms: round(run.elapsedMs),
+    requests: run.samples.length,
+    errors: run.errors,
+    reqPerSec: round((run.samples.length / run.elapsedMs) * 1000, 1),
+    responseBytes: run.bytes,
+    latencyMs: run.samples.length > 0 ? summaryJson(summarize(run.samples)) : null,
+    cpu: run.cpu,
+  };
+}
+
 async function serverSection(): Promise<Record<string, unknown>> {
   progress(
     `server section: ${FEEDERS} feeders, ${FEEDS} feeds, ${TELEMETRY} telemetry messages, ${IN_FLIGHT} in flight`,
@@ -229,6 +289,10 @@ async function serverSection(): Promise<Record<string, unknown>> {
   const api = new TestApi(server.httpUrl);
   await api.setupOwner();
   const authorization = `Bearer ${api.token}`;
+  // A household's list first (the anchor's "list feeders"), before the fleet makes every answer large.
+  for (let i = 0; i < HOME_FEEDERS; i++) await api.createFeeder(`Home ${i + 1}`);
+  const homeList = await listThroughput(server.httpUrl, authorization, pid);
+  progress(`GET /api/feeders, ${HOME_FEEDERS} feeders: ${listText(homeList)}; ${cpuText(homeList.cpu)}`);
   let t = performance.now();
   const created = await mapLimit(
     Array.from({ length: FEEDERS }, (_, i) => i),
@@ -417,41 +481,10 @@ async function serverSection(): Promise<Record<string, unknown>> {
   const rssIdleMiB = memIdle.rss;
   const stillConnected = sims.filter((s) => s.connected).length;
 
-  // --- GET /api/feeders throughput --------------------------------------------------------------------------
-  const listSamples: number[] = [];
-  let listErrors = 0;
-  let listBytes = 0;
-  const listCpuMeter = cpuMeter(pid);
-  const listStart = performance.now();
-  const listDeadline = listStart + LIST_MS;
-  await Promise.all(
-    Array.from({ length: LIST_LOOPS }, async () => {
-      while (performance.now() < listDeadline) {
-        const start = performance.now();
-        try {
-          const res = await fetch(`${server.httpUrl}/api/feeders`, {
-            headers: { authorization },
-            signal: AbortSignal.timeout(10_000),
-          });
-          const body = await res.arrayBuffer();
-          if (res.status === 200) {
-            listSamples.push(performance.now() - start);
-            listBytes = body.byteLength;
-          } else listErrors++;
-        } catch {
-          listErrors++;
-        }
-      }
-    }),
-  );
-  const listElapsedMs = performance.now() - listStart;
-  const listCpu = listCpuMeter();
+  // --- GET /api/feeders throughput with the whole fleet --------------------------------------------------------
+  const fleetList = await listThroughput(server.httpUrl, authorization, pid);
   const memList = memAfter("list");
-  const listReqPerSec = (listSamples.length / listElapsedMs) * 1000;
-  const listLatency = listSamples.length > 0 ? summarize(listSamples) : undefined;
-  progress(
-    `GET /api/feeders: ${listSamples.length} responses (${(listBytes / 1024).toFixed(0)} KiB each) in ${listElapsedMs.toFixed(0)} ms, ${listErrors} errors; ${cpuText(listCpu)}`,
-  );
+  progress(`GET /api/feeders, ${FEEDERS} feeders: ${listText(fleetList)}; ${cpuText(fleetList.cpu)}`);
 
   // --- Report ------------------------------------------------------------------------------------------------
   const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -472,9 +505,8 @@ async function serverSection(): Promise<Record<string, unknown>> {
     `idle memory, empty:            ${memText(memEmpty)}`,
     `idle memory, ${FEEDERS} connected: ${memText(memIdle)} after ${IDLE_MS / 1000} s idle (${stillConnected} still connected)  [target RSS ≤ ${TARGETS.idleRssMiB} MiB: ${pass(rssPass)}]`,
     `  after the list load below:   ${memText(memList)}`,
-    listLatency
-      ? `GET /api/feeders (${LIST_LOOPS} loops, ${LIST_MS / 1000} s): ${listReqPerSec.toFixed(1)} req/s  p50 ${ms(listLatency.p50)}  p99 ${ms(listLatency.p99)}  (${(listBytes / 1024).toFixed(0)} KiB per response, ${listErrors} errors)`
-      : `GET /api/feeders: no successful responses (${listErrors} errors)`,
+    `GET /api/feeders, ${HOME_FEEDERS} feeders (${LIST_LOOPS} loops, ${LIST_MS / 1000} s): ${listText(homeList)}`,
+    `GET /api/feeders, ${FEEDERS + HOME_FEEDERS} feeders (${LIST_LOOPS} loops, ${LIST_MS / 1000} s): ${listText(fleetList)}`,
     `RSS after each phase (MiB): ${memTrail.map(({ after, mem }) => `${after} ${mem.rss.toFixed(0)}`).join(" → ")}`,
     `setup: create ${FEEDERS} feeders ${createMs.toFixed(0)} ms; connect ${connectMs.toFixed(0)} ms; all online in API ${onlineMs.toFixed(0)} ms; just after connect ${memText(memConnected)}`,
     "",
@@ -529,16 +561,7 @@ async function serverSection(): Promise<Record<string, unknown>> {
     },
     ingestRatio: round(ingestRatio, 3),
     memoryMiB: Object.fromEntries(memTrail.map(({ after, mem }) => [after, memJson(mem)])),
-    listFeeders: {
-      loops: LIST_LOOPS,
-      ms: round(listElapsedMs),
-      requests: listSamples.length,
-      errors: listErrors,
-      reqPerSec: round(listReqPerSec, 1),
-      responseBytes: listBytes,
-      latencyMs: listLatency ? summaryJson(listLatency) : null,
-      cpu: listCpu,
-    },
+    listFeeders: { loops: LIST_LOOPS, home: listJson(homeList), fleet: listJson(fleetList) },
     targets: {
       feedP99Ms: { target: TARGETS.feedP99Ms, pass: feedPass },
       ingestRatio: { target: TARGETS.ingestRatio, pass: ingestPass },

@@ -152,7 +152,8 @@ describe("Z2mAqaraFeeder", () => {
     await vi.waitFor(() => expect(dispensed).toHaveBeenCalledWith({ portions: 3, source: "remote" }));
     await vi.waitFor(() => expect(sim.state.portions_per_day).toBe(3));
     expect(sim.state.serving_size).toBe(3);
-    expect(fk.meals()).toEqual([3]);
+    // The sim's state changes before its message reaches the listening client: wait for the message.
+    await vi.waitFor(() => expect(fk.meals()).toEqual([3]));
 
     // Later messages repeat the cached state, but not the meal.
     sim.setLinkQuality(96);
