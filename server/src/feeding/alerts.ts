@@ -5,7 +5,7 @@
  * never loses the stored alert.
  */
 import { randomUUID } from "node:crypto";
-import { and, count, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -43,12 +43,23 @@ export class LogNotifier implements Notifier {
 }
 
 export class AlertService {
+  // Asked on every list of feeders (each card's open alerts): prepared once.
+  private readonly openCounts;
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly notifiers: readonly Notifier[],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.openCounts = store.db
+      .select({ feederId: alerts.feederId, n: count() })
+      .from(alerts)
+      .innerJoin(feeders, eq(feeders.id, alerts.feederId))
+      .where(and(eq(feeders.householdId, sql.placeholder("householdId")), isNull(alerts.acknowledgedAt)))
+      .groupBy(alerts.feederId)
+      .prepare();
+  }
 
   /** Stores the alert unless its key is known, then notifies. Returns it when it is new. */
   raise(input: NewAlert): Alert | undefined {
@@ -128,13 +139,7 @@ export class AlertService {
 
   /** Unacknowledged alerts per feeder of the household. */
   openByFeeder(householdId: string): Map<string, number> {
-    const rows = this.store.db
-      .select({ feederId: alerts.feederId, n: count() })
-      .from(alerts)
-      .innerJoin(feeders, eq(feeders.id, alerts.feederId))
-      .where(and(eq(feeders.householdId, householdId), isNull(alerts.acknowledgedAt)))
-      .groupBy(alerts.feederId)
-      .all();
+    const rows = this.openCounts.all({ householdId });
     return new Map(rows.flatMap((r) => (r.feederId ? [[r.feederId, r.n] as const] : [])));
   }
 

@@ -3,7 +3,7 @@
  * each one (connected, ready for commands, last telemetry). Transport-neutral:
  * the bridge tells it what devices said, the API asks it what to show.
  */
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { hashSecret, newSecret, randomId } from "../auth/secrets.js";
 import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
@@ -100,6 +100,8 @@ export class FeederService {
   readonly telemetryWriter: TelemetryWriter;
   // Every MQTT CONNECT and every API call on a feeder looks it up: prepared once.
   private readonly byId;
+  // Every feeder list the UI shows: prepared once too.
+  private readonly ofHousehold;
 
   constructor(
     private readonly store: Store,
@@ -113,6 +115,12 @@ export class FeederService {
       .select()
       .from(feeders)
       .where(eq(feeders.id, sql.placeholder("id")))
+      .prepare();
+    this.ofHousehold = store.db
+      .select()
+      .from(feeders)
+      .where(eq(feeders.householdId, sql.placeholder("householdId")))
+      .orderBy(asc(feeders.createdAt))
       .prepare();
   }
 
@@ -382,19 +390,14 @@ export class FeederService {
 
   /** One household's feeders, oldest first. */
   list(householdId: string): FeederView[] {
-    return this.select(eq(feeders.householdId, householdId));
+    return this.ofHousehold.all({ householdId }).map((r) => this.toView(r));
   }
 
   /** Every household's feeders: the device side serves them all. */
   listAll(): FeederView[] {
-    return this.select(undefined);
-  }
-
-  private select(where: SQL | undefined): FeederView[] {
     return this.store.db
       .select()
       .from(feeders)
-      .where(where)
       .orderBy(asc(feeders.createdAt))
       .all()
       .map((r) => this.toView(r));

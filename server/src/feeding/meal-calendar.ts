@@ -70,8 +70,7 @@ export class MealCalendar {
   }
 
   /** The next meal still to come within 8 days: planned, not skipped, paused or already fed. */
-  next(feederId: string, now: Date): CalendarEntry | undefined {
-    const plan = this.plans.get(feederId);
+  next(feederId: string, now: Date, plan: MealPlan = this.plans.get(feederId)): CalendarEntry | undefined {
     // No meal, no next meal: nothing to read (every feeder without a plan, on every list of feeders).
     if (plannedSlots(plan).length === 0) return undefined;
     // Extra meals are never "next": only the plan's occurrences are read.

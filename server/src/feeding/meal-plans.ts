@@ -12,7 +12,7 @@ import { AppError } from "../errors.js";
 import { CAPABILITY_SCHEDULE } from "../protocol/native-v1.js";
 import type { Store } from "../store/db.js";
 import { feeders, meals, occurrences, oneOffMeals } from "../store/schema.js";
-import type { FeederService } from "./feeders.js";
+import type { FeederRecord, FeederService } from "./feeders.js";
 import {
   isValidTimeZone,
   localDateAt,
@@ -155,8 +155,8 @@ export class MealPlanService {
     this.feeders.onHello(listener);
   }
 
-  get(feederId: string): MealPlan {
-    const feeder = this.feeders.require(feederId);
+  /** The feeder's plan; `feeder` saves reading its record again when the caller has it (lists of feeders). */
+  get(feederId: string, feeder: Omit<FeederRecord, "secretHash"> = this.feeders.require(feederId)): MealPlan {
     const rows = this.mealsOf.all({ feederId });
     const oneOffs = this.oneOffsOf.all({ feederId });
     return {

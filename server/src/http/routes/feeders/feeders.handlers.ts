@@ -38,7 +38,7 @@ export const allFeeders: RouteHandler<typeof listFeeders, AppEnv> = (c) => {
     {
       feeders: services.feeders
         .list(householdId)
-        .map((f) => presentFeeder(f, latest.get(f.id), outlook(services, f.id, open.get(f.id) ?? 0))),
+        .map((f) => presentFeeder(f, latest.get(f.id), outlook(services, f, open.get(f.id) ?? 0))),
     },
     200,
   );
