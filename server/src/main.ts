@@ -215,7 +215,7 @@ export async function start(
   if (external) {
     bridge.attachExternal(external);
     homeAssistant?.attachExternal(external);
-    external.start();
+    await external.start();
   } else await homeAssistant?.attachEmbedded(broker);
   feeds.start(bridge);
   deviceSchedules.start(bridge);

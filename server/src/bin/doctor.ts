@@ -9,7 +9,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import mqtt from "mqtt";
+import type { IClientOptions } from "mqtt";
 import type { Config } from "../config.js";
 import { peekStore } from "../store/db.js";
 import { VERSION } from "../version.js";
@@ -372,7 +372,9 @@ async function brokerCheck(config: Config, running: RunningServer | undefined): 
   };
 }
 
-function mqttProbe(url: string, options: mqtt.IClientOptions): Promise<string | undefined> {
+async function mqttProbe(url: string, options: IClientOptions): Promise<string | undefined> {
+  // The client library is loaded only when a check needs it: the server's bundle imports it otherwise.
+  const { default: mqtt } = await import("mqtt");
   return new Promise((resolve) => {
     const client = mqtt.connect(url, {
       ...options,

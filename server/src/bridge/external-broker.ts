@@ -13,7 +13,7 @@
  * or Zigbee2MQTT restart may have lost it.
  */
 import fs from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import { topicMatches } from "../broker/acl.js";
 import type { PublishOptions } from "../broker/embedded-broker.js";
 import { type ExternalBrokerConfig, redactUrl } from "../config.js";
@@ -68,7 +68,7 @@ export class ExternalBroker implements Publisher {
   }
 
   /** Starts connecting and returns at once: the server serves everything else while the broker is away. */
-  start(): void {
+  async start(): Promise<void> {
     for (const { profile } of this.profiles.list()) {
       const gateway = profile.transport.broker === "external" ? profile.transport.topics?.gateway : undefined;
       if (gateway) this.gateways.set(gateway, profile.id);
@@ -87,6 +87,9 @@ export class ExternalBroker implements Publisher {
       ...(this.config.caFile !== undefined && { ca: fs.readFileSync(this.config.caFile) }),
       ...(this.guest && { will: { ...this.guest.will, qos: 1, retain: true } }),
     };
+    // Loaded here, not with the server: most servers have no external broker, and the client library
+    // weighs megabytes of memory.
+    const { default: mqtt } = await import("mqtt");
     const client = mqtt.connect(this.config.url, options);
     this.client = client;
     client.on("connect", () => {
