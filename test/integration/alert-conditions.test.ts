@@ -13,6 +13,7 @@ import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 const mins = (n: number) => n * 60_000;
 
@@ -46,16 +47,6 @@ const summary = (list: AlertBody[]) =>
         `${a.kind} ${a.feederId === kitchen.id ? "Kitchen" : a.feederId === diy.id ? "DIY" : a.feederId}`,
     )
     .sort();
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 const alertFor = (kind: string, feederId: string) =>
   until(`${kind} on ${feederId}`, async () =>

@@ -11,6 +11,7 @@ import { FakeClock } from "../../server/src/testing/fake-clock.js";
 import { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const mins = (n: number) => n * 60_000;
@@ -50,16 +51,6 @@ async function advance(ms: number, step = 15_000) {
   for (let done = 0; done < ms; done += step) {
     clock.advance(Math.min(step, ms - done));
     await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
   }
 }
 

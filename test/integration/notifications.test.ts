@@ -14,6 +14,7 @@ import { FakeHttpReceiver } from "../helpers/fake-http.js";
 import { FakeSmtpServer } from "../helpers/fake-smtp.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 const ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const SIGNING_SECRET = "webhook signing secret 1";
@@ -38,16 +39,6 @@ function serverHHMM(at: number): string {
     minute: "2-digit",
     hourCycle: "h23",
   }).format(at);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Moves the fake clock in steps, giving the server a moment after each. */

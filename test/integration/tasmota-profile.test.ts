@@ -11,6 +11,7 @@ import { TasmotaTuyaFeeder } from "../../server/src/sim/tasmota-tuya-feeder.js";
 import type { TestApi } from "../helpers/api.js";
 import { bootInProcess } from "../helpers/in-process.js";
 import { makeDataDir } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 const DONE = ["dispensed", "failed", "timed_out", "expired"] as const;
 
@@ -53,16 +54,6 @@ afterEach(async () => {
   await server.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 /**
  * The first message after connecting brings the server's state query; the MCU answers it with every DP.
